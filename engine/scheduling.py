@@ -1,0 +1,77 @@
+"""Readiness and skip propagation: which nodes run, and which are skipped, after a node ends.
+
+A node is ready when every incoming edge is resolved: taken (its source completed and
+emitted the edge's port) or not taken (its source was skipped, or emitted another
+port). A ready node with at least one taken edge runs; one with none is skipped, and
+the skip flows on. A node whose join mode is `first` starts at its first taken edge."""
+
+from dataclasses import dataclass, field
+
+JOIN_ALL = "all"
+JOIN_FIRST = "first"
+
+
+@dataclass
+class JoinState:
+    """How many of a node's incoming edges are still open, and how many were taken."""
+
+    remaining: int
+    taken: int = 0
+    started: bool = False  # set once the node was queued or skipped
+
+    def resolve(self, taken):
+        if self.remaining <= 0:
+            raise ValueError("an edge resolved twice")
+        self.remaining -= 1
+        if taken:
+            self.taken += 1
+
+
+@dataclass
+class Decision:
+    """What the scheduler decided after a node ended: nodes to start and nodes to skip."""
+
+    start: list = field(default_factory=list)
+    skip: list = field(default_factory=list)
+    touched: dict = field(default_factory=dict)  # node id -> JoinState after the change
+
+
+def propagate(graph, node_id, emitted_ports, join_states, join_mode=lambda node_id: JOIN_ALL):
+    """Resolve the outgoing edges of `node_id`, which emitted `emitted_ports`
+    (empty for a skipped node), and follow skips transitively.
+
+    `join_states` maps node id -> JoinState for every node whose state may change;
+    it is updated in place (callers load the rows they need and save those in
+    `Decision.touched`). A node whose JoinState says `started` is left alone, except
+    that its counters still move, so a late edge into a `first` join is absorbed."""
+    decision = Decision()
+    work = [(node_id, frozenset(emitted_ports))]
+    while work:
+        source, ports = work.pop()
+        for edge in graph.outgoing[source]:
+            state = join_states[edge.target]
+            state.resolve(edge.port in ports)
+            decision.touched[edge.target] = state
+            if state.started:
+                continue
+            first = join_mode(edge.target) == JOIN_FIRST
+            if state.taken and (first or state.remaining == 0):
+                state.started = True
+                decision.start.append(edge.target)
+            elif state.remaining == 0:
+                state.started = True
+                decision.skip.append(edge.target)
+                work.append((edge.target, frozenset()))
+    return decision
+
+
+def first_join_losers(graph, join_id, open_nodes):
+    """Nodes to cancel when a `first` join starts: open nodes upstream of the join
+    whose every path leads only into the join (so nothing else needs them)."""
+    upstream = set(graph.ancestors(join_id))
+    keep = upstream | {join_id}
+    losers = []
+    for node_id in open_nodes:
+        if node_id in upstream and graph.descendants(node_id) <= keep:
+            losers.append(node_id)
+    return losers

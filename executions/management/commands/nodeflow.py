@@ -1,0 +1,65 @@
+"""`python manage.py nodeflow dev | run | validate | bench`."""
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "NodeFlow: dev (embedded mode), run FILE.json, validate FILE.json, bench."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        dev = sub.add_parser("dev", help="run everything in one process (embedded mode)")
+        dev.add_argument("--host", default="127.0.0.1")
+        dev.add_argument("--port", type=int, default=8000)
+        run = sub.add_parser("run", help="run a workflow document and print its result and node table")
+        run.add_argument("file")
+        run.add_argument("--input", default="{}", help="the run's input as JSON")
+        run.add_argument("--inline", action="store_true", help="run in this process instead of on Celery workers")
+        run.add_argument("--timeout", type=float, default=600, help="seconds to wait for a Celery run")
+        validate = sub.add_parser("validate", help="print a workflow document's validation errors")
+        validate.add_argument("file")
+
+    def handle(self, *args, action, **options):
+        if action == "dev":
+            from nodeflow import embedded
+
+            embedded.run(host=options["host"], port=options["port"], stdout=self.stdout)
+            return
+        document = _load_document(options["file"])
+        if action == "validate":
+            sys.exit(self._validate(document))
+        if action == "run":
+            try:
+                input_data = json.loads(options["input"])
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"--input is not JSON: {exc}") from None
+            from executions.cli import run_document
+
+            sys.exit(run_document(document, input_data, inline=options["inline"], timeout=options["timeout"],
+                                  out=self.stdout))
+
+    def _validate(self, document):
+        from workflows.validation import validate_document
+
+        errors = validate_document(document)
+        if not errors:
+            self.stdout.write("valid\n")
+            return 0
+        for error in errors:
+            where = error.get("node_id") or error.get("path") or ""
+            self.stdout.write(f"{error['code']}: {error['message']}" + (f"  [{where}]" if where else "") + "\n")
+        self.stdout.write(f"{len(errors)} error(s)\n")
+        return 1
+
+
+def _load_document(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"{path} is not JSON: {exc}") from None

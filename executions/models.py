@@ -1,0 +1,151 @@
+"""Executions, their node runs and their append-only event logs."""
+
+import hashlib
+import json
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from engine.states import ExecutionStatus, NodeStatus
+
+
+def canonical_json(document):
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Definition(models.Model):
+    """A workflow document exactly as an execution ran it, stored once per distinct content."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    document = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @classmethod
+    def store(cls, document):
+        digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
+        definition, _ = cls.objects.get_or_create(sha256=digest, defaults={"document": document})
+        return definition
+
+
+class Execution(models.Model):
+    """One run of a workflow (or of a document from the command line)."""
+
+    Status = models.TextChoices("Status", [(s.value, s.value) for s in ExecutionStatus])
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.ForeignKey(
+        "workflows.Workflow", null=True, blank=True, on_delete=models.CASCADE, related_name="executions"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="executions"
+    )
+    definition = models.ForeignKey(Definition, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(null=True, blank=True, help_text="Published version number, if any.")
+    revision = models.PositiveIntegerField(null=True, blank=True, help_text="Draft revision, for draft runs.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=ExecutionStatus.QUEUED)
+    trigger = models.CharField(max_length=16, default="manual")
+    trigger_node = models.CharField(max_length=64, blank=True)
+    input = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    artifacts = models.JSONField(null=True, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Last event sequence number; the row is locked while a transition appends events.
+    last_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["workflow", "-created_at"]),
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return f"execution {self.id} ({self.status})"
+
+    @property
+    def duration_ms(self):
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds() * 1000, 3)
+        return None
+
+
+class NodeRun(models.Model):
+    """The run of one node in one execution: state, attempts, what it got and what it made."""
+
+    Status = models.TextChoices("Status", [(s.value, s.value) for s in NodeStatus])
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="node_runs")
+    node_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=100)
+    type_version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=NodeStatus.PENDING)
+    attempt = models.PositiveIntegerField(default=0)
+    attempts = models.JSONField(default=list, blank=True)
+    # Join bookkeeping: incoming edges still unresolved, and how many were taken.
+    inputs_remaining = models.PositiveIntegerField(default=0)
+    inputs_taken = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    start_seq = models.PositiveIntegerField(null=True, blank=True)
+    finish_seq = models.PositiveIntegerField(null=True, blank=True)
+    input = models.JSONField(null=True, blank=True, help_text="The resolved params.")
+    output = models.JSONField(null=True, blank=True)
+    ports = models.JSONField(default=list, blank=True, help_text="Output ports the run emitted.")
+    error = models.JSONField(null=True, blank=True)
+    logs = models.JSONField(default=list, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    # Variables: stored only where they change (see engine.context); otherwise
+    # `vars_from` names the node run whose `vars_state` applies after this one.
+    vars_state = models.JSONField(null=True, blank=True)
+    vars_from = models.CharField(max_length=64, blank=True)
+    wait = models.JSONField(null=True, blank=True, help_text="What a waiting node waits for.")
+
+    class Meta:
+        ordering = ["start_seq", "id"]
+        constraints = [models.UniqueConstraint(fields=["execution", "node_id"], name="unique_node_run")]
+        indexes = [models.Index(fields=["execution", "status"])]
+
+    def __str__(self):
+        return f"{self.node_id} ({self.status})"
+
+    @property
+    def duration_ms(self):
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds() * 1000, 3)
+        return None
+
+
+class ExecutionEvent(models.Model):
+    """One entry of an execution's append-only event log; `seq` counts from 1 per execution."""
+
+    STARTED = "EXECUTION_STARTED"
+    NODE_STATE_CHANGED = "NODE_STATE_CHANGED"
+    DATA_AVAILABLE = "DATA_AVAILABLE"
+    LOG = "LOG"
+    ERROR_OCCURRED = "ERROR_OCCURRED"
+    STATE_CHANGED = "EXECUTION_STATE_CHANGED"
+    COMPLETED = "EXECUTION_COMPLETED"
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    node_id = models.CharField(max_length=64, blank=True)
+    ts = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["execution", "seq"]
+        constraints = [models.UniqueConstraint(fields=["execution", "seq"], name="unique_event_seq")]
+
+    def __str__(self):
+        return f"{self.seq} {self.type} {self.node_id}"
+
+    def as_dict(self):
+        return {"seq": self.seq, "type": self.type, "node_id": self.node_id or None,
+                "ts": self.ts.isoformat(), "data": self.data}

@@ -1,0 +1,720 @@
+"""Runs workflows on the database: the one place where executions and node runs change state.
+
+A node run goes claim → execute → finish. Claim and finish are short transactions
+that lock the execution row first, so every state change of one execution is
+serialised (joins fire exactly once, event sequence numbers have no gaps) while the
+node itself runs outside any transaction. Celery (executions.tasks) and the inline
+runner (executions.inline) are two dispatchers around these same functions."""
+
+import logging
+import socket
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from threading import Lock
+
+import jsonschema
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone as dj_timezone
+
+from engine import expressions
+from engine.context import Branch, LazyNodes, MergeConflict, VarState, build_context, merge_branches
+from engine.errors import CANCELLED, PERMANENT, NodeError
+from engine.graph import ERROR_PORT, MAIN, Graph
+from engine.scheduling import JOIN_FIRST, JoinState, first_join_losers, propagate
+from engine.states import (
+    EXECUTION_FINAL,
+    NODE_OPEN,
+    ExecutionStatus,
+    NodeStatus,
+    check_execution_transition,
+    check_node_transition,
+)
+from executions.models import Definition, Execution, ExecutionEvent, NodeRun
+from nodes.registry import NodeCall, NodeResult, registry
+
+logger = logging.getLogger("nodeflow.engine")
+
+E, N = ExecutionStatus, NodeStatus
+
+
+class CompiledWorkflow:
+    """A workflow document made ready to run: its graph and each node's type."""
+
+    def __init__(self, document):
+        self.document = document
+        self.graph = Graph.from_document(document)
+        self.node_types = {node_id: registry.for_node(node) for node_id, node in self.graph.nodes.items()}
+        self.settings = document.get("settings") or {}
+        self.merge_policy = self.settings.get("merge", "error")
+        self._join_modes = {
+            node_id: node_type.join_mode_of(self.graph.nodes[node_id]) for node_id, node_type in self.node_types.items()
+        }
+
+    def join_mode(self, node_id):
+        return self._join_modes[node_id]
+
+    def queue(self, node_id):
+        return self.node_types[node_id].queue
+
+
+_compiled = OrderedDict()
+_compiled_lock = Lock()
+_COMPILED_MAX = 64
+
+
+def compiled_for(definition_sha, load_document=None):
+    """The compiled workflow of a stored definition, cached per process (definitions never change)."""
+    with _compiled_lock:
+        compiled = _compiled.get(definition_sha)
+        if compiled is not None:
+            _compiled.move_to_end(definition_sha)
+            return compiled
+    document = load_document() if load_document else Definition.objects.get(pk=definition_sha).document
+    compiled = CompiledWorkflow(document)
+    with _compiled_lock:
+        _compiled[definition_sha] = compiled
+        while len(_compiled) > _COMPILED_MAX:
+            _compiled.popitem(last=False)
+    return compiled
+
+
+def worker_name():
+    return f"inline@{socket.gethostname()}"
+
+
+# ---------------------------------------------------------------------------
+# Transitions
+
+
+class Transition:
+    """The changes made to one execution inside one transaction.
+
+    Creating it locks the execution row; `flush()` writes the node runs it changed,
+    the events it appended (consecutive `seq`) and the execution, and registers the
+    dispatches to happen after commit."""
+
+    def __init__(self, execution_id, dispatcher):
+        self.execution = Execution.objects.select_for_update().get(pk=execution_id)
+        self.dispatcher = dispatcher
+        self.compiled = compiled_for(self.execution.definition_id)
+        self.events = []
+        self.runs = {}
+        self._dirty_runs = {}
+        self._dirty_execution = set()
+        self.to_start = []
+        self.to_wake = []  # (node_id, eta, reason)
+
+    # -- loading
+
+    def run(self, node_id):
+        run = self.runs.get(node_id)
+        if run is None:
+            run = NodeRun.objects.get(execution_id=self.execution.pk, node_id=node_id)
+            self.runs[node_id] = run
+        return run
+
+    def load_runs(self, node_ids):
+        missing = [node_id for node_id in node_ids if node_id not in self.runs]
+        if missing:
+            for run in NodeRun.objects.filter(execution_id=self.execution.pk, node_id__in=missing):
+                self.runs[run.node_id] = run
+        return [self.runs[node_id] for node_id in node_ids]
+
+    # -- changing
+
+    def now(self):
+        return dj_timezone.now()
+
+    def event(self, type_, node_id="", **data):
+        self.execution.last_seq += 1
+        self._dirty_execution.add("last_seq")
+        event = ExecutionEvent(
+            execution_id=self.execution.pk, seq=self.execution.last_seq, type=type_, node_id=node_id, ts=self.now(), data=data
+        )
+        self.events.append(event)
+        return event
+
+    def set_execution(self, status=None, **fields):
+        execution = self.execution
+        if status is not None and status != execution.status:
+            check_execution_transition(execution.status, status)
+            previous = execution.status
+            execution.status = status
+            self._dirty_execution.add("status")
+            if status == E.RUNNING and execution.started_at is None:
+                execution.started_at = self.now()
+                self._dirty_execution.add("started_at")
+                self.event(ExecutionEvent.STARTED, status=status)
+            elif status in EXECUTION_FINAL:
+                execution.finished_at = self.now()
+                self._dirty_execution.add("finished_at")
+            else:
+                self.event(ExecutionEvent.STATE_CHANGED, status=status, previous=previous)
+        for name, value in fields.items():
+            setattr(execution, name, value)
+            self._dirty_execution.add(name)
+        if status in EXECUTION_FINAL:
+            self.event(
+                ExecutionEvent.COMPLETED,
+                status=status,
+                result=execution.result,
+                error=execution.error,
+                duration_ms=execution.duration_ms,
+            )
+
+    def set_node(self, run, status=None, event_data=None, **fields):
+        if status is not None and status != run.status:
+            check_node_transition(run.status, status)
+            previous = run.status
+            run.status = status
+            fields.setdefault("status", status)
+            now = self.now()
+            if status == N.QUEUED:
+                run.queued_at = now
+                fields["queued_at"] = now
+            data = {"status": status, "previous": previous, "attempt": run.attempt}
+            if event_data:
+                data.update(event_data)
+            self.event(ExecutionEvent.NODE_STATE_CHANGED, run.node_id, **data)
+        for name, value in fields.items():
+            setattr(run, name, value)
+        self._dirty_runs.setdefault(run.node_id, set()).update(fields)
+        self.runs[run.node_id] = run
+
+    def flush(self):
+        self.flush_runs()
+        if self.events:
+            ExecutionEvent.objects.bulk_create(self.events)
+        if self._dirty_execution:
+            self.execution.save(update_fields=sorted(self._dirty_execution))
+        execution_id = str(self.execution.pk)
+        dispatcher = self.dispatcher
+        if self.to_start:
+            starts = [(node_id, self.compiled.queue(node_id)) for node_id in self.to_start]
+            transaction.on_commit(lambda: dispatcher.dispatch(execution_id, starts))
+        for node_id, eta, reason in self.to_wake:
+            transaction.on_commit(lambda n=node_id, t=eta, r=reason: dispatcher.dispatch_later(execution_id, n, t, r))
+        if self.events:
+            events = list(self.events)
+            transaction.on_commit(lambda: publish_events(execution_id, events))
+
+    # -- scheduling
+
+    def queue_node(self, node_id):
+        run = self.run(node_id)
+        self.set_node(run, N.QUEUED)
+        self.to_start.append(node_id)
+
+    def resolve(self, node_id, ports):
+        """Resolve the node's outgoing edges for the emitted ports; queue or skip what follows."""
+        graph, compiled = self.compiled.graph, self.compiled
+        join_states = _JoinStates(self)
+        decision = propagate(graph, node_id, ports, join_states, compiled.join_mode)
+        for target, state in decision.touched.items():
+            run = self.run(target)
+            if (run.inputs_remaining, run.inputs_taken) != (state.remaining, state.taken):
+                self.set_node(run, inputs_remaining=state.remaining, inputs_taken=state.taken)
+        for target in decision.skip:
+            self.set_node(self.run(target), N.SKIPPED)
+        for target in decision.start:
+            self.queue_node(target)
+            if compiled.join_mode(target) == JOIN_FIRST:
+                self.cancel_first_join_losers(target)
+
+    def cancel_first_join_losers(self, join_id):
+        graph = self.compiled.graph
+        upstream = graph.ancestors(join_id)
+        open_upstream = [run.node_id for run in self.load_runs(upstream) if run.status in NODE_OPEN]
+        losers = first_join_losers(graph, join_id, open_upstream)
+        for node_id in losers:
+            self.cancel_node(self.run(node_id), "another branch reached the first-mode merge first")
+        for node_id in losers:
+            self.resolve(node_id, ())
+
+    def cancel_node(self, run, reason):
+        error = {"class": CANCELLED, "message": reason}
+        self.set_node(run, N.CANCELLED, error=error, finished_at=self.now())
+
+    def open_counts(self):
+        """{status: count} of the execution's open node runs (changed runs are saved first)."""
+        self.flush_runs()
+        rows = (
+            NodeRun.objects.filter(execution_id=self.execution.pk, status__in=list(NODE_OPEN))
+            .values("status")
+            .annotate(n=Count("id"))
+        )
+        return {row["status"]: row["n"] for row in rows}
+
+    def settle(self):
+        """After the changes: finish the execution when nothing is open, or mark it waiting."""
+        execution = self.execution
+        if execution.status in EXECUTION_FINAL or execution.status == E.PAUSED:
+            return
+        if self.to_start:
+            return  # something was just queued: the execution goes on
+        counts = self.open_counts()
+        if not counts:
+            self.set_execution(E.SUCCEEDED, result=execution.result)
+            return
+        busy = any(counts.get(s) for s in (N.QUEUED, N.RUNNING, N.RETRYING))
+        if not busy and counts.get(N.WAITING):
+            if execution.status != E.WAITING:
+                self.set_execution(E.WAITING)
+        elif busy and execution.status == E.WAITING:
+            self.set_execution(E.RUNNING)
+
+    def flush_runs(self):
+        """Write the changed node runs now (events and the execution wait for flush())."""
+        for node_id, names in self._dirty_runs.items():
+            self.runs[node_id].save(update_fields=sorted(names))
+        self._dirty_runs = {}
+
+    def fail_execution(self, error):
+        for run in NodeRun.objects.filter(execution_id=self.execution.pk, status__in=list(NODE_OPEN)):
+            run = self.runs.get(run.node_id, run)
+            if run.status in NODE_OPEN:
+                self.cancel_node(run, "the execution failed")
+        self.set_execution(E.FAILED, error=error)
+
+
+class _JoinStates(dict):
+    """JoinState per node id, loaded from node runs on first use."""
+
+    def __init__(self, transition):
+        super().__init__()
+        self.transition = transition
+
+    def __missing__(self, node_id):
+        run = self.transition.run(node_id)
+        state = JoinState(run.inputs_remaining, run.inputs_taken, started=run.status != N.PENDING)
+        self[node_id] = state
+        return state
+
+
+# ---------------------------------------------------------------------------
+# Starting
+
+
+class InvalidInput(ValueError):
+    """The run's input does not match the workflow's input_schema."""
+
+
+def start_execution(document, *, dispatcher, owner=None, workflow=None, version=None, revision=None,
+                    input_data=None, trigger="manual", trigger_node=None):
+    """Create an execution of `document` and queue its trigger node (after commit)."""
+    input_data = {} if input_data is None else input_data
+    schema = document.get("input_schema")
+    if schema:
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(input_data), key=lambda e: list(e.path))
+        if errors:
+            raise InvalidInput("; ".join(_schema_error_text(e) for e in errors))
+    with transaction.atomic():
+        definition = Definition.store(document)
+        compiled = compiled_for(definition.sha256, load_document=lambda: document)
+        graph = compiled.graph
+        start_node = _choose_trigger(compiled, trigger, trigger_node)
+        execution = Execution.objects.create(
+            workflow=workflow,
+            owner=owner,
+            definition=definition,
+            version=version,
+            revision=revision,
+            trigger=trigger,
+            trigger_node=start_node,
+            input=input_data,
+        )
+        NodeRun.objects.bulk_create(
+            NodeRun(
+                execution=execution,
+                node_id=node_id,
+                type=compiled.node_types[node_id].type,
+                type_version=compiled.node_types[node_id].version,
+                inputs_remaining=len(graph.incoming[node_id]),
+            )
+            for node_id in graph.order
+        )
+        transition = Transition(execution.pk, dispatcher)
+        transition.queue_node(start_node)
+        # Every other root (other triggers) does not fire in this execution.
+        for node_id in graph.roots():
+            if node_id != start_node:
+                transition.set_node(transition.run(node_id), N.SKIPPED)
+                transition.resolve(node_id, ())
+        transition.flush()
+    return execution
+
+
+def _choose_trigger(compiled, trigger, trigger_node):
+    graph = compiled.graph
+    if trigger_node:
+        if trigger_node not in graph.nodes:
+            raise ValueError(f"no node {trigger_node!r} in the workflow")
+        return trigger_node
+    roots = graph.roots()
+    wanted = f"trigger.{trigger}"
+    for node_id in roots:
+        if compiled.node_types[node_id].type == wanted:
+            return node_id
+    for node_id in roots:
+        if compiled.node_types[node_id].trigger:
+            return node_id
+    if roots:
+        return roots[0]
+    raise ValueError("the workflow has no trigger node")
+
+
+def _schema_error_text(error):
+    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+    return f"input at {where}: {error.message}"
+
+
+# ---------------------------------------------------------------------------
+# Running one node
+
+
+@dataclass
+class Prepared:
+    """What a claimed node run needs to execute, gathered in the claim transaction."""
+
+    execution_id: str
+    node_id: str
+    attempt: int
+    compiled: CompiledWorkflow
+    execution_info: dict
+    input_data: dict
+    vars_state: VarState
+    upstream: list
+    merge_error: NodeError | None = None
+
+
+@dataclass
+class Outcome:
+    """How a node run ended, as the finish transaction records it."""
+
+    result: NodeResult | None = None
+    error: NodeError | None = None
+    params: dict | None = None
+    logs: list = field(default_factory=list)
+    started_at: datetime | None = None
+
+
+def run_node(execution_id, node_id, *, dispatcher, worker=None):
+    """Claim, execute and finish one node run. Returns False when there was nothing to run."""
+    prepared = claim_node(execution_id, node_id, dispatcher=dispatcher, worker=worker or worker_name())
+    if prepared is None:
+        return False
+    outcome = execute_node(prepared)
+    finish_node(prepared, outcome, dispatcher=dispatcher)
+    return True
+
+
+def claim_node(execution_id, node_id, *, dispatcher, worker):
+    """Mark the node run running (refusing duplicates and late deliveries) and gather its inputs."""
+    with transaction.atomic():
+        transition = Transition(execution_id, dispatcher)
+        execution = transition.execution
+        if execution.status in EXECUTION_FINAL or execution.status == E.PAUSED:
+            return None
+        run = transition.run(node_id)
+        if run.status not in (N.QUEUED, N.RETRYING):
+            logger.info("node %s of %s is %s: delivery ignored", node_id, execution_id, run.status)
+            return None
+        if execution.status in (E.QUEUED, E.WAITING):
+            transition.set_execution(E.RUNNING)
+        compiled = transition.compiled
+        upstream, vars_state, vars_from, merged, merge_error = _incoming_vars(transition, node_id)
+        run.attempt += 1
+        transition.set_node(
+            run,
+            N.RUNNING,
+            event_data={"worker": worker},
+            attempt=run.attempt,
+            started_at=transition.now(),
+            finished_at=None,
+            worker=worker,
+            start_seq=execution.last_seq + 1,
+            vars_from=vars_from,
+            vars_state=vars_state.as_dict() if merged else None,
+        )
+        transition.flush()
+        info = {
+            "id": str(execution.pk),
+            "workflow_id": str(execution.workflow_id) if execution.workflow_id else None,
+            "trigger": execution.trigger,
+            "started_at": execution.started_at.isoformat() if execution.started_at else None,
+        }
+        return Prepared(
+            execution_id=str(execution.pk),
+            node_id=node_id,
+            attempt=run.attempt,
+            compiled=compiled,
+            execution_info=info,
+            input_data=execution.input,
+            vars_state=vars_state,
+            upstream=upstream,
+            merge_error=merge_error,
+        )
+
+
+def _incoming_vars(transition, node_id):
+    """(taken predecessors, variables before the node, vars_from pointer, merged?, merge error)."""
+    graph, compiled = transition.compiled.graph, transition.compiled
+    predecessor_ids = graph.predecessors(node_id)
+    if not predecessor_ids:
+        return [], VarState(), "", False, None
+    predecessors = {run.node_id: run for run in transition.load_runs(predecessor_ids)}
+    taken = []
+    for edge in graph.incoming[node_id]:
+        run = predecessors[edge.source]
+        if run.status in (N.COMPLETED, N.FAILED) and edge.port in (run.ports or []) and edge.source not in taken:
+            taken.append(edge.source)
+    pointers = {predecessors[p].vars_from for p in taken}
+    if len(pointers) == 1:
+        pointer = pointers.pop()
+        return taken, _load_var_state(transition, pointer), pointer, False, None
+    branches = [
+        Branch(source=p, state=_load_var_state(transition, predecessors[p].vars_from), finish_order=predecessors[p].finish_seq or 0)
+        for p in taken
+    ]
+    try:
+        merged = merge_branches(branches, compiled.merge_policy, graph.is_ancestor, node_id)
+    except MergeConflict as conflict:
+        error = NodeError(str(conflict), PERMANENT, code="merge_conflict",
+                          details={"key": conflict.key, "writers": [w for w, _ in conflict.writers]})
+        return taken, VarState(), node_id, True, error
+    return taken, merged, node_id, True, None
+
+
+def _load_var_state(transition, pointer):
+    if not pointer:
+        return VarState()
+    return VarState.from_dict(transition.run(pointer).vars_state)
+
+
+def load_node_entries(execution_id, node_ids):
+    """{node id: {"output", "status"}} for the context's `nodes`."""
+    rows = NodeRun.objects.filter(execution_id=execution_id, node_id__in=list(node_ids)).values_list(
+        "node_id", "output", "status", "error"
+    )
+    entries = {}
+    for node_id, output, status, error in rows:
+        entry = {"output": output, "status": status}
+        if error:
+            entry["error"] = error
+        entries[node_id] = entry
+    return entries
+
+
+def execute_node(prepared):
+    """Render the params and call the node type's run function. Never raises."""
+    compiled, node_id = prepared.compiled, prepared.node_id
+    node = compiled.graph.node(node_id)
+    node_type = compiled.node_types[node_id]
+    started_at = datetime.now(timezone.utc)
+    if prepared.merge_error is not None:
+        return Outcome(error=prepared.merge_error, started_at=started_at)
+    visible = set(compiled.graph.ancestors(node_id))
+    nodes = LazyNodes(visible, lambda ids: load_node_entries(prepared.execution_id, ids))
+    context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes)
+    params = {**node_type.defaults, **(node.get("params") or {})}
+    call = NodeCall(
+        node_id=node_id,
+        node=node,
+        params=params,
+        context=context,
+        execution_id=prepared.execution_id,
+        attempt=prepared.attempt,
+        upstream=prepared.upstream,
+    )
+    try:
+        rendered = {
+            key: value if key in node_type.raw_params else expressions.render(value, context, path=f"params.{key}")
+            for key, value in params.items()
+        }
+        call.params = rendered
+        value = node_type.run(call)
+    except expressions.ExpressionError as exc:
+        return Outcome(error=NodeError(str(exc), PERMANENT, code="expression"), params=params, logs=call.logs,
+                       started_at=started_at)
+    except NodeError as exc:
+        return Outcome(error=exc, params=call.params, logs=call.logs, started_at=started_at)
+    except Exception as exc:  # a bug in a node type: the run fails, the worker does not
+        logger.exception("node type %s crashed", node_type.type)
+        error = NodeError(
+            f"{node_type.type} v{node_type.version} raised {type(exc).__name__}: {exc}",
+            PERMANENT,
+            code="node_crashed",
+            traceback=traceback.format_exc(),
+        )
+        return Outcome(error=error, params=call.params, logs=call.logs, started_at=started_at)
+    result = value if isinstance(value, NodeResult) else NodeResult(output=value)
+    return Outcome(result=result, params=call.params, logs=call.logs + list(result.logs), started_at=started_at)
+
+
+def finish_node(prepared, outcome, *, dispatcher):
+    """Record how the node run ended and move the execution on."""
+    with transaction.atomic():
+        transition = Transition(prepared.execution_id, dispatcher)
+        run = transition.run(prepared.node_id)
+        if run.status != N.RUNNING or run.attempt != prepared.attempt:
+            logger.info("late result for %s of %s (%s): ignored", prepared.node_id, prepared.execution_id, run.status)
+            return
+        if transition.execution.status in EXECUTION_FINAL:
+            transition.cancel_node(run, f"the execution was {transition.execution.status}")
+            transition.flush()
+            return
+        now = transition.now()
+        attempt_record = {
+            "attempt": run.attempt,
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": now.isoformat(),
+            "error": outcome.error.as_dict() if outcome.error else None,
+        }
+        common = {
+            "input": outcome.params,
+            "logs": (run.logs or []) + outcome.logs,
+            "attempts": (run.attempts or []) + [attempt_record],
+        }
+        if outcome.error is not None:
+            _finish_failed(transition, prepared, run, outcome.error, now, common)
+        elif outcome.result.wait is not None:
+            _finish_waiting(transition, run, outcome.result.wait, common)
+        else:
+            _finish_completed(transition, prepared, run, outcome.result, now, common)
+        transition.settle()
+        transition.flush()
+
+
+def _finish_completed(transition, prepared, run, result, now, common):
+    fields = dict(common, output=result.output, ports=list(result.ports), finished_at=now, error=None)
+    if result.vars or result.deleted_vars:
+        state = prepared.vars_state.apply(run.node_id, result.vars, result.deleted_vars)
+        fields.update(vars_state=state.as_dict(), vars_from=run.node_id)
+    fields["finish_seq"] = transition.execution.last_seq + 1
+    transition.set_node(run, N.COMPLETED, event_data={"ports": list(result.ports)}, **fields)
+    transition.event(ExecutionEvent.DATA_AVAILABLE, run.node_id, ports=list(result.ports), has_output=result.output is not None)
+    if result.sets_result:
+        transition.set_execution(result=result.result, artifacts=result.artifacts)
+    transition.resolve(run.node_id, result.ports)
+
+
+def _finish_failed(transition, prepared, run, error, now, common):
+    node = prepared.compiled.graph.node(run.node_id)
+    on_error = node.get("on_error", "fail")
+    error_dict = error.as_dict()
+    error_dict["node_id"] = run.node_id
+    transition.event(ExecutionEvent.ERROR_OCCURRED, run.node_id, error=error_dict, attempt=run.attempt)
+    if on_error == "continue":
+        fields = dict(common, output={"error": error_dict}, ports=[MAIN], finished_at=now, error=error_dict,
+                      finish_seq=transition.execution.last_seq + 1)
+        transition.set_node(run, N.COMPLETED, event_data={"ports": [MAIN], "error": error_dict}, **fields)
+        transition.resolve(run.node_id, (MAIN,))
+        return
+    if on_error == "route":
+        fields = dict(common, output=None, ports=[ERROR_PORT], finished_at=now, error=error_dict,
+                      finish_seq=transition.execution.last_seq + 1)
+        transition.set_node(run, N.FAILED, event_data={"ports": [ERROR_PORT], "error": error_dict}, **fields)
+        transition.resolve(run.node_id, (ERROR_PORT,))
+        return
+    fields = dict(common, ports=[], finished_at=now, error=error_dict, finish_seq=transition.execution.last_seq + 1)
+    transition.set_node(run, N.FAILED, event_data={"error": error_dict}, **fields)
+    transition.fail_execution({"node_id": run.node_id, **error.as_dict()})
+
+
+def _finish_waiting(transition, run, wait, common):
+    spec = {
+        "until": wait.until.isoformat() if wait.until else None,
+        "input": wait.wants_input,
+        "schema": wait.input_schema,
+    }
+    transition.set_node(run, N.WAITING, event_data={"wait": spec}, wait=spec, **common)
+    if wait.until is not None:
+        transition.to_wake.append((run.node_id, wait.until, "timer"))
+
+
+def wake_node(execution_id, node_id, *, dispatcher, reason="timer", data=None):
+    """End a waiting node: its timer fired (`timer`), or input arrived (`input`)."""
+    with transaction.atomic():
+        transition = Transition(execution_id, dispatcher)
+        run = transition.run(node_id)
+        if run.status != N.WAITING or transition.execution.status in EXECUTION_FINAL:
+            return False
+        wait = run.wait or {}
+        if reason == "input" and not wait.get("input"):
+            raise NotWaitingForInput(f"node {node_id!r} is not waiting for input")
+        if reason == "input" and wait.get("schema"):
+            errors = list(jsonschema.Draft202012Validator(wait["schema"]).iter_errors(data))
+            if errors:
+                raise InvalidInput("; ".join(_schema_error_text(e) for e in errors))
+        now = transition.now()
+        if reason == "input":
+            output, ports = data, ["main"]
+        elif wait.get("input"):
+            output, ports = {"timed_out": True, "waited_until": wait.get("until")}, ["timeout"]
+        else:
+            output, ports = {"waited_until": wait.get("until")}, ["main"]
+        transition.set_node(run, N.COMPLETED, event_data={"ports": ports}, output=output, ports=ports,
+                            finished_at=now, finish_seq=transition.execution.last_seq + 1, wait=None)
+        transition.event(ExecutionEvent.DATA_AVAILABLE, node_id, ports=ports, has_output=output is not None)
+        if transition.execution.status == E.WAITING:
+            transition.set_execution(E.RUNNING)
+        transition.resolve(node_id, ports)
+        transition.settle()
+        transition.flush()
+        return True
+
+
+class NotWaitingForInput(ValueError):
+    """Input was posted for a node that does not wait for input."""
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def context_after(execution, node_id=None):
+    """The full context after `node_id` (after the last finished node when None), from stored outputs."""
+    compiled = compiled_for(execution.definition_id)
+    graph = compiled.graph
+    runs = NodeRun.objects.filter(execution=execution)
+    if node_id is None:
+        last = runs.exclude(finish_seq=None).order_by("-finish_seq").values_list("node_id", flat=True).first()
+        node_id = last
+    if node_id is None:
+        visible, vars_state = [], VarState()
+    else:
+        if node_id not in graph.nodes:
+            raise KeyError(node_id)
+        visible = graph.ancestors(node_id) + [node_id]
+        pointer = runs.filter(node_id=node_id).values_list("vars_from", flat=True).first()
+        vars_state = VarState()
+        if pointer:
+            vars_state = VarState.from_dict(runs.filter(node_id=pointer).values_list("vars_state", flat=True).first())
+    entries = load_node_entries(execution.pk, visible)
+    nodes = {nid: entry for nid, entry in entries.items() if entry["status"] != N.PENDING}
+    info = {
+        "id": str(execution.pk),
+        "workflow_id": str(execution.workflow_id) if execution.workflow_id else None,
+        "trigger": execution.trigger,
+        "started_at": execution.started_at.isoformat() if execution.started_at else None,
+    }
+    return node_id, build_context(info, execution.input, vars_state.values, nodes)
+
+
+def publish_events(execution_id, events):
+    """Hook for live updates: called after commit with the events a transition appended."""
+    for listener in list(_event_listeners):
+        try:
+            listener(execution_id, events)
+        except Exception:  # a broken listener must never break the engine
+            logger.exception("event listener failed")
+
+
+_event_listeners = []
+
+
+def add_event_listener(listener):
+    _event_listeners.append(listener)

@@ -1,0 +1,96 @@
+"""Embedded mode: the web server, a real Celery worker and beat, all in this one process.
+
+SQLite, the in-memory broker and the in-memory channel layer need no outside
+service; the worker consumes real Celery messages on a thread pool."""
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+
+from nodeflow.celery import app
+
+logger = logging.getLogger("nodeflow.embedded")
+
+_worker = None
+WORKER_THREADS = 4
+
+
+def embedded_worker_state():
+    alive = _worker is not None and _worker.blueprint is not None and _worker.blueprint.state == 1
+    return {"ok": alive, "count": 1 if alive else 0, "names": [_worker.hostname] if alive else [], "embedded": True}
+
+
+def _start_worker():
+    global _worker
+    from celery.worker import WorkController
+
+    from nodes.registry import QUEUES
+
+    _worker = WorkController(
+        app=app,
+        pool_cls="threads",
+        concurrency=WORKER_THREADS,
+        hostname="embedded@nodeflow",
+        queues=list(QUEUES),
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+        loglevel=logging.WARNING,
+    )
+    thread = threading.Thread(target=_worker.start, name="celery-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+def _start_beat():
+    from celery.beat import EmbeddedService
+
+    beat = EmbeddedService(app, thread=True)
+    beat.start()
+    return beat
+
+
+def run(host="127.0.0.1", port=8000, stdout=None):
+    """Run NodeFlow until interrupted (Ctrl-C or SIGTERM)."""
+    import uvicorn
+
+    def say(text):
+        if stdout is not None:
+            stdout.write(text)
+            stdout.flush()
+
+    started = time.monotonic()
+    call_command("migrate", interactive=False, verbosity=0)
+    from executions.recovery import requeue_orphans
+
+    _start_worker()
+    beat = _start_beat()
+    requeue_orphans()
+
+    config = uvicorn.Config("nodeflow.asgi:application", host=host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    url = f"http://{host}:{port}/"
+    from django.contrib.auth import get_user_model
+
+    has_admin = get_user_model().objects.filter(is_superuser=True).exists()
+    say(f"NodeFlow (embedded mode) is up at {url}  (started in {time.monotonic() - started:.1f} s)\n")
+    say(f"  database: {settings.DATABASES['default']['NAME']}\n")
+    if has_admin:
+        say(f"  admin: {url}admin/\n")
+    else:
+        say("  no admin user yet: create one with  .venv/bin/python manage.py createsuperuser\n")
+    say("Press Ctrl-C to stop.\n")
+    try:
+        asyncio.run(server.serve())
+    finally:
+        say("Stopping NodeFlow...\n")
+        beat.stop()
+        if _worker is not None:
+            _worker.stop(in_sighandler=False)
+        say("Stopped.\n")

@@ -1,0 +1,14 @@
+"""Settings for the test suite: PostgreSQL and Redis on this machine unless told otherwise."""
+
+import os
+import uuid
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nodeflow")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A prefix of our own on the broker's keys, so parallel test runs never take each other's tasks.
+os.environ.setdefault("NODEFLOW_BROKER_PREFIX", f"nodeflow-test-{uuid.uuid4().hex[:8]}:")
+os.environ.setdefault("NODEFLOW_HTTP_ALLOW_NETWORKS", "127.0.0.1/32,::1/128,localhost")
+
+from nodeflow.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
