@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "nodes.merge",
     "nodes.logic",
     "nodes.data",
+    "nodes.http_request.v1",
 )
 
 QUEUES = ("default", "http", "sandbox")
