@@ -11,6 +11,8 @@ from executions.models import Execution
 class InlineDispatcher:
     """Collects node runs to start and timers to fire; `drain()` runs them in order."""
 
+    after_commit = False
+
     def __init__(self):
         self.ready = deque()
         self.timers = []
@@ -18,7 +20,7 @@ class InlineDispatcher:
     def dispatch(self, execution_id, starts):
         self.ready.extend((execution_id, node_id) for node_id, _queue in starts)
 
-    def dispatch_later(self, execution_id, node_id, eta, reason):
+    def dispatch_later(self, execution_id, node_id, eta, reason, queue=None):
         self.timers.append((eta, execution_id, node_id, reason))
 
     def drain(self):
@@ -32,7 +34,10 @@ class InlineDispatcher:
                 delay = (eta - datetime.now(timezone.utc)).total_seconds()
                 if delay > 0:
                     time.sleep(delay)
-                runtime.wake_node(execution_id, node_id, dispatcher=self, reason=reason)
+                if reason == "retry":
+                    runtime.run_node(execution_id, node_id, dispatcher=self)
+                else:
+                    runtime.wake_node(execution_id, node_id, dispatcher=self, reason=reason)
 
 
 def run_inline(document, **kwargs):

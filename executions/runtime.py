@@ -11,7 +11,7 @@ import socket
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from threading import Lock
 
 import jsonschema
@@ -23,6 +23,7 @@ from engine import expressions
 from engine.context import Branch, LazyNodes, MergeConflict, VarState, build_context, merge_branches
 from engine.errors import CANCELLED, PERMANENT, NodeError
 from engine.graph import ERROR_PORT, MAIN, Graph
+from engine.retry import backoff_delay, should_retry
 from engine.scheduling import JOIN_FIRST, JoinState, first_join_losers, propagate
 from engine.states import (
     EXECUTION_FINAL,
@@ -105,7 +106,7 @@ class Transition:
         self._dirty_runs = {}
         self._dirty_execution = set()
         self.to_start = []
-        self.to_wake = []  # (node_id, eta, reason)
+        self.to_wake = []  # (node_id, eta, reason): "timer" wakes a waiting node, "retry" runs it again
 
     # -- loading
 
@@ -192,11 +193,15 @@ class Transition:
             self.execution.save(update_fields=sorted(self._dirty_execution))
         execution_id = str(self.execution.pk)
         dispatcher = self.dispatcher
+        # A message to another process must wait for the commit, or the worker may not see
+        # the rows yet; the inline dispatcher only queues work for this same process.
+        after_commit = transaction.on_commit if dispatcher.after_commit else _call_now
         if self.to_start:
             starts = [(node_id, self.compiled.queue(node_id)) for node_id in self.to_start]
-            transaction.on_commit(lambda: dispatcher.dispatch(execution_id, starts))
+            after_commit(lambda: dispatcher.dispatch(execution_id, starts))
         for node_id, eta, reason in self.to_wake:
-            transaction.on_commit(lambda n=node_id, t=eta, r=reason: dispatcher.dispatch_later(execution_id, n, t, r))
+            queue = self.compiled.queue(node_id)
+            after_commit(lambda n=node_id, t=eta, r=reason, q=queue: dispatcher.dispatch_later(execution_id, n, t, r, q))
         if self.events:
             events = list(self.events)
             transaction.on_commit(lambda: publish_events(execution_id, events))
@@ -278,6 +283,10 @@ class Transition:
             if run.status in NODE_OPEN:
                 self.cancel_node(run, "the execution failed")
         self.set_execution(E.FAILED, error=error)
+
+
+def _call_now(function):
+    function()
 
 
 class _JoinStates(dict):
@@ -607,6 +616,15 @@ def _finish_failed(transition, prepared, run, error, now, common):
     error_dict = error.as_dict()
     error_dict["node_id"] = run.node_id
     transition.event(ExecutionEvent.ERROR_OCCURRED, run.node_id, error=error_dict, attempt=run.attempt)
+    policy = node.get("retry")
+    if should_retry(policy, run.attempt, error.error_class):
+        delay = backoff_delay(policy, run.attempt)
+        retry_at = now + timedelta(seconds=delay)
+        common["attempts"][-1]["retry_in_s"] = round(delay, 3)
+        transition.set_node(run, N.RETRYING, event_data={"error": error_dict, "retry_at": retry_at.isoformat()},
+                            error=error_dict, **common)
+        transition.to_wake.append((run.node_id, retry_at, "retry"))
+        return
     if on_error == "continue":
         fields = dict(common, output={"error": error_dict}, ports=[MAIN], finished_at=now, error=error_dict,
                       finish_seq=transition.execution.last_seq + 1)

@@ -8,6 +8,8 @@ from executions import runtime
 class CeleryDispatcher:
     """Sends node runs to Celery queues; fan-out goes out together as one group."""
 
+    after_commit = True
+
     def dispatch(self, execution_id, starts):
         signatures = [run_node.si(execution_id, node_id).set(queue=queue) for node_id, queue in starts]
         if len(signatures) == 1:
@@ -15,8 +17,12 @@ class CeleryDispatcher:
         else:
             group(signatures).apply_async()
 
-    def dispatch_later(self, execution_id, node_id, eta, reason):
-        wake_node.apply_async((execution_id, node_id, reason), eta=eta)
+    def dispatch_later(self, execution_id, node_id, eta, reason, queue="default"):
+        # A countdown on the broker, not a sleep in a worker: waiting holds no worker slot.
+        if reason == "retry":
+            run_node.apply_async((execution_id, node_id), eta=eta, queue=queue)
+        else:
+            wake_node.apply_async((execution_id, node_id, reason), eta=eta)
 
 
 dispatcher = CeleryDispatcher()

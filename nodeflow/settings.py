@@ -123,6 +123,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(DATA_DIR / "media")}},
@@ -142,12 +143,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "nodeflow.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "nodeflow.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "NodeFlow API",
     "DESCRIPTION": "Workflows, executions and live updates of NodeFlow.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # 3.1 schemas are JSON Schema 2020-12, so the workflow document's schema embeds as it is.
+    "OAS_VERSION": "3.1.0",
 }
 
 # Celery: the database is the source of truth for execution state; the broker only
@@ -193,6 +201,9 @@ NODEFLOW = {
     # How long /healthz waits for a worker to answer a ping, in seconds.
     "HEALTH_WORKER_TIMEOUT_S": 1.0,
 }
+# Request bodies: a maximal document plus room for the request around it; larger
+# bodies answer 413 (nodeflow.api) before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = NODEFLOW["MAX_DOCUMENT_BYTES"] + 512 * 1024
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nodefl
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 # A prefix of our own on the broker's keys, so parallel test runs never take each other's tasks.
 os.environ.setdefault("NODEFLOW_BROKER_PREFIX", f"nodeflow-test-{uuid.uuid4().hex[:8]}:")
+os.environ.setdefault("NODEFLOW_NODE_MODULES", "tests.support.nodes")
 os.environ.setdefault("NODEFLOW_HTTP_ALLOW_NETWORKS", "127.0.0.1/32,::1/128,localhost")
 
 from nodeflow.settings import *  # noqa: E402,F403

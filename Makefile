@@ -1,0 +1,37 @@
+# NodeFlow: `make run` runs it (embedded mode), `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test setup setup-dev services migrate check
+
+run: setup
+	$(BIN)/python manage.py nodeflow dev
+
+test: setup-dev services
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
+	@bash scripts/system-deps.sh
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+services:
+	@bash scripts/services.sh
+
+migrate: setup
+	$(BIN)/python manage.py migrate
+
+check: setup
+	$(BIN)/python manage.py check

@@ -1,0 +1,87 @@
+"""code.python v1: user code `def run(ctx): …` in the OS-level sandbox (see sandbox/)."""
+
+from django.conf import settings
+
+from engine.errors import PERMANENT, SANDBOX, NodeError
+from nodes.registry import NodeResult, register_node
+from engine.context import diff_vars
+
+
+@register_node(
+    "code.python",
+    title="Python code",
+    category="code",
+    queue="sandbox",
+    raw_params=("code", "limits"),
+    description=(
+        "Runs `def run(ctx): … return value` in a sandbox. ctx holds input, vars, nodes and execution; "
+        "the return value is the output, changes to ctx['vars'] are variable writes, print() goes to the logs."
+    ),
+    defaults={"code": "def run(ctx):\n    return {}\n"},
+    params_schema={
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "title": "Code", "x-nodeflow-widget": "python", "maxLength": 200_000},
+            "limits": {
+                "type": "object",
+                "title": "Limits",
+                "properties": {
+                    "cpu_ms": {"type": "integer", "minimum": 1},
+                    "wall_ms": {"type": "integer", "minimum": 1},
+                    "memory_mb": {"type": "integer", "minimum": 16},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "required": ["code"],
+        "additionalProperties": False,
+    },
+)
+def run_code(call):
+    import sandbox
+
+    _configure_sandbox()
+    code = call.params["code"]
+    problem = sandbox.check_syntax(code)
+    if problem:
+        raise NodeError(
+            f"line {problem['line']}, column {problem['column']}: {problem['message']}",
+            PERMANENT,
+            code="syntax_error",
+            details=problem,
+        )
+    context = call.context
+    ctx = {
+        "execution": context["execution"],
+        "input": context["input"],
+        "vars": context["vars"],
+        "nodes": context["nodes"].materialise() if hasattr(context["nodes"], "materialise") else dict(context["nodes"]),
+    }
+    result = sandbox.run_code(code, ctx, call.params.get("limits"))
+    call.logs.extend(result.logs)
+    if not result.ok:
+        error = result.error or {}
+        raise NodeError(
+            error.get("message") or "the code failed",
+            error.get("class") if error.get("class") in (SANDBOX, PERMANENT) else SANDBOX,
+            code=f"sandbox_{error['limit']}" if error.get("limit") else "code_error",
+            details={k: error[k] for k in ("limit", "line") if error.get(k) is not None} or None,
+            traceback=error.get("traceback"),
+        )
+    changed, deleted = diff_vars(context["vars"], result.vars or {})
+    return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted))
+
+
+_configured = False
+
+
+def _configure_sandbox():
+    """Apply NODEFLOW settings to the sandbox once per process."""
+    global _configured
+    if _configured:
+        return
+    import sandbox
+
+    options = settings.NODEFLOW.get("SANDBOX", {})
+    sandbox.configure(allow_weak=settings.NODEFLOW["SANDBOX_ALLOW_WEAK"], **options)
+    _configured = True

@@ -1,0 +1,25 @@
+"""Node types used only by tests (loaded through NODEFLOW_NODE_MODULES, in workers too)."""
+
+import os
+import time
+
+from engine.errors import TRANSIENT, NodeError
+from nodes.registry import register_node
+
+
+@register_node("test.sleep", category="test", params_schema={
+    "type": "object", "properties": {"seconds": {"type": "number"}, "output": {}}, "additionalProperties": False})
+def sleep(call):
+    """Holds a worker for `seconds`, then outputs its pid and when it ran."""
+    started = time.time()
+    time.sleep(float(call.params.get("seconds", 0)))
+    return {"pid": os.getpid(), "started": started, "finished": time.time(), "output": call.params.get("output")}
+
+
+@register_node("test.flaky", category="test", params_schema={
+    "type": "object", "properties": {"failures": {"type": "integer"}}, "additionalProperties": False})
+def flaky(call):
+    """Fails with a transient error on its first `failures` attempts."""
+    if call.attempt <= int(call.params.get("failures", 0)):
+        raise NodeError(f"flaky failure on attempt {call.attempt}", TRANSIENT)
+    return {"attempt": call.attempt}
