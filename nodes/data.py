@@ -1,5 +1,6 @@
 """Writing variables and shaping data."""
 
+from engine.errors import PERMANENT, NodeError
 from nodes.registry import NodeResult, register_node
 
 
@@ -7,7 +8,10 @@ from nodes.registry import NodeResult, register_node
     "data.set",
     title="Set",
     category="data",
-    description="Writes keys into the run's `vars` and/or its own output; expressions keep their JSON types.",
+    description=(
+        "Writes keys into the run's `vars` and/or sets its own output. Values are JSON or expressions; "
+        "a value that is exactly one `{{ … }}` keeps its JSON type (number, list, object…)."
+    ),
     params_schema={
         "type": "object",
         "properties": {
@@ -18,4 +22,15 @@ from nodes.registry import NodeResult, register_node
     },
 )
 def set_(call):
-    return NodeResult(output=call.params.get("output"), vars=dict(call.params.get("vars") or {}))
+    variables = call.params.get("vars")
+    if variables is None:
+        variables = {}
+    if not isinstance(variables, dict):
+        raise NodeError(
+            f"vars must be an object of variable names to values, not {type(variables).__name__}",
+            PERMANENT,
+            code="data.invalid_params",
+        )
+    if variables:
+        call.log(f"set vars: {', '.join(variables)}")
+    return NodeResult(output=call.params.get("output"), vars=dict(variables))
