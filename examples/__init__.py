@@ -1,0 +1,1 @@
+"""Example Django apps that extend NodeFlow (see each app's README.md)."""
