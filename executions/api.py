@@ -5,7 +5,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import runtime
+from executions import runtime, services
 from executions.models import Execution, NodeRun
 from nodeflow.api import ApiError
 
@@ -100,3 +100,34 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         if not woken:
             raise ApiError("not_waiting", f"node {node_id!r} is not waiting", status_code=409)
         return Response({"execution_id": str(execution.pk), "node_id": node_id}, status=status.HTTP_202_ACCEPTED)
+
+    def _control(self, request, use_case):
+        execution = self.get_object()
+        from executions.tasks import dispatcher
+
+        try:
+            use_case(str(execution.pk), dispatcher=dispatcher)
+        except services.NotAllowed as exc:
+            raise ApiError("not_allowed", str(exc), status_code=409) from None
+        execution.refresh_from_db()
+        return Response({"execution_id": str(execution.pk), "status": execution.status}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._control(request, services.cancel_execution)
+
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        return self._control(request, services.pause_execution)
+
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._control(request, services.resume_execution)
+
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        return self._control(request, services.retry_execution)

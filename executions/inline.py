@@ -18,10 +18,13 @@ class InlineDispatcher:
         self.timers = []
 
     def dispatch(self, execution_id, starts):
-        self.ready.extend((execution_id, node_id) for node_id, _queue in starts)
+        self.ready.extend((execution_id, start.node_id) for start in starts)
 
-    def dispatch_later(self, execution_id, node_id, eta, reason, queue=None):
+    def dispatch_later(self, execution_id, node_id, eta, reason, start=None):
         self.timers.append((eta, execution_id, node_id, reason))
+
+    def revoke(self, task_ids):
+        """Nothing to revoke: a cancelled node's claim is refused when its turn comes."""
 
     def drain(self):
         while self.ready or self.timers:
@@ -36,6 +39,10 @@ class InlineDispatcher:
                     time.sleep(delay)
                 if reason == "retry":
                     runtime.run_node(execution_id, node_id, dispatcher=self)
+                elif reason == "execution_timeout":
+                    from executions.services import expire_execution
+
+                    expire_execution(execution_id, dispatcher=self)
                 else:
                     runtime.wake_node(execution_id, node_id, dispatcher=self, reason=reason)
 

@@ -100,6 +100,10 @@ class NodeRun(models.Model):
     error = models.JSONField(null=True, blank=True)
     logs = models.JSONField(default=list, blank=True)
     worker = models.CharField(max_length=200, blank=True)
+    # The Celery task currently carrying this node run (to revoke it on cancel).
+    task_id = models.CharField(max_length=64, blank=True)
+    # A running node's worker renews this lease; an expired lease means the worker died.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # Variables: stored only where they change (see engine.context); otherwise
     # `vars_from` names the node run whose `vars_state` applies after this one.
     vars_state = models.JSONField(null=True, blank=True)
@@ -109,7 +113,7 @@ class NodeRun(models.Model):
     class Meta:
         ordering = ["start_seq", "id"]
         constraints = [models.UniqueConstraint(fields=["execution", "node_id"], name="unique_node_run")]
-        indexes = [models.Index(fields=["execution", "status"])]
+        indexes = [models.Index(fields=["execution", "status"]), models.Index(fields=["status", "lease_expires_at"])]
 
     def __str__(self):
         return f"{self.node_id} ({self.status})"

@@ -11,18 +11,20 @@ logger = logging.getLogger("nodeflow.engine")
 def requeue_orphans(dispatcher=None):
     """Send again every queued node run of an unfinished execution. Duplicates are harmless:
     a node run that is no longer queued when a message arrives is ignored."""
-    from executions.runtime import compiled_for
+    from executions.runtime import Start, compiled_for
     from executions.tasks import dispatcher as celery_dispatcher
 
     dispatcher = dispatcher or celery_dispatcher
     runs = (
         NodeRun.objects.filter(status=NodeStatus.QUEUED)
-        .exclude(execution__status__in=list(EXECUTION_FINAL))
-        .values_list("execution_id", "node_id", "execution__definition_id")
+        .exclude(execution__status__in=list(EXECUTION_FINAL) + ["paused"])
+        .values_list("execution_id", "node_id", "execution__definition_id", "task_id")
     )
     count = 0
-    for execution_id, node_id, definition_id in runs:
-        dispatcher.dispatch(str(execution_id), [(node_id, compiled_for(definition_id).queue(node_id))])
+    for execution_id, node_id, definition_id, task_id in runs:
+        compiled = compiled_for(definition_id)
+        start = Start(node_id, compiled.queue(node_id), compiled.graph.node(node_id).get("timeout_s"), task_id)
+        dispatcher.dispatch(str(execution_id), [start])
         count += 1
     if count:
         logger.info("re-sent %d queued node runs", count)

@@ -9,19 +9,21 @@ runner (executions.inline) are two dispatchers around these same functions."""
 import logging
 import socket
 import traceback
-from collections import OrderedDict
+import uuid
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from threading import Lock
 
 import jsonschema
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone as dj_timezone
 
 from engine import expressions
 from engine.context import Branch, LazyNodes, MergeConflict, VarState, build_context, merge_branches
-from engine.errors import CANCELLED, PERMANENT, NodeError
+from engine.errors import CANCELLED, PERMANENT, TIMEOUT, TRANSIENT, NodeError
 from engine.graph import ERROR_PORT, MAIN, Graph
 from engine.retry import backoff_delay, should_retry
 from engine.scheduling import JOIN_FIRST, JoinState, first_join_losers, propagate
@@ -82,6 +84,13 @@ def compiled_for(definition_sha, load_document=None):
     return compiled
 
 
+Start = namedtuple("Start", "node_id queue timeout_s task_id")
+Start.__doc__ = "A node run to send to a worker: its queue, its time limit, and the task id to send it under."
+
+# Exceptions that mean "the node ran out of time" (Celery's soft time limit registers here).
+TIMEOUT_EXCEPTIONS = []
+
+
 def worker_name():
     return f"inline@{socket.gethostname()}"
 
@@ -107,6 +116,7 @@ class Transition:
         self._dirty_execution = set()
         self.to_start = []
         self.to_wake = []  # (node_id, eta, reason): "timer" wakes a waiting node, "retry" runs it again
+        self.to_revoke = []  # task ids of queued or running node runs that were cancelled
 
     # -- loading
 
@@ -138,7 +148,7 @@ class Transition:
         self.events.append(event)
         return event
 
-    def set_execution(self, status=None, **fields):
+    def set_execution(self, status=None, event_data=None, **fields):
         execution = self.execution
         if status is not None and status != execution.status:
             check_execution_transition(execution.status, status)
@@ -149,11 +159,14 @@ class Transition:
                 execution.started_at = self.now()
                 self._dirty_execution.add("started_at")
                 self.event(ExecutionEvent.STARTED, status=status)
+                limit = self.compiled.settings.get("timeout_s")
+                if limit:
+                    self.to_wake.append(("", execution.started_at + timedelta(seconds=float(limit)), "execution_timeout"))
             elif status in EXECUTION_FINAL:
                 execution.finished_at = self.now()
                 self._dirty_execution.add("finished_at")
             else:
-                self.event(ExecutionEvent.STATE_CHANGED, status=status, previous=previous)
+                self.event(ExecutionEvent.STATE_CHANGED, status=status, previous=previous, **(event_data or {}))
         for name, value in fields.items():
             setattr(execution, name, value)
             self._dirty_execution.add(name)
@@ -196,22 +209,31 @@ class Transition:
         # A message to another process must wait for the commit, or the worker may not see
         # the rows yet; the inline dispatcher only queues work for this same process.
         after_commit = transaction.on_commit if dispatcher.after_commit else _call_now
-        if self.to_start:
-            starts = [(node_id, self.compiled.queue(node_id)) for node_id in self.to_start]
+        if self.to_start and self.execution.status != E.PAUSED:  # resume sends them
+            starts = [self.start_of(node_id) for node_id in self.to_start]
             after_commit(lambda: dispatcher.dispatch(execution_id, starts))
         for node_id, eta, reason in self.to_wake:
-            queue = self.compiled.queue(node_id)
-            after_commit(lambda n=node_id, t=eta, r=reason, q=queue: dispatcher.dispatch_later(execution_id, n, t, r, q))
+            start = self.start_of(node_id) if node_id else None
+            after_commit(lambda s=start, t=eta, r=reason, n=node_id: dispatcher.dispatch_later(execution_id, n, t, r, s))
+        if self.to_revoke:
+            revoke = list(self.to_revoke)
+            after_commit(lambda: dispatcher.revoke(revoke))
         if self.events:
             events = list(self.events)
             transaction.on_commit(lambda: publish_events(execution_id, events))
 
     # -- scheduling
 
-    def queue_node(self, node_id):
+    def queue_node(self, node_id, status=N.QUEUED):
+        """Queue the node (or mark it retrying) under a new task id, sent after commit."""
         run = self.run(node_id)
-        self.set_node(run, N.QUEUED)
-        self.to_start.append(node_id)
+        self.set_node(run, status, task_id=uuid.uuid4().hex)
+        if status == N.QUEUED:
+            self.to_start.append(node_id)
+
+    def start_of(self, node_id):
+        node = self.compiled.graph.node(node_id)
+        return Start(node_id, self.compiled.queue(node_id), node.get("timeout_s"), self.run(node_id).task_id)
 
     def resolve(self, node_id, ports):
         """Resolve the node's outgoing edges for the emitted ports; queue or skip what follows."""
@@ -240,8 +262,16 @@ class Transition:
             self.resolve(node_id, ())
 
     def cancel_node(self, run, reason):
+        if run.status in (N.QUEUED, N.RUNNING, N.RETRYING) and run.task_id:
+            self.to_revoke.append(run.task_id)
         error = {"class": CANCELLED, "message": reason}
-        self.set_node(run, N.CANCELLED, error=error, finished_at=self.now())
+        self.set_node(run, N.CANCELLED, error=error, finished_at=self.now(), lease_expires_at=None)
+
+    def cancel_open_nodes(self, reason):
+        for run in NodeRun.objects.filter(execution_id=self.execution.pk, status__in=list(NODE_OPEN)):
+            run = self.runs.get(run.node_id, run)
+            if run.status in NODE_OPEN:
+                self.cancel_node(run, reason)
 
     def open_counts(self):
         """{status: count} of the execution's open node runs (changed runs are saved first)."""
@@ -277,12 +307,9 @@ class Transition:
             self.runs[node_id].save(update_fields=sorted(names))
         self._dirty_runs = {}
 
-    def fail_execution(self, error):
-        for run in NodeRun.objects.filter(execution_id=self.execution.pk, status__in=list(NODE_OPEN)):
-            run = self.runs.get(run.node_id, run)
-            if run.status in NODE_OPEN:
-                self.cancel_node(run, "the execution failed")
-        self.set_execution(E.FAILED, error=error)
+    def fail_execution(self, error, status=E.FAILED):
+        self.cancel_open_nodes(f"the execution {'failed' if status == E.FAILED else status.replace('_', ' ')}")
+        self.set_execution(status, error=error)
 
 
 def _call_now(function):
@@ -415,9 +442,16 @@ def run_node(execution_id, node_id, *, dispatcher, worker=None):
     prepared = claim_node(execution_id, node_id, dispatcher=dispatcher, worker=worker or worker_name())
     if prepared is None:
         return False
-    outcome = execute_node(prepared)
+    from executions import leases
+
+    with leases.held(prepared.execution_id, prepared.node_id, prepared.attempt):
+        outcome = execute_node(prepared)
     finish_node(prepared, outcome, dispatcher=dispatcher)
     return True
+
+
+def lease_seconds():
+    return settings.NODEFLOW["NODE_LEASE_S"]
 
 
 def claim_node(execution_id, node_id, *, dispatcher, worker):
@@ -445,6 +479,7 @@ def claim_node(execution_id, node_id, *, dispatcher, worker):
             finished_at=None,
             worker=worker,
             start_seq=execution.last_seq + 1,
+            lease_expires_at=transition.now() + timedelta(seconds=lease_seconds()),
             vars_from=vars_from,
             vars_state=vars_state.as_dict() if merged else None,
         )
@@ -550,6 +585,10 @@ def execute_node(prepared):
                        started_at=started_at)
     except NodeError as exc:
         return Outcome(error=exc, params=call.params, logs=call.logs, started_at=started_at)
+    except tuple(TIMEOUT_EXCEPTIONS):
+        error = NodeError(f"the node ran longer than its timeout of {node.get('timeout_s')} s", TIMEOUT,
+                          code="node_timeout")
+        return Outcome(error=error, params=call.params, logs=call.logs, started_at=started_at)
     except Exception as exc:  # a bug in a node type: the run fails, the worker does not
         logger.exception("node type %s crashed", node_type.type)
         error = NodeError(
@@ -583,6 +622,7 @@ def finish_node(prepared, outcome, *, dispatcher):
             "error": outcome.error.as_dict() if outcome.error else None,
         }
         common = {
+            "lease_expires_at": None,
             "input": outcome.params,
             "logs": (run.logs or []) + outcome.logs,
             "attempts": (run.attempts or []) + [attempt_record],
@@ -622,7 +662,7 @@ def _finish_failed(transition, prepared, run, error, now, common):
         retry_at = now + timedelta(seconds=delay)
         common["attempts"][-1]["retry_in_s"] = round(delay, 3)
         transition.set_node(run, N.RETRYING, event_data={"error": error_dict, "retry_at": retry_at.isoformat()},
-                            error=error_dict, **common)
+                            error=error_dict, task_id=uuid.uuid4().hex, **common)
         transition.to_wake.append((run.node_id, retry_at, "retry"))
         return
     if on_error == "continue":

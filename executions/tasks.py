@@ -1,8 +1,21 @@
 """Celery adapter: each node run is one task; arguments are ids only."""
 
-from celery import group, shared_task
+from celery import bootsteps, group, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from executions import runtime
+
+runtime.TIMEOUT_EXCEPTIONS.append(SoftTimeLimitExceeded)
+
+# Seconds between a node's soft time limit (the node is interrupted) and the hard one (its process is killed).
+HARD_LIMIT_GRACE_S = 5
+
+
+def _options(start):
+    options = {"queue": start.queue, "task_id": start.task_id or None}
+    if start.timeout_s:
+        options.update(soft_time_limit=float(start.timeout_s), time_limit=float(start.timeout_s) + HARD_LIMIT_GRACE_S)
+    return options
 
 
 class CeleryDispatcher:
@@ -11,18 +24,26 @@ class CeleryDispatcher:
     after_commit = True
 
     def dispatch(self, execution_id, starts):
-        signatures = [run_node.si(execution_id, node_id).set(queue=queue) for node_id, queue in starts]
+        signatures = [run_node.si(execution_id, start.node_id).set(**_options(start)) for start in starts]
         if len(signatures) == 1:
             signatures[0].apply_async()
         else:
             group(signatures).apply_async()
 
-    def dispatch_later(self, execution_id, node_id, eta, reason, queue="default"):
+    def dispatch_later(self, execution_id, node_id, eta, reason, start=None):
         # A countdown on the broker, not a sleep in a worker: waiting holds no worker slot.
         if reason == "retry":
-            run_node.apply_async((execution_id, node_id), eta=eta, queue=queue)
+            run_node.apply_async((execution_id, node_id), eta=eta, **_options(start))
+        elif reason == "execution_timeout":
+            expire_execution.apply_async((execution_id,), eta=eta)
         else:
             wake_node.apply_async((execution_id, node_id, reason), eta=eta)
+
+    def revoke(self, task_ids):
+        # terminate=True stops a node that is running right now (its pool process is killed).
+        from nodeflow.celery import app
+
+        app.control.revoke(task_ids, terminate=True, signal="SIGKILL")
 
 
 dispatcher = CeleryDispatcher()
@@ -36,3 +57,39 @@ def run_node(self, execution_id, node_id):
 @shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True)
 def wake_node(execution_id, node_id, reason="timer"):
     runtime.wake_node(execution_id, node_id, dispatcher=dispatcher, reason=reason)
+
+
+@shared_task(name="nodeflow.expire_execution", acks_late=True, ignore_result=True)
+def expire_execution(execution_id):
+    from executions.services import expire_execution as expire
+
+    expire(execution_id, dispatcher=dispatcher)
+
+
+class Reaper(bootsteps.StartStopStep):
+    """Every worker looks for node runs whose worker was lost, and for timed-out executions."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def start(self, worker):
+        from django.conf import settings
+
+        interval = settings.NODEFLOW["REAPER_INTERVAL_S"]
+        self.entry = worker.timer.call_repeatedly(interval, _reap, priority=10)
+
+    def stop(self, worker):
+        entry = getattr(self, "entry", None)
+        if entry is not None:
+            entry.cancel()
+
+
+def _reap():
+    from django.db import close_old_connections
+
+    from executions.services import reap
+
+    close_old_connections()
+    try:
+        reap(dispatcher=dispatcher)
+    except Exception:  # never take the worker down; the next round tries again
+        runtime.logger.exception("reaper round failed")

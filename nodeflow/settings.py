@@ -198,6 +198,10 @@ NODEFLOW = {
     "SANDBOX_ALLOW_WEAK": env_bool("NODEFLOW_SANDBOX_ALLOW_WEAK_ISOLATION_UNSAFE", False),
     # Node types of installed packages, as dotted module paths imported on first use.
     "NODE_MODULES": env_list("NODEFLOW_NODE_MODULES", []),
+    # A running node's lease: a worker renews it while the node runs; when it expires
+    # (the worker was killed) the reaper runs the node again.
+    "NODE_LEASE_S": env_int("NODEFLOW_NODE_LEASE_S", 30, minimum=2),
+    "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
     # How long /healthz waits for a worker to answer a ping, in seconds.
     "HEALTH_WORKER_TIMEOUT_S": 1.0,
 }

@@ -74,7 +74,8 @@ def service_env(**extra):
 class WorkerProcess:
     """A real `celery worker` process against the test database and broker."""
 
-    def __init__(self, concurrency=2, queues="default,http,sandbox", pool="prefork"):
+    def __init__(self, concurrency=2, queues="default,http,sandbox", pool="prefork", env=None):
+        self.env = env or {}
         self.concurrency = concurrency
         self.queues = queues
         self.pool = pool
@@ -90,7 +91,7 @@ class WorkerProcess:
             "-P", self.pool, "-c", str(self.concurrency), "-Q", self.queues, "-n", self.name,
             "--without-gossip", "--without-mingle", "-l", "WARNING",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=service_env(), stdout=self.log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(command, cwd=ROOT, env=service_env(**self.env), stdout=self.log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
         self._wait_ready(timeout)
         return self

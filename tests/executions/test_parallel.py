@@ -82,7 +82,7 @@ def test_merge_policies_on_celery(policy, winner, celery_worker):
 
 
 @pytest.mark.slow
-def test_a_join_fires_exactly_once_when_fifty_branches_finish_together(transactional_db):
+def test_a_join_fires_exactly_once_when_fifty_branches_finish_together(transactional_db, _session_worker):
     worker = WorkerProcess(concurrency=4).start()
     try:
         for _ in range(20):

@@ -1,0 +1,199 @@
+"""Failure semantics and durability (ENGINE.md Errors, retries, timeouts; Durability) on real workers."""
+
+import time
+
+import pytest
+import redis
+from django.conf import settings
+
+from executions import runtime, services
+from executions.inline import run_inline
+from executions.models import Execution
+from executions.tasks import dispatcher
+from tests.conftest import WorkerProcess, wait_for_execution
+from workflows.services import with_node_versions
+
+
+def document(nodes, edges, **settings_):
+    doc = {"api_version": "nodeflow/v1", "name": "t", "nodes": [{"id": "start", "type": "trigger.manual"}] + nodes,
+           "edges": edges}
+    if settings_:
+        doc["settings"] = settings_
+    return with_node_versions(doc)
+
+
+def chain(*nodes, **settings_):
+    ids = ["start"] + [n["id"] for n in nodes]
+    return document(list(nodes), [{"from": a, "to": b} for a, b in zip(ids, ids[1:])], **settings_)
+
+
+def start(doc, **kwargs):
+    return runtime.start_execution(doc, dispatcher=dispatcher, **kwargs)
+
+
+def test_a_node_that_fails_twice_completes_on_attempt_three_with_backoff(celery_worker):
+    policy = {"max_attempts": 3, "backoff_s": 0.3, "max_backoff_s": 0.5, "jitter": True}
+    doc = chain({"id": "flaky", "type": "test.flaky", "params": {"failures": 2}, "retry": policy})
+    execution = wait_for_execution(start(doc).pk)
+    assert execution.status == "succeeded"
+    run = execution.node_runs.get(node_id="flaky")
+    assert run.status == "completed" and run.attempt == 3 and run.output == {"attempt": 3}
+    attempts = run.attempts
+    assert [bool(a["error"]) for a in attempts] == [True, True, False]
+    assert all(a["error"]["class"] == "transient" for a in attempts[:2])
+    ceilings = [0.3, 0.5]  # 0.3 * 2**0, then min(0.5, 0.3 * 2**1)
+    for attempt, following, ceiling in zip(attempts, attempts[1:], ceilings):
+        assert 0 <= attempt["retry_in_s"] <= ceiling
+        waited = _ts(following["started_at"]) - _ts(attempt["finished_at"])
+        assert waited >= attempt["retry_in_s"] - 0.05, (waited, attempt)
+    states = list(execution.events.filter(node_id="flaky", type="NODE_STATE_CHANGED").values_list("data__status", flat=True))
+    assert states.count("retrying") == 2
+
+
+def _ts(iso):
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
+
+
+@pytest.mark.django_db
+def test_permanent_errors_are_not_retried_by_default():
+    doc = chain({"id": "boom", "type": "flow.fail", "params": {"message": "bad input"},
+                 "retry": {"max_attempts": 5, "backoff_s": 0}})
+    execution = run_inline(doc)
+    assert execution.status == "failed"
+    run = execution.node_runs.get(node_id="boom")
+    assert run.attempt == 1 and run.error["class"] == "permanent" and run.error["message"] == "bad input"
+
+
+@pytest.mark.django_db
+def test_on_error_continue_passes_the_error_object_downstream():
+    doc = chain({"id": "boom", "type": "flow.fail", "params": {"message": "nope"}, "on_error": "continue"},
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.boom.output.error.message }}"}})
+    execution = run_inline(doc)
+    assert execution.status == "succeeded" and execution.result == "nope"
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_node_does_not_lose_the_execution(transactional_db, _session_worker):
+    _session_worker.stop()  # only the worker this test kills may take the node (restarted on demand later)
+    env = {"NODEFLOW_NODE_LEASE_S": "2", "NODEFLOW_REAPER_INTERVAL_S": "1"}
+    doc = chain({"id": "before", "type": "flow.noop"},
+                {"id": "slow", "type": "test.sleep", "params": {"seconds": 3}},
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.slow.output.output }}"}})
+    worker = WorkerProcess(env=env).start()
+    try:
+        for round_ in range(10):
+            execution = start(doc)
+            deadline = time.monotonic() + 20
+            while execution.node_runs.get(node_id="slow").status != "running":
+                assert time.monotonic() < deadline, "the slow node never started"
+                time.sleep(0.05)
+            worker.kill()
+            worker = WorkerProcess(env=env).start()  # the replacement, and next round's victim
+            execution = wait_for_execution(execution.pk, timeout=40)
+            _assert_completed_once(execution, round_)
+    finally:
+        worker.stop()
+
+
+def _assert_completed_once(execution, round_):
+    assert execution.status == "succeeded", (round_, execution.error)
+    completions = execution.events.filter(type="NODE_STATE_CHANGED", data__status="completed")
+    per_node = {}
+    for node_id in completions.values_list("node_id", flat=True):
+        per_node[node_id] = per_node.get(node_id, 0) + 1
+    assert per_node == {"start": 1, "before": 1, "slow": 1, "done": 1}
+    slow = execution.node_runs.get(node_id="slow")
+    assert slow.attempts[0]["error"]["code"] == "worker_lost"
+
+
+def _queue_length(name):
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
+    return client.llen(f"{prefix}{name}")
+
+
+def test_cancel_during_a_four_way_fan_out_leaves_nothing_running_or_queued(celery_worker, alice_client, alice):
+    branches = [{"id": f"b{i}", "type": "test.sleep", "params": {"seconds": 5}} for i in range(4)]
+    edges = [{"from": "start", "to": f"b{i}"} for i in range(4)] + [{"from": f"b{i}", "to": "join"} for i in range(4)]
+    doc = document(branches + [{"id": "join", "type": "flow.merge"}], edges)
+    execution = start(doc, owner=alice)
+    deadline = time.monotonic() + 20
+    while execution.node_runs.filter(status="running").count() < 2:  # a 2-process worker runs two at once
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    response = alice_client.post(f"/api/v1/executions/{execution.pk}/cancel/")
+    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+    time.sleep(1.5)
+    execution = Execution.objects.get(pk=execution.pk)
+    statuses = dict(execution.node_runs.values_list("node_id", "status"))
+    assert execution.status == "cancelled"
+    assert statuses == {"start": "completed", "b0": "cancelled", "b1": "cancelled", "b2": "cancelled",
+                        "b3": "cancelled", "join": "cancelled"}
+    assert _queue_length("default") == 0
+    # The two sleeping nodes were stopped: nothing of this execution completes later.
+    time.sleep(4)
+    assert not execution.node_runs.filter(status="completed").exclude(node_id="start").exists()
+    again = alice_client.post(f"/api/v1/executions/{execution.pk}/cancel/")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "not_allowed"
+
+
+def test_pause_then_resume_finishes_with_the_same_result(celery_worker, alice_client, alice):
+    doc = chain(*[{"id": f"s{i}", "type": "test.sleep", "params": {"seconds": 0.4, "output": i}} for i in range(3)],
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ [nodes.s0.output.output, nodes.s2.output.output] }}"}})
+    execution = start(doc, owner=alice)
+    while execution.node_runs.get(node_id="s0").status != "running":
+        time.sleep(0.02)
+    assert alice_client.post(f"/api/v1/executions/{execution.pk}/pause/").status_code == 202
+    time.sleep(1.5)
+    paused = Execution.objects.get(pk=execution.pk)
+    assert paused.status == "paused"
+    statuses = dict(paused.node_runs.values_list("node_id", "status"))
+    assert statuses["s0"] == "completed" and statuses["s1"] == "queued" and statuses["s2"] == "pending"
+    assert alice_client.post(f"/api/v1/executions/{execution.pk}/resume/").status_code == 202
+    resumed = wait_for_execution(execution.pk)
+    uninterrupted = wait_for_execution(start(doc, owner=alice).pk)
+    assert resumed.status == uninterrupted.status == "succeeded"
+    assert resumed.result == uninterrupted.result == [0, 2]
+
+
+def test_a_node_over_its_timeout_fails_as_timeout(celery_worker):
+    doc = chain({"id": "slow", "type": "test.sleep", "params": {"seconds": 10}, "timeout_s": 1})
+    execution = wait_for_execution(start(doc).pk, timeout=20)
+    assert execution.status == "failed"
+    run = execution.node_runs.get(node_id="slow")
+    assert run.error["class"] == "timeout" and "timeout of 1 s" in run.error["message"]
+    assert (run.finished_at - run.started_at).total_seconds() < 3
+
+
+def test_an_execution_over_its_timeout_ends_timed_out_and_cancels_what_is_left(celery_worker):
+    doc = chain({"id": "slow", "type": "test.sleep", "params": {"seconds": 4}}, {"id": "after", "type": "flow.noop"},
+                timeout_s=1)
+    execution = wait_for_execution(start(doc).pk, timeout=20)
+    assert execution.status == "timed_out"
+    assert "timeout of 1 s" in execution.error["message"]
+    assert dict(execution.node_runs.values_list("node_id", "status")) == {
+        "start": "completed", "slow": "cancelled", "after": "cancelled"}
+
+
+@pytest.mark.django_db
+def test_retrying_a_failed_execution_reruns_only_its_failed_nodes():
+    doc = chain({"id": "first", "type": "data.set", "params": {"vars": {"x": 1}}},
+                {"id": "flaky", "type": "test.flaky", "params": {"failures": 1}},
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.x }}"}})
+    execution = run_inline(doc)
+    assert execution.status == "failed"
+    assert dict(execution.node_runs.values_list("node_id", "status"))["done"] == "cancelled"
+    from executions.inline import InlineDispatcher
+
+    inline = InlineDispatcher()
+    services.retry_execution(str(execution.pk), dispatcher=inline)
+    inline.drain()
+    execution.refresh_from_db()
+    assert execution.status == "succeeded" and execution.result == 1
+    attempts = dict(execution.node_runs.values_list("node_id", "attempt"))
+    assert attempts == {"start": 1, "first": 1, "flaky": 2, "done": 1}
+    assert execution.events.filter(type="EXECUTION_STATE_CHANGED", data__retry=1).exists()
+    with pytest.raises(services.NotAllowed):
+        services.retry_execution(str(execution.pk), dispatcher=inline)
