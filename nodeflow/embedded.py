@@ -51,7 +51,7 @@ def _start_worker():
 def _start_beat():
     from celery.beat import EmbeddedService
 
-    beat = EmbeddedService(app, thread=True)
+    beat = EmbeddedService(app, thread=True, scheduler_cls=settings.CELERY_BEAT_SCHEDULER)
     beat.start()
     return beat
 

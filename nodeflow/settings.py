@@ -162,6 +162,8 @@ SPECTACULAR_SETTINGS = {
 # carries "run node X of execution Y" messages, so results are not stored.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or (REDIS_URL or "memory://")
 CELERY_TASK_IGNORE_RESULT = True
+# Only the benchmark's raw-Celery baseline (chords) needs a result backend.
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)

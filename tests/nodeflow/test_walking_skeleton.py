@@ -106,7 +106,8 @@ def test_embedded_mode_runs_the_tiny_workflow_with_no_external_service(tmp_path)
         DJANGO_SUPERUSER_EMAIL="admin@example.com",
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run(manage + ["migrate", "--noinput"], env=env, check=True, capture_output=True, cwd=ROOT)
+    migrated = subprocess.run(manage + ["migrate", "--noinput"], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     subprocess.run(manage + ["createsuperuser", "--noinput"], env=env, check=True, capture_output=True, cwd=ROOT)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
