@@ -1,9 +1,20 @@
-"""API plumbing shared by the apps: the error envelope of API.md."""
+"""API plumbing shared by the apps: the error envelope of API.md, and a JSON parser with limits.
 
-from django.http import Http404
-from rest_framework import exceptions, status
+Every error answer is `{"error": {"code", "message", "details"}}` with a 4xx status for
+a client mistake; a request that breaks a limit (body size, nesting) is one of those,
+never a 500."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# Deeper JSON than this is refused at the door: nothing NodeFlow stores needs it, and
+# every recursive walk after parsing (validation, expressions, the JSON column) stays safe.
+MAX_JSON_DEPTH = 100
 
 
 class ApiError(exceptions.APIException):
@@ -34,9 +45,53 @@ _CODES = {
 }
 
 
+class PayloadTooLarge(ApiError):
+    """The request body (or the document in it) is over the configured size."""
+
+    def __init__(self, message, code="payload_too_large"):
+        super().__init__(code, message, status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+def json_depth(value):
+    """How deeply a parsed JSON value nests (a scalar is 0, [] or {} is 1), without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        pending.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return deepest
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing bodies that nest deeper than MAX_JSON_DEPTH (400, not a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            data = None
+            too_deep = True
+        else:
+            too_deep = json_depth(data) > MAX_JSON_DEPTH
+        if too_deep:
+            raise exceptions.ParseError(f"JSON parse error - the body nests deeper than {MAX_JSON_DEPTH} levels")
+        return data
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge(f"the request body is larger than {limit} bytes")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = ApiError("malformed_request", str(exc) or "the request was refused")
     if isinstance(exc, ApiError):
         body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
         return Response(body, status=exc.status_code)
@@ -62,3 +117,23 @@ def _first_message(detail, prefix=""):
     if isinstance(detail, list) and detail:
         return _first_message(detail[0], prefix)
     return f"{prefix}{detail}"
+
+
+def handler404(request, exception=None):
+    """Django's 404 (no route matched): in the error envelope under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "not_found", "message": f"no API endpoint at {request.path}", "details": None}}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, snake_case: clients match on it.")
+    message = serializers.CharField(help_text="For people.")
+    details = serializers.JSONField(allow_null=True, help_text="Structured detail: field errors, validation problems.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer (documents the envelope in the OpenAPI schema)."""
+
+    error = ErrorDetailSerializer()

@@ -6,7 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from executions.api import ExecutionViewSet
 from nodeflow import health
-from workflows.api import WorkflowViewSet
+from nodes.api import NodeTypeListView
+from workflows.api import DocumentSchemaView, WorkflowViewSet
 
 router = DefaultRouter()
 router.register("workflows", WorkflowViewSet, basename="workflow")
@@ -16,7 +17,11 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
+    path("api/v1/node-types/", NodeTypeListView.as_view(), name="node-types"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/nodeflow/v<int:major>/", DocumentSchemaView.as_view(), name="document-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+handler404 = "nodeflow.api.handler404"

@@ -1,22 +1,101 @@
 """REST API of workflows (API.md "Workflows"): thin views over workflows.services."""
 
+import copy
+import json
+
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from executions.runtime import InvalidInput
-from nodeflow.api import ApiError
+from nodeflow.api import ApiError, ErrorSerializer, PayloadTooLarge
+from nodes.registry import UnknownNodeType, registry
+from workflows import schema as document_schemas
 from workflows import services
 from workflows.models import Workflow
-from workflows.validation import validate_document
+from workflows.validation import ERROR_CODES, validate_document
+
+DOCUMENT_DESCRIPTION = (
+    "The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at "
+    "`/api/schema/nodeflow/v1/`."
+)
+
+
+class DocumentField(serializers.JSONField):
+    """A workflow document no larger than NODEFLOW["MAX_DOCUMENT_BYTES"] (413 when larger).
+
+    With `objects_only`, anything but a JSON object is a 400; without, any JSON value
+    passes (validation then answers invalid_document)."""
+
+    def __init__(self, *args, objects_only=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objects_only = objects_only
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if self.objects_only and not isinstance(data, dict):
+            raise serializers.ValidationError("must be a JSON object (a nodeflow/v1 document)")
+        limit = settings.NODEFLOW["MAX_DOCUMENT_BYTES"]
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > limit:
+            raise PayloadTooLarge(f"the document is {size} bytes; the limit is {limit}", code="document_too_large")
+        return data
+
+
+class DocumentFieldSchema(OpenApiSerializerFieldExtension):
+    """The document's JSON Schema as the `WorkflowDocument` component of the OpenAPI schema."""
+
+    target_class = DocumentField
+
+    def get_name(self):
+        return "WorkflowDocument"
+
+    def map_serializer_field(self, auto_schema, direction):
+        # A deep copy: drf-spectacular's post-processing rewrites enums in place.
+        schema = copy.deepcopy(document_schemas.embeddable(document_schemas.DOCUMENT_SCHEMA_V1))
+        return {**schema, "description": DOCUMENT_DESCRIPTION}
+
+
+class ProblemSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=sorted(ERROR_CODES.items()))
+    message = serializers.CharField()
+    node_id = serializers.CharField(allow_null=True)
+    edge = serializers.DictField(allow_null=True, help_text='{"from", "to", "port"} of the edge concerned.')
+    path = serializers.CharField(allow_null=True, help_text='Where in the document, e.g. "nodes[2].params.url".')
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = ProblemSerializer(many=True)
+
+
+class TriggerSerializer(serializers.Serializer):
+    node_id = serializers.CharField()
+    type = serializers.CharField()
+    url = serializers.URLField(allow_null=True)
+    test_url = serializers.URLField(allow_null=True)
+    next_runs = serializers.ListField(child=serializers.DateTimeField())
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
-    definition = serializers.JSONField()
+    name = serializers.CharField(
+        max_length=200, required=False, help_text="Defaults to the document's name; written into the document."
+    )
+    definition = DocumentField(required=False, help_text=DOCUMENT_DESCRIPTION)
     published_version = serializers.SerializerMethodField()
-    active = serializers.BooleanField(read_only=True)
+    active = serializers.BooleanField(read_only=True, help_text="Whether a published version runs from triggers.")
     triggers = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,19 +107,62 @@ class WorkflowSerializer(serializers.ModelSerializer):
     def get_published_version(self, workflow) -> int | None:
         return workflow.published_version.number if workflow.published_version_id else None
 
-    def get_triggers(self, workflow) -> list:
+    @extend_schema_field(TriggerSerializer(many=True))
+    def get_triggers(self, workflow):
         nodes = workflow.definition.get("nodes") if isinstance(workflow.definition, dict) else None
         triggers = []
         for node in nodes if isinstance(nodes, list) else []:
-            if isinstance(node, dict) and str(node.get("type", "")).startswith("trigger."):
-                triggers.append({"node_id": node.get("id"), "type": node.get("type"), "url": None,
-                                 "test_url": None, "next_runs": []})
+            if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+                continue
+            try:
+                node_type = registry.for_node(node)
+            except (UnknownNodeType, TypeError):
+                continue
+            if node_type.trigger:
+                triggers.append({"node_id": node.get("id"), "type": node_type.type, "url": None, "test_url": None,
+                                 "next_runs": []})
         return triggers
 
-    def validate_definition(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("definition must be a JSON object (the nodeflow/v1 document)")
-        return value
+    def validate(self, attrs):
+        if self.instance is None and not self.partial and not attrs.get("name") and "definition" not in attrs:
+            raise serializers.ValidationError({"name": ["give a name, a definition or both"]})
+        if self.instance is not None and not self.partial and "definition" not in attrs:
+            raise serializers.ValidationError({"definition": ["this field is required"]})
+        return attrs
+
+
+class SavedWorkflowSerializer(WorkflowSerializer):
+    """A workflow as a save answers it: with the draft's validation result."""
+
+    validation = ValidationResultSerializer(read_only=True)
+
+    class Meta(WorkflowSerializer.Meta):
+        fields = [*WorkflowSerializer.Meta.fields, "validation"]
+
+
+class DefinitionSerializer(serializers.Serializer):
+    definition = DocumentField(objects_only=False, help_text=DOCUMENT_DESCRIPTION)
+
+
+class ImportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=services.IMPORT_FORMATS, default="nodeflow",
+                                     help_text="Only nodeflow for now; n8n and stageflow answer 400.")
+    document = DocumentField(help_text="The document to import; for nodeflow, an exported document.")
+
+
+class VersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    revision = serializers.IntegerField(help_text="The draft revision it was published from.")
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    published = serializers.SerializerMethodField(help_text="Whether triggers run this version now.")
+
+    def get_published(self, version) -> bool:
+        return version.workflow.published_version_id == version.pk
+
+
+class VersionDetailSerializer(VersionSerializer):
+    definition = DocumentField(help_text=DOCUMENT_DESCRIPTION)
 
 
 class RunSerializer(serializers.Serializer):
@@ -53,13 +175,34 @@ class RunSerializer(serializers.Serializer):
         raise serializers.ValidationError('version must be "draft", "published" or a version number')
 
 
+_ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
+_SAVE_ERRORS = {400: OpenApiResponse(ErrorSerializer, description="Not a JSON object, or no readable api_version "
+                                     "(code missing_api_version / unsupported_api_version)."),
+                413: OpenApiResponse(ErrorSerializer, description="The document is over the size limit.")}
+_SAVE_NOTE = ("Drafts are saved even when invalid: the answer carries the draft's `validation` "
+              "(`{valid, errors}`); publishing an invalid draft is refused.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your workflows"),
+    retrieve=extend_schema(summary="A workflow", responses={200: WorkflowSerializer, 404: ErrorSerializer}),
+    create=extend_schema(summary="Create a workflow", description=_SAVE_NOTE,
+                         responses={201: SavedWorkflowSerializer, **_SAVE_ERRORS}),
+    update=extend_schema(summary="Replace a workflow's draft", description=_SAVE_NOTE,
+                         responses={200: SavedWorkflowSerializer, 404: ErrorSerializer, **_SAVE_ERRORS}),
+    partial_update=extend_schema(summary="Change a workflow's name and/or draft", description=_SAVE_NOTE,
+                                 responses={200: SavedWorkflowSerializer, 404: ErrorSerializer, **_SAVE_ERRORS}),
+    destroy=extend_schema(summary="Delete a workflow, its versions and executions", responses={204: None, **_ERRORS}),
+)
 class WorkflowViewSet(viewsets.ModelViewSet):
     serializer_class = WorkflowSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting the view
+            return Workflow.objects.none()
         return Workflow.objects.filter(owner=self.request.user).select_related("published_version")
 
-    def _with_errors(self, workflow, errors, status_code):
+    def _saved(self, workflow, errors, status_code):
         data = self.get_serializer(workflow).data
         data["validation"] = {"valid": not errors, "errors": errors}
         return Response(data, status=status_code)
@@ -67,22 +210,29 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        workflow, errors = services.create_workflow(
-            request.user, serializer.validated_data["name"], serializer.validated_data["definition"]
-        )
-        return self._with_errors(workflow, errors, status.HTTP_201_CREATED)
+        with _readable_documents():
+            workflow, errors = services.create_workflow(
+                request.user, serializer.validated_data.get("name"), serializer.validated_data.get("definition")
+            )
+        return self._saved(workflow, errors, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         workflow = self.get_object()
         serializer = self.get_serializer(workflow, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        workflow, errors = services.update_workflow(
-            workflow, name=serializer.validated_data.get("name"), definition=serializer.validated_data.get("definition")
-        )
-        return self._with_errors(workflow, errors, status.HTTP_200_OK)
+        with _readable_documents():
+            workflow, errors = services.update_workflow(
+                workflow, name=serializer.validated_data.get("name"),
+                definition=serializer.validated_data.get("definition"),
+            )
+        return self._saved(workflow, errors, status.HTTP_200_OK)
 
-    @extend_schema(request=RunSerializer, responses={202: dict})
+    def perform_destroy(self, workflow):
+        services.delete_workflow(workflow)
+
+    @extend_schema(summary="Run a workflow", request=RunSerializer,
+                   responses={202: OpenApiTypes.OBJECT, **_ERRORS})
     @action(detail=True, methods=["post"])
     def run(self, request, pk=None):
         workflow = self.get_object()
@@ -100,6 +250,33 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             raise ApiError("no_such_version", str(exc), status_code=404) from None
         return Response({"execution_id": str(execution.pk), "status": execution.status}, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        summary="Validate a posted document",
+        operation_id="workflows_validate_document",
+        request=DefinitionSerializer,
+        responses={200: ValidationResultSerializer, 400: ErrorSerializer, 413: ErrorSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="validate", url_name="validate-document")
+    def validate_document(self, request):
+        serializer = DefinitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        errors = validate_document(serializer.validated_data["definition"])
+        return Response({"valid": not errors, "errors": errors})
+
+    @extend_schema(summary="Validate a workflow's draft", request=None,
+                   responses={200: ValidationResultSerializer, 404: ErrorSerializer})
+    @action(detail=True, methods=["post"], url_path="validate", url_name="validate")
+    def validate_stored(self, request, pk=None):
+        errors = validate_document(self.get_object().definition)
+        return Response({"valid": not errors, "errors": errors})
+
+    @extend_schema(
+        summary="Publish the draft as a new immutable version",
+        description="Triggers (schedule, webhook) run the new version from now on. An invalid draft is refused "
+        "with code `invalid_workflow` and the validation problems in `details`.",
+        request=None,
+        responses={201: VersionDetailSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         workflow = self.get_object()
@@ -107,15 +284,107 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             version = services.publish_workflow(workflow, request.user)
         except services.InvalidWorkflow as exc:
             raise ApiError("invalid_workflow", str(exc), exc.errors) from None
-        return Response({"version": version.number, "workflow": str(workflow.pk)}, status=status.HTTP_201_CREATED)
+        return Response(VersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(summary="Stop running the published version from triggers", request=None,
+                   responses={200: WorkflowSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def unpublish(self, request, pk=None):
         workflow = self.get_object()
         services.unpublish_workflow(workflow)
         return Response(self.get_serializer(workflow).data)
 
-    @action(detail=True, methods=["post"], url_path="validate")
-    def validate_stored(self, request, pk=None):
-        errors = validate_document(self.get_object().definition)
-        return Response({"valid": not errors, "errors": errors})
+    @extend_schema(summary="The published versions, newest first", responses={200: VersionSerializer(many=True),
+                                                                                404: ErrorSerializer})
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        workflow = self.get_object()
+        versions = workflow.versions.select_related("created_by", "workflow").order_by("-number")
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response(VersionSerializer(page, many=True).data)
+
+    @extend_schema(summary="One published version", responses={200: VersionDetailSerializer, 404: ErrorSerializer},
+                   parameters=[OpenApiParameter("number", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]{1,9})", url_name="version")
+    def version(self, request, pk=None, number=None):
+        workflow = self.get_object()
+        version = workflow.versions.select_related("created_by", "workflow").filter(number=int(number)).first()
+        if version is None:
+            raise ApiError("not_found", f"the workflow has no version {number}", status_code=404)
+        return Response(VersionDetailSerializer(version).data)
+
+    @extend_schema(
+        summary="Export the document",
+        description="The draft by default; `?version=published` or `?version=<n>` for a published version. "
+        "POST it to `import/` (format nodeflow) to make a copy.",
+        parameters=[OpenApiParameter("version", str, description='"draft" (default), "published" or a number')],
+        responses={200: OpenApiResponse({"$ref": "#/components/schemas/WorkflowDocument"},
+                                        description=DOCUMENT_DESCRIPTION), **_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        workflow = self.get_object()
+        wanted = request.query_params.get("version", "draft")
+        if wanted == "draft":
+            return Response(workflow.definition)
+        if wanted == "published":
+            if workflow.published_version is None:
+                raise ApiError("not_found", "the workflow is not published", status_code=404)
+            return Response(workflow.published_version.definition)
+        if not wanted.isdigit() or len(wanted) > 9:
+            raise ApiError("invalid", 'version must be "draft", "published" or a version number',
+                           {"version": [wanted]})
+        version = workflow.versions.filter(number=int(wanted)).first()
+        if version is None:
+            raise ApiError("not_found", f"the workflow has no version {wanted}", status_code=404)
+        return Response(version.definition)
+
+    @extend_schema(
+        summary="Import a document as a new workflow",
+        description="The workflow's name is the document's `name`. Like a create, an invalid draft is stored and "
+        "its `validation` returned. Formats `n8n` and `stageflow` answer 400 `format_not_supported` for now.",
+        request=ImportSerializer,
+        responses={201: SavedWorkflowSerializer, **_SAVE_ERRORS},
+    )
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_(self, request):
+        serializer = ImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            with _readable_documents():
+                workflow, errors = services.import_workflow(
+                    request.user, serializer.validated_data["format"], serializer.validated_data["document"]
+                )
+        except services.UnsupportedFormat as exc:
+            raise ApiError("format_not_supported", str(exc)) from None
+        return self._saved(workflow, errors, status.HTTP_201_CREATED)
+
+
+class _readable_documents:
+    """Turns services.UnreadableDocument into a 400 whose code is the document's problem code."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if isinstance(exc, services.UnreadableDocument):
+            raise ApiError(exc.error["code"], exc.error["message"], [exc.error]) from None
+        return False
+
+
+@extend_schema(
+    summary="The JSON Schema of workflow documents of one api_version",
+    description="`/api/schema/nodeflow/v1/` is the schema of `nodeflow/v1` documents (JSON Schema 2020-12).",
+    responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer},
+)
+class DocumentSchemaView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def get(self, request, major):
+        try:
+            return Response(document_schemas.document_schema(f"nodeflow/v{major}"))
+        except LookupError:
+            known = ", ".join(document_schemas.SCHEMAS)
+            raise ApiError("not_found", f"no document schema nodeflow/v{major} (known: {known})",
+                           status_code=404) from None

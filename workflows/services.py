@@ -5,7 +5,8 @@ from django.db.models import F, Max
 
 from nodes.registry import UnknownNodeType, registry
 from workflows.models import Workflow, WorkflowVersion
-from workflows.validation import validate_document
+from workflows.schema import API_VERSION
+from workflows.validation import api_version_problem, validate_document
 
 
 def with_node_versions(document):
@@ -23,24 +24,10 @@ def with_node_versions(document):
     return {**document, "nodes": nodes}
 
 
-def create_workflow(owner, name, definition):
-    definition = with_node_versions(definition)
-    workflow = Workflow.objects.create(owner=owner, name=name, definition=definition)
-    return workflow, validate_document(definition)
-
-
-def update_workflow(workflow, *, name=None, definition=None):
-    fields = ["updated_at"]
-    if name is not None:
-        workflow.name = name
-        fields.append("name")
-    if definition is not None:
-        workflow.definition = with_node_versions(definition)
-        workflow.revision = F("revision") + 1
-        fields += ["definition", "revision"]
-    workflow.save(update_fields=fields)
-    workflow.refresh_from_db(fields=["revision"])
-    return workflow, validate_document(workflow.definition)
+UNTITLED = "Untitled workflow"
+NAME_MAX_LENGTH = Workflow._meta.get_field("name").max_length
+IMPORT_FORMATS = ("nodeflow", "n8n", "stageflow")
+SUPPORTED_IMPORT_FORMATS = ("nodeflow",)
 
 
 class InvalidWorkflow(ValueError):
@@ -51,12 +38,102 @@ class InvalidWorkflow(ValueError):
         self.errors = errors
 
 
+class UnreadableDocument(ValueError):
+    """The document is not a nodeflow document this server can read (missing or newer api_version), so
+    it cannot even be stored as a draft: nothing could edit or migrate it."""
+
+    def __init__(self, error):
+        super().__init__(error["message"])
+        self.error = error
+
+
+class UnsupportedFormat(ValueError):
+    """An import format that is known but not implemented yet."""
+
+
+def new_document(name):
+    """The document of a new, empty workflow."""
+    return {"api_version": API_VERSION, "name": name, "nodes": [], "edges": []}
+
+
+def _readable(document):
+    error = api_version_problem(document)
+    if error is not None:
+        raise UnreadableDocument(error)
+    return document
+
+
+def _name_of(document, fallback):
+    name = document.get("name") if isinstance(document, dict) else None
+    return name if isinstance(name, str) and name.strip() else fallback
+
+
+def _named(document, name):
+    """The document carrying `name` (the workflow's name and its document's name are one)."""
+    return document if document.get("name") == name else {**document, "name": name}
+
+
+def create_workflow(owner, name=None, definition=None):
+    """A new workflow; an invalid draft is stored too. Returns (workflow, validation errors).
+
+    `name` defaults to the document's name; when both are given, `name` wins and is
+    written into the document. Raises UnreadableDocument for a document without a
+    readable api_version."""
+    if definition is None:
+        definition = new_document(name or UNTITLED)
+    _readable(definition)
+    name = name or _name_of(definition, UNTITLED)
+    definition = with_node_versions(_named(definition, name))
+    workflow = Workflow.objects.create(owner=owner, name=name[:NAME_MAX_LENGTH], definition=definition)
+    return workflow, validate_document(definition)
+
+
+def update_workflow(workflow, *, name=None, definition=None):
+    """Save the draft: a new name, a new document or both. Returns (workflow, validation errors).
+
+    The revision goes up when the stored document changes (a rename changes its name)."""
+    if definition is not None:
+        _readable(definition)
+        name = name or _name_of(definition, workflow.name)
+    elif name is not None and isinstance(workflow.definition, dict):
+        definition = workflow.definition
+    fields = ["updated_at"]
+    if name is not None:
+        workflow.name = name[:NAME_MAX_LENGTH]
+        fields.append("name")
+    if definition is not None:
+        definition = with_node_versions(_named(definition, name))
+        if definition != workflow.definition:
+            workflow.definition = definition
+            workflow.revision = F("revision") + 1
+            fields += ["definition", "revision"]
+    workflow.save(update_fields=fields)
+    workflow.refresh_from_db(fields=["revision"])
+    return workflow, validate_document(workflow.definition)
+
+
+def delete_workflow(workflow):
+    """Delete the workflow with its versions and executions."""
+    workflow.delete()
+
+
+def import_workflow(owner, format, document):
+    """A new workflow from an exported document. Returns (workflow, validation errors).
+
+    Raises UnsupportedFormat for the formats of a later wave (n8n, stageflow)."""
+    if format not in SUPPORTED_IMPORT_FORMATS:
+        raise UnsupportedFormat(f"importing {format} documents is not supported yet; "
+                                f"supported: {', '.join(SUPPORTED_IMPORT_FORMATS)}")
+    return create_workflow(owner, None, document)
+
+
 def publish_workflow(workflow, user=None):
-    errors = validate_document(workflow.definition)
-    if errors:
-        raise InvalidWorkflow(errors)
+    """Validate the draft and freeze it as the next immutable WorkflowVersion, which triggers now run."""
     with transaction.atomic():
         locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+        errors = validate_document(locked.definition)
+        if errors:
+            raise InvalidWorkflow(errors)
         number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = WorkflowVersion.objects.create(
             workflow=locked, number=number, definition=locked.definition, revision=locked.revision, created_by=user
@@ -64,10 +141,12 @@ def publish_workflow(workflow, user=None):
         locked.published_version = version
         locked.save(update_fields=["published_version", "updated_at"])
     workflow.published_version = version
+    workflow.updated_at = locked.updated_at
     return version
 
 
 def unpublish_workflow(workflow):
+    """Stop running a published version from triggers; the versions themselves stay."""
     workflow.published_version = None
     workflow.save(update_fields=["published_version", "updated_at"])
 
