@@ -9,6 +9,7 @@ the whole request, redirects and body included."""
 import json
 import os
 import socket
+import ssl
 import threading
 import time
 from http.cookiejar import DefaultCookiePolicy
@@ -16,6 +17,7 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import jsonschema
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from urllib3.exceptions import NameResolutionError, ReadTimeoutError
@@ -361,23 +363,38 @@ def _strip_credentials_across_origins(old_url, new_url, headers):
 
 
 def _read_body(response, method, deadline, timeout_s):
+    """The decoded body, read as it arrives so that the size limit and the deadline hold."""
     limit = max_response_bytes()
     declared = response.headers.get("content-length", "")
     # A HEAD answer announces the size of the GET body it does not send.
     if method != "HEAD" and declared.isdigit() and int(declared) > limit:
         raise _too_large(method, response.url, limit, f"it announced {_size(int(declared))}")
+    raw = response.raw
     chunks, size = [], 0
     try:
-        for chunk in response.iter_content(_CHUNK_BYTES):
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _timeout_error(method, response.url, timeout_s, f"while reading the body ({_size(size)} so far)")
+            _limit_next_read(raw, remaining)
+            # read1: what has arrived (one socket read), so a slow sender cannot hold us past the deadline.
+            chunk = raw.read1(_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                break
             size += len(chunk)
             if size > limit:
                 raise _too_large(method, response.url, limit, "reading stopped there")
             chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise _timeout_error(method, response.url, timeout_s, f"while reading the body ({_size(size)} so far)")
-    except requests.RequestException as exc:
+    except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
         raise _transport_error(exc, method, response.url, timeout_s) from None
+    raw.release_conn()  # read to the end: the connection can serve the next request
     return b"".join(chunks)
+
+
+def _limit_next_read(raw, seconds):
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
 
 
 def _too_large(method, url, limit, how):
@@ -495,7 +512,7 @@ def _transport_error(exc, method, url, timeout_s):
     target = f"{method} {_shown_url(url)}"
     parts = urlsplit(url)
     host = parts.hostname or "?"
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, (requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError)):
         return NodeError(
             f"{target}: the TLS connection to {host} failed ({_reason(exc)}); check the server's certificate, "
             "or whether the URL should be http://",
@@ -519,9 +536,10 @@ def _transport_error(exc, method, url, timeout_s):
             TRANSIENT,
             code="http.connection_refused",
         )
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                        urllib3.exceptions.ProtocolError, OSError)):
         return NodeError(f"{target}: the connection failed ({_reason(exc)})", TRANSIENT, code="http.connection_error")
-    if isinstance(exc, requests.exceptions.ContentDecodingError):
+    if isinstance(exc, (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError)):
         return NodeError(f"{target}: the response body could not be decoded ({_reason(exc)})", PERMANENT,
                          code="http.invalid_response")
     if isinstance(exc, requests.exceptions.InvalidHeader):
