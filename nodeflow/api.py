@@ -52,35 +52,48 @@ class PayloadTooLarge(ApiError):
         super().__init__(code, message, status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
-def json_depth(value):
-    """How deeply a parsed JSON value nests (a scalar is 0, [] or {} is 1), without recursion."""
-    deepest, pending = 0, [(value, 1)]
+def unstorable_json(value):
+    """Why a parsed JSON value cannot be stored, or None: nesting deeper than MAX_JSON_DEPTH, or a
+    string (key or value) PostgreSQL's jsonb refuses: one holding NUL (\\u0000) or an unpaired
+    surrogate (\\ud800 alone: valid JSON escapes, but not text). Walks without recursion."""
+    pending = [(value, 0)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, dict):
-            item = item.values()
-        elif not isinstance(item, list):
-            continue
-        deepest = max(deepest, depth)
-        if depth > MAX_JSON_DEPTH:
-            break
-        pending.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
-    return deepest
+        if isinstance(item, str):
+            if not _storable_text(item):
+                return f"a string holds NUL (\\u0000) or an unpaired surrogate: {item[:40]!r}"
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                return f"the body nests deeper than {MAX_JSON_DEPTH} levels"
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                item = item.values()
+            pending.extend((child, depth + 1) for child in item if isinstance(child, (str, dict, list)))
+    return None
+
+
+def _storable_text(text):
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing bodies that nest deeper than MAX_JSON_DEPTH (400, not a 500)."""
+    """DRF's JSON parser, also refusing (400) what would fail later as a 500: nesting past
+    MAX_JSON_DEPTH, and strings PostgreSQL cannot store (see unstorable_json)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            data = None
-            too_deep = True
-        else:
-            too_deep = json_depth(data) > MAX_JSON_DEPTH
-        if too_deep:
             raise exceptions.ParseError(f"JSON parse error - the body nests deeper than {MAX_JSON_DEPTH} levels")
+        problem = unstorable_json(data)
+        if problem:
+            raise exceptions.ParseError(f"JSON parse error - {problem}")
         return data
 
 

@@ -114,7 +114,7 @@ def api_version_problem(document):
         return problem("missing_api_version", f"the document has no api_version; this server reads {API_VERSION!r}",
                        path="api_version")
     version = document["api_version"]
-    if version in document_schemas.SCHEMAS:
+    if isinstance(version, str) and version in document_schemas.SCHEMAS:
         return None
     major = document_schemas.api_version_major(version)
     current = document_schemas.api_version_major(API_VERSION)

@@ -451,6 +451,23 @@ def test_nan_is_not_json(alice_client):
     assert_error(alice_client.post(LIST, data=body, content_type="application/json"), 400, "malformed_request")
 
 
+@pytest.mark.parametrize("text", ["nul \\u0000 inside", "lone surrogate \\ud800"])
+def test_strings_postgresql_cannot_store_are_a_400(alice_client, text):
+    body = '{"definition": {"api_version": "nodeflow/v1", "name": "%s", "nodes": []}}' % text
+
+    assert_error(alice_client.post(LIST, data=body, content_type="application/json"), 400, "malformed_request")
+    assert not Workflow.objects.exists()
+
+
+def test_a_surrogate_pair_is_fine(alice_client):
+    body = '{"definition": {"api_version": "nodeflow/v1", "name": "smile \\ud83d\\ude00", "nodes": []}}'
+
+    response = alice_client.post(LIST, data=body, content_type="application/json")
+
+    assert response.status_code == 201
+    assert response.json()["name"] == "smile \U0001F600"
+
+
 def test_unknown_api_path_answers_404_in_the_envelope(alice_client):
     assert_error(alice_client.get("/api/v1/nothing-here/"), 404, "not_found")
 
