@@ -39,10 +39,8 @@ def run_document(document, input_data, *, inline, timeout, out):
 
 
 def print_execution(execution, out):
-    out.write(f"execution {execution.pk}: {execution.status}")
-    if execution.duration_ms is not None:
-        out.write(f" in {execution.duration_ms:.1f} ms")
-    out.write("\n")
+    took = f" in {execution.duration_ms:.1f} ms" if execution.duration_ms is not None else ""
+    out.write(f"execution {execution.pk}: {execution.status}{took}\n")
     if execution.error:
         out.write(f"error: {execution.error.get('message')}\n")
     out.write("result: " + json.dumps(execution.result, indent=2, default=str) + "\n")

@@ -38,7 +38,16 @@ def _workers():
     return {"ok": bool(names), "count": len(names), "names": names}
 
 
+def _sandbox():
+    import sandbox
+
+    return sandbox.sandbox_status()
+
+
 def healthz(request):
     checks = {"database": _database(), "broker": _broker(), "workers": _workers()}
     healthy = all(check["ok"] for check in checks.values())
-    return JsonResponse({**checks, "status": "ok" if healthy else "unhealthy"}, status=200 if healthy else 503)
+    # The code-node sandbox mode is reported, not judged: a weak or missing sandbox
+    # disables code nodes but not the rest of NodeFlow.
+    body = {**checks, "sandbox": _sandbox(), "status": "ok" if healthy else "unhealthy"}
+    return JsonResponse(body, status=200 if healthy else 503)

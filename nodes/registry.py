@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "nodes.merge",
     "nodes.logic",
     "nodes.data",
+    "nodes.code_python.v1",
     "nodes.http_request.v1",
 )
 

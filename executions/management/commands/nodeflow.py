@@ -22,12 +22,23 @@ class Command(BaseCommand):
         run.add_argument("--timeout", type=float, default=600, help="seconds to wait for a Celery run")
         validate = sub.add_parser("validate", help="print a workflow document's validation errors")
         validate.add_argument("file")
+        bench = sub.add_parser("bench", help="the benchmark suite against the production setup (PERFORMANCE.md)")
+        bench.add_argument("--quick", action="store_true", help="a smaller run (under 2 minutes)")
+        bench.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
 
     def handle(self, *args, action, **options):
         if action == "dev":
             from nodeflow import embedded
 
             embedded.run(host=options["host"], port=options["port"], stdout=self.stdout)
+            return
+        if action == "bench":
+            from bench.runner import BenchError, run
+
+            try:
+                run(quick=options["quick"], json_path=options["json_path"], out=self.stdout)
+            except BenchError as exc:
+                raise CommandError(str(exc)) from None
             return
         document = _load_document(options["file"])
         if action == "validate":

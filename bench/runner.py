@@ -1,0 +1,100 @@
+"""`nodeflow bench`: start worker processes on the production setup, run the scenarios, print one table."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+from nodeflow.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot run here (no production setup, workers that do not start…)."""
+
+
+def _check_setup():
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        raise BenchError(
+            "the benchmark runs against the production setup: set DATABASE_URL=postgres://… and REDIS_URL=redis://… "
+            "(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/nodeflow_bench REDIS_URL=redis://127.0.0.1:6379/0)"
+        )
+
+
+def _start_workers(prefix, concurrency):
+    env = dict(os.environ)
+    env.update(DJANGO_SETTINGS_MODULE="nodeflow.settings", NODEFLOW_BROKER_PREFIX=prefix,
+               CELERY_RESULT_BACKEND=settings.REDIS_URL)
+    command = [sys.executable, "-m", "celery", "-A", "nodeflow", "worker", "-P", "prefork", "-c", str(concurrency),
+               "-Q", "default,http,sandbox,celery", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
+               "--without-gossip", "--without-mingle", "-l", "ERROR"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not app.control.ping(timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise BenchError(f"the benchmark's worker did not start: {process.stderr.read().decode()[-2000:]}")
+    return process
+
+
+def run(quick=False, json_path=None, out=sys.stdout):
+    from bench.scenarios import SCENARIOS
+
+    _check_setup()
+    call_command("migrate", interactive=False, verbosity=0)
+    prefix = f"nodeflow-bench-{uuid.uuid4().hex[:8]}:"
+    app.conf.broker_transport_options = {"global_keyprefix": prefix}
+    app.conf.result_backend = settings.REDIS_URL
+    app.conf.task_default_queue = "default"
+    worker = _start_workers(prefix, concurrency=2)
+    rows = []
+    started = time.monotonic()
+    try:
+        for scenario in SCENARIOS:
+            result = scenario(quick)
+            for row in result if isinstance(result, list) else [result]:
+                rows.append(row)
+                _print_row(row, out)
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=30)
+    report = {
+        "ran_at": datetime.now(timezone.utc).isoformat(),
+        "quick": quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "rows": rows,
+    }
+    out.write("\n" + table(rows) + "\n")
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _print_row(row, out):
+    out.write(f"{row['id']}: {row['nodeflow']:.3f} {row['unit']} (baseline {row['baseline']:.3f})\n")
+    out.flush()
+
+
+def table(rows):
+    lines = ["| id | scenario | NodeFlow | baseline | ratio | target |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        ratio = row["nodeflow"] / row["baseline"] if row["baseline"] else float("nan")
+        nodeflow = f"{row['nodeflow']:.2f} {row['unit']}"
+        baseline = f"{row['baseline']:.2f} {row['unit']}"
+        if "nodeflow_p95" in row:
+            nodeflow += f" (p95 {row['nodeflow_p95']:.2f})"
+            baseline += f" (p95 {row['baseline_p95']:.2f})"
+        lines.append(f"| {row['id']} | {row['scenario']} | {nodeflow} | {baseline} | {ratio:.2f}× | {row['target']} |")
+    return "\n".join(lines)
