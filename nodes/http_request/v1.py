@@ -94,6 +94,8 @@ PARAMS_SCHEMA = {
     "additionalProperties": False,
 }
 
+_PARAMS_VALIDATOR = jsonschema.Draft202012Validator(PARAMS_SCHEMA)
+
 DEFAULTS = {
     "method": "GET",
     "timeout_s": 30,
@@ -222,7 +224,7 @@ def _check_params(params):
     """The rendered params against the schema (expressions may have produced anything)."""
     if isinstance(params.get("method"), str):
         params["method"] = params["method"].upper()
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(PARAMS_SCHEMA).iter_errors(params))
+    error = jsonschema.exceptions.best_match(_PARAMS_VALIDATOR.iter_errors(params))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
         where = f"params.{where}" if where else "params"
@@ -387,7 +389,7 @@ def _read_body(response, method, deadline, timeout_s):
             chunks.append(chunk)
     except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
         raise _transport_error(exc, method, response.url, timeout_s) from None
-    raw.release_conn()  # read to the end: the connection can serve the next request
+    # Read to the end, urllib3 has already given the connection back to the pool for the next request.
     return b"".join(chunks)
 
 

@@ -753,3 +753,63 @@ def test_connection_refused_on_the_worker_fails_the_execution_as_transient(celer
     assert execution.status == "failed"
     assert execution.error["code"] == "http.connection_refused"
     assert execution.error["class"] == "transient"
+
+
+# ---------------------------------------------------------------------------
+# The pooled session
+
+
+@pytest.fixture
+def keep_alive_server():
+    """An HTTP/1.1 server that keeps connections open and records the client port of each request."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    client_ports = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            client_ports.append(self.client_address[1])
+            body = b'{"n": %d}' % len(client_ports)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/", client_ports
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_of_successive_runs_reuse_one_pooled_connection(keep_alive_server):
+    url, client_ports = keep_alive_server
+
+    for _ in range(3):
+        execution, call = call_http(url)
+        assert execution.status == "succeeded", call.error
+
+    assert len(client_ports) == 3
+    assert len(set(client_ports)) == 1
+
+
+def test_a_forked_worker_process_gets_its_own_session():
+    import os
+
+    from nodes.http_request import v1
+
+    parent_session = v1.session()
+    assert v1.session() is parent_session
+    pid = os.fork()
+    if pid == 0:  # the child: must not share the parent's pooled sockets
+        os._exit(0 if v1.session() is not parent_session else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
