@@ -10,7 +10,6 @@ from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 # Deeper JSON than this is refused at the door: nothing NodeFlow stores needs it, and
 # every recursive walk after parsing (validation, expressions, the JSON column) stays safe.
@@ -98,6 +97,10 @@ class JSONParser(parsers.JSONParser):
 
 
 def exception_handler(exc, context):
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this
+    # module's JSONParser, when it is first imported.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, RequestDataTooBig):

@@ -124,3 +124,11 @@ def test_the_api_answers_any_body_with_a_2xx_or_a_4xx_envelope(alice_client, bod
         assert response.status_code < 500, (url, response.content[:500])
         if response.status_code >= 400:
             assert set(response.json()["error"]) == {"code", "message", "details"}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents)
+def test_the_admin_draws_any_document_without_failing(doc):
+    from workflows.admin import draw_graph
+
+    assert isinstance(draw_graph(doc, validate_document(doc)), str)
