@@ -217,6 +217,14 @@ _plan_lock = threading.Lock()
 _plan_cache: dict = {}  # (pid, settings generation) -> LaunchPlan
 
 
+def _after_fork_in_child():
+    global _plan_lock
+    _plan_lock = threading.Lock()  # another thread may have been probing at fork time
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def current_plan() -> LaunchPlan:
     """The plan for the current settings, probed once per process and configuration."""
     key = (os.getpid(), sandbox_settings.generation())

@@ -1,5 +1,6 @@
 """Process-wide sandbox settings, set once by `sandbox.configure()` (Django glue)."""
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 
@@ -69,6 +70,14 @@ def configure(**changes) -> SandboxSettings:
         _settings = replace(_settings, **changes)
         _generation += 1
     return _settings
+
+
+def _after_fork_in_child():
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def reset() -> None:

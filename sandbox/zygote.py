@@ -38,24 +38,30 @@ class Zygote:
         argv, kwargs = plan.command(["-I", "-S", "-B", "-X", "utf8", "@ZYGOTE@",
                                      str(theirs.fileno())])
         started = time.perf_counter()
+        # A raw pipe read with os.read, not a Popen file object: a buffered reader's
+        # lock held by the drain thread at fork() would deadlock the forked child.
+        self.stderr_fd, stderr_w = os.pipe2(os.O_CLOEXEC)
         try:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, pass_fds=[theirs.fileno()], **kwargs)
+                stderr=stderr_w, pass_fds=[theirs.fileno()], **kwargs)
         except OSError as exc:
             ours.close()
+            os.close(self.stderr_fd)
             raise SandboxUnavailable(f"cannot start the sandbox zygote: {exc}") from exc
         finally:
             theirs.close()
+            os.close(stderr_w)
         self.sock = ours
+        self.drainer = threading.Thread(target=self._drain_stderr, daemon=True,
+                                        name="sandbox-zygote-stderr")
         try:
             self.info = self._handshake(current)
         except BaseException:
             self.close()
             raise
         self.start_ms = (time.perf_counter() - started) * 1000
-        threading.Thread(target=self._drain_stderr, name="sandbox-zygote-stderr",
-                         daemon=True).start()
+        self.drainer.start()
         if self.info.get("failed"):
             logger.warning("sandbox: allow-listed modules that failed to load: %s",
                            self.info["failed"])
@@ -70,15 +76,27 @@ class Zygote:
         reply = self.sock.recv(1 << 20) if ready else b""
         if not reply:
             self.process.kill()
-            _, err = self.process.communicate(timeout=5)
+            self.process.wait(timeout=5)
+            err = b""
+            os.set_blocking(self.stderr_fd, False)  # jailed processes may hold the pipe
+            try:
+                while chunk := os.read(self.stderr_fd, 65536):
+                    err += chunk
+            except BlockingIOError:
+                pass
             raise SandboxUnavailable(
                 "the sandbox zygote did not start: "
                 + (err.decode(errors="replace").strip()[-2000:] or "no answer"))
         return json.loads(reply)
 
     def _drain_stderr(self):
-        for line in self.process.stderr:
-            logger.warning("sandbox zygote: %s", line.decode(errors="replace").rstrip())
+        fd, pending = self.stderr_fd, b""
+        while chunk := os.read(fd, 65536):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                logger.warning("sandbox zygote: %s", line.decode(errors="replace"))
+        self.stderr_fd = None  # before the close: a fork in between must not close it
+        os.close(fd)
 
     def alive(self) -> bool:
         return not self.dead and self.process.poll() is None
@@ -105,6 +123,9 @@ class Zygote:
             self.sock.close()  # EOF on the control socket makes the zygote exit
         except OSError:
             pass
+        if not self.drainer.is_alive() and self.stderr_fd is not None:
+            os.close(self.stderr_fd)  # the handshake failed before the drainer started
+            self.stderr_fd = None
         try:
             self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -114,11 +135,10 @@ class Zygote:
     def forget(self) -> None:
         """In a forked child: drop the inherited copies without touching the process."""
         self.dead = True
-        for closable in (self.sock, self.process.stderr):
-            try:
-                closable.close()
-            except OSError:
-                pass
+        self.sock.close()
+        if self.stderr_fd is not None:
+            os.close(self.stderr_fd)
+            self.stderr_fd = None
 
 
 _lock = threading.Lock()
