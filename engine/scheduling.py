@@ -67,11 +67,25 @@ def propagate(graph, node_id, emitted_ports, join_states, join_mode=lambda node_
 
 def first_join_losers(graph, join_id, open_nodes):
     """Nodes to cancel when a `first` join starts: open nodes upstream of the join
-    whose every path leads only into the join (so nothing else needs them)."""
+    whose every path leads only into the join (so nothing else needs them).
+
+    Paths are followed up to the join and not past it: what comes after the join
+    needs the join, not the losing branches."""
     upstream = set(graph.ancestors(join_id))
-    keep = upstream | {join_id}
     losers = []
     for node_id in open_nodes:
-        if node_id in upstream and graph.descendants(node_id) <= keep:
+        if node_id not in upstream:
+            continue
+        seen, stack, exclusive = set(), [node_id], True
+        while stack and exclusive:
+            for child in graph.successors(stack.pop()):
+                if child == join_id or child in seen:
+                    continue
+                if child not in upstream:
+                    exclusive = False
+                    break
+                seen.add(child)
+                stack.append(child)
+        if exclusive:
             losers.append(node_id)
     return losers

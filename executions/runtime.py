@@ -461,6 +461,8 @@ def claim_node(execution_id, node_id, *, dispatcher, worker):
         execution = transition.execution
         if execution.status in EXECUTION_FINAL or execution.status == E.PAUSED:
             return None
+        # One query for the node and its predecessors (their ports and variables decide its input).
+        transition.load_runs([node_id] + transition.compiled.graph.predecessors(node_id))
         run = transition.run(node_id)
         if run.status not in (N.QUEUED, N.RETRYING):
             logger.info("node %s of %s is %s: delivery ignored", node_id, execution_id, run.status)
@@ -515,6 +517,10 @@ def _incoming_vars(transition, node_id):
         run = predecessors[edge.source]
         if run.status in (N.COMPLETED, N.FAILED) and edge.port in (run.ports or []) and edge.source not in taken:
             taken.append(edge.source)
+    if compiled.join_mode(node_id) == JOIN_FIRST:
+        # A first-mode join continues with the branch that finished first.
+        taken.sort(key=lambda p: predecessors[p].finish_seq or 0)
+        taken = taken[:1]
     pointers = {predecessors[p].vars_from for p in taken}
     if len(pointers) == 1:
         pointer = pointers.pop()
@@ -606,6 +612,8 @@ def finish_node(prepared, outcome, *, dispatcher):
     """Record how the node run ended and move the execution on."""
     with transaction.atomic():
         transition = Transition(prepared.execution_id, dispatcher)
+        # One query for the node and the successors whose join counters it moves.
+        transition.load_runs([prepared.node_id] + prepared.compiled.graph.successors(prepared.node_id))
         run = transition.run(prepared.node_id)
         if run.status != N.RUNNING or run.attempt != prepared.attempt:
             logger.info("late result for %s of %s (%s): ignored", prepared.node_id, prepared.execution_id, run.status)

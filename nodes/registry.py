@@ -7,6 +7,7 @@ those of installed apps (`<app>/nodes.py`, or modules named in
 NODEFLOW["NODE_MODULES"]) are imported on first use."""
 
 import importlib
+import importlib.util
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -164,9 +165,18 @@ class NodeRegistry:
                 return
             for module in self._modules:
                 importlib.import_module(module)
-            for module in _configured_modules():
+            configured = _configured_modules()
+            for module in configured or ():
                 importlib.import_module(module)
-            self._loaded = True
+            # Before Django's apps are ready the installed apps' node types cannot be
+            # found yet: stay unloaded so the next call looks again.
+            self._loaded = configured is not None
+
+    def reload(self):
+        """Forget what was loaded and import the node modules again (for tests and plugins)."""
+        with self._lock:
+            self._loaded = False
+        self._ensure_loaded()
 
     def versions(self, type_name):
         self._ensure_loaded()
@@ -208,14 +218,16 @@ class NodeRegistry:
 
 
 def _configured_modules():
-    """Node modules named in settings and `<app>.nodes` of installed apps, when Django is set up."""
+    """Node modules named in settings and `<app>.nodes` of installed apps; None while Django's apps are not ready."""
     try:
         from django.apps import apps
         from django.conf import settings
     except ImportError:  # the engine core runs without Django
         return []
-    if not settings.configured or not apps.ready:
+    if not settings.configured:
         return []
+    if not apps.ready:
+        return None
     modules = list(settings.NODEFLOW.get("NODE_MODULES", []))
     for config in apps.get_app_configs():
         if config.name == "nodes":

@@ -46,3 +46,8 @@ def test_first_join_losers_are_the_open_nodes_that_only_feed_the_join():
     g, _ = setup([("s", "a"), ("s", "b"), ("a", "a2"), ("a2", "j"), ("b", "j"), ("a", "elsewhere")])
     # a also feeds "elsewhere", so only a2 may be cancelled.
     assert first_join_losers(g, "j", ["a", "a2"]) == ["a2"]
+
+
+def test_first_join_losers_are_found_when_nodes_follow_the_join():
+    g, _ = setup([("s", "a"), ("s", "b"), ("a", "j"), ("b", "b2"), ("b2", "j"), ("j", "after")])
+    assert first_join_losers(g, "j", ["b", "b2"]) == ["b", "b2"]

@@ -136,9 +136,6 @@ def test_first_continues_with_the_first_branch_to_finish_and_cancels_the_rest(sh
     assert [runs[b].status for b in BRANCHES] == ["cancelled"] * 4 + ["completed"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine.scheduling.first_join_losers only cancels branches whose every descendant is upstream of the join "
-    "or the join itself, so nodes after the join keep the losing branches alive (reported to the lead)"))
 def test_first_cancels_the_other_branches_when_nodes_follow_the_merge():
     execution, runs = run(first_mode("object", "fast"))
 

@@ -121,11 +121,11 @@ def acme_installed_here(settings):
     """examples.acme installed in this process too: starting an execution compiles the workflow here.
 
     The registry is already loaded in this test process, so it is told to look at the
-    installed apps again (there is no public reload), and forgets acme afterwards."""
+    installed apps again, and forgets acme afterwards."""
     from nodes.registry import registry
 
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "examples.acme"]
-    registry._loaded = False
+    registry.reload()
     try:
         assert registry.get("acme.score").run.__module__ == "examples.acme.nodes"
         yield
