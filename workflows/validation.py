@@ -37,8 +37,11 @@ Problem codes (stable: clients and tests match on them; ERROR_CODES holds the te
 | too_many_errors           | more problems than MAX_PROBLEMS; the list was cut                      |
 """
 
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 
 import jsonschema
 from jsonschema.exceptions import best_match
@@ -96,6 +99,17 @@ def validate_document(document):
     """Every problem of the document, or [] when it can be published and run."""
     if _nests_deeper_than(document, MAX_DEPTH):
         return [problem("document_too_deep", f"the document nests deeper than {MAX_DEPTH} levels", path="")]
+    try:
+        key = _cache_key(document)
+    except (TypeError, ValueError):  # not JSON (a Python object in it): checked, not cached
+        return _validate(document)
+    found = _results.get(key)
+    if found is None:
+        found = _results.put(key, _validate(document))
+    return [{**item, "edge": dict(item["edge"]) if item["edge"] else item["edge"]} for item in found]
+
+
+def _validate(document):
     problems = _Problems()
     try:
         _DocumentCheck(document, problems).run()
@@ -104,6 +118,41 @@ def validate_document(document):
     except RecursionError:
         return [problem("document_too_deep", "the document nests too deeply to be checked", path="")]
     return problems.items
+
+
+class _ResultCache:
+    """The last results of validate_document, by document content.
+
+    jsonschema makes a check cost milliseconds (seconds for 10,000 nodes), and the same
+    document is checked again and again: on save, on publish, before every run."""
+
+    def __init__(self, size):
+        self.size = size
+        self.items = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_results = _ResultCache(size=256)
+
+
+def _cache_key(document):
+    # The registry is part of the key: a node type registered later changes the answer.
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(), id(registry), len(registry.all())
 
 
 def api_version_problem(document):

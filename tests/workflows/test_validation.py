@@ -393,3 +393,32 @@ def test_messages_quote_long_values_briefly():
     [problem] = validate_document(doc)
 
     assert len(problem["message"]) < 300
+
+
+def test_results_follow_the_registry(monkeypatch):
+    from nodes.registry import NodeRegistry, register_node
+
+    doc = trigger_then(node("score", "acme.score"))
+    assert codes(validate_document(doc)) == ["unknown_node_type"]
+    scratch = NodeRegistry(modules=())
+    register_node("trigger.manual", trigger=True, target_registry=scratch)(lambda call: None)
+    register_node("acme.score", target_registry=scratch)(lambda call: None)
+    monkeypatch.setattr("workflows.validation.registry", scratch)
+
+    assert validate_document(doc) == []
+
+
+def test_changing_a_returned_problem_does_not_change_the_next_answer():
+    doc = changed(document(), lambda d: d["edges"].append(edge("work", "ghost")))
+    first = validate_document(doc)
+    first[0]["code"] = "changed"
+    first[0]["edge"]["to"] = "changed"
+
+    assert validate_document(doc)[0]["code"] == "edge_to_missing_node"
+    assert validate_document(doc)[0]["edge"]["to"] == "ghost"
+
+
+def test_a_python_object_in_the_document_is_checked_without_failing():
+    doc = trigger_then(set_node("work", {"when": object()}))
+
+    assert validate_document(doc) == []
