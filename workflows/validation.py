@@ -492,7 +492,8 @@ def _params_validator(node_type):
 
 
 def _error_order(error):
-    return [str(part) for part in error.absolute_path], error.validator
+    """Document order: nodes[2] before nodes[10]."""
+    return [(0, part, "") if isinstance(part, int) else (1, 0, part) for part in error.absolute_path], error.validator
 
 
 def _edge_ref(edge):

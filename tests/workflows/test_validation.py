@@ -1,6 +1,7 @@
 """workflows.validation: each problem code, proven by a small invalid document."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from tests.workflows.documents import changed, codes, document, edge, node
 from workflows.validation import ERROR_CODES, MAX_DEPTH, MAX_PROBLEMS, validate_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
+FORMAT_MD = Path(__file__).resolve().parents[3] / "shared" / "spec" / "FORMAT.md"
 
 
 def trigger_then(*nodes, edges=None):
@@ -263,6 +265,12 @@ def test_golden_workflows_are_valid(name):
     assert validate_document(json.loads((FIXTURES / f"{name}.json").read_text())) == []
 
 
+def test_the_example_of_format_md_is_valid():
+    example = re.search(r"```json\n(\{\n  \"api_version\".*?)\n```", FORMAT_MD.read_text(), re.S).group(1)
+
+    assert validate_document(json.loads(example)) == []
+
+
 def test_default_test_document_is_valid():
     assert validate_document(document()) == []
 
@@ -422,3 +430,12 @@ def test_a_python_object_in_the_document_is_checked_without_failing():
     doc = trigger_then(set_node("work", {"when": object()}))
 
     assert validate_document(doc) == []
+
+
+def test_problems_come_in_document_order():
+    nodes = [node("start", "trigger.manual")] + [node(f"n{i}", "flow.noop", timeout_s=-1) for i in range(12)]
+    doc = document(nodes, [edge("start", f"n{i}") for i in range(12)])
+
+    paths = [p["path"] for p in validate_document(doc)]
+
+    assert paths == [f"nodes[{i}].timeout_s" for i in range(1, 13)]
