@@ -28,7 +28,9 @@ READ_CHUNK = 1 << 16
 REAP_GRACE_S = 2.0
 # How long to wait for the zygote to fork before calling it stuck (on top of wall).
 START_GRACE_S = 2.0
-EXIT_OUT_OF_MEMORY = 71  # jail/zygote.py: the child could not even report a MemoryError
+EXIT_OUT_OF_MEMORY = 71
+# A zygote found dead before it forked a run is replaced this many times, silently.
+RESTARTS_BEFORE_A_RUN = 2  # jail/zygote.py: the child could not even report a MemoryError
 
 
 def run_code(code: str, ctx: dict, limits=None, *, trace: dict | None = None) -> SandboxResult:
@@ -72,7 +74,7 @@ def run_code(code: str, ctx: dict, limits=None, *, trace: dict | None = None) ->
 
 def _execute(payload: bytes, limits, trace=None) -> SandboxResult:
     header = json.dumps({"limits": limits.as_dict(), "trace": trace is not None}).encode()
-    for attempt in range(2):
+    for attempt in range(1 + RESTARTS_BEFORE_A_RUN):
         try:
             zygote = get_zygote()
         except SandboxUnavailable as exc:
@@ -80,19 +82,16 @@ def _execute(payload: bytes, limits, trace=None) -> SandboxResult:
         run = _Run(zygote, payload, limits)
         try:
             run.submit(header)
-        except ZygoteDead:
-            run.close()
-            continue  # a dead zygote is replaced once, transparently
-        try:
             result = run.collect()
             if trace is not None:
                 run.report_trace(trace, result)
             return result
         except ZygoteDead as exc:
-            if run.pidfd is None and attempt == 0:
-                continue  # the zygote died before forking: nothing ran yet
-            zygote.kill()
-            return failure(make_error("sandbox", f"The sandbox process died during the run: {exc}"),
+            zygote.kill()  # never reused: the next get_zygote() starts a fresh one
+            if run.pidfd is None and attempt < RESTARTS_BEFORE_A_RUN:
+                continue  # it died before forking this run: nothing ran yet, retry
+            return failure(make_error("sandbox",
+                                      f"The sandbox process died during the run: {exc}"),
                            logs=run.logs)
         finally:
             run.close()

@@ -32,7 +32,7 @@ class SandboxSettings:
     # Tests only: switch layers off to prove that the ones left are walls on their own.
     python_guards: bool = True
     seccomp: bool = True
-    zygote_start_timeout_s: float = 10.0
+    zygote_start_timeout_s: float = 30.0
     # Keep one child forked and prepared ahead of the next request (see jail/zygote.py).
     prefork: bool = True
     extra: dict = field(default_factory=dict)

@@ -99,7 +99,14 @@ class Zygote:
         os.close(fd)
 
     def alive(self) -> bool:
-        return not self.dead and self.process.poll() is None
+        if self.dead or self.process.poll() is not None:
+            return False
+        # The zygote never writes after its handshake: readable means EOF, it is gone
+        # (bwrap may not have noticed yet).
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        if readable:
+            self.dead = True
+        return not self.dead
 
     def submit(self, header: bytes, fds: list) -> None:
         try:

@@ -33,7 +33,9 @@ def default_sandbox_settings():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def stop_zygote_at_exit():
+def warm_zygote():
+    """Pay the probe and zygote start once, outside any test's timing."""
+    sandbox.warm_up()
     yield
     sandbox.shutdown()
 
