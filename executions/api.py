@@ -1,11 +1,16 @@
 """REST API of executions (API.md "Executions")."""
 
+import uuid
+from collections import defaultdict
+
+from django.db.models import Count
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import runtime, services
+from executions import outputs, runtime, services
 from executions.models import Execution, NodeRun
 from nodeflow.api import ApiError
 
@@ -18,25 +23,40 @@ class ExecutionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Execution
         fields = ["id", "workflow", "version", "revision", "status", "trigger", "input", "result", "artifacts",
-                  "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts"]
+                  "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq"]
 
     def get_node_counts(self, execution) -> dict:
-        counts = getattr(execution, "node_counts", None)
+        counts = getattr(execution, "prefetched_node_counts", None)
         if counts is None:
-            counts = {}
-            for status in execution.node_runs.values_list("status", flat=True):
-                counts[status] = counts.get(status, 0) + 1
+            rows = execution.node_runs.values("status").annotate(n=Count("id"))
+            counts = {row["status"]: row["n"] for row in rows}
         return counts
+
+
+class NodeRunSummarySerializer(serializers.ModelSerializer):
+    """A node run without its data: what a live view needs to draw states."""
+
+    duration_ms = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = NodeRun
+        fields = ["node_id", "type", "status", "attempt", "queued_at", "started_at", "finished_at", "duration_ms",
+                  "ports", "error", "worker"]
 
 
 class NodeRunSerializer(serializers.ModelSerializer):
     duration_ms = serializers.FloatField(read_only=True, allow_null=True)
     version = serializers.IntegerField(source="type_version", read_only=True)
+    output_stored = serializers.SerializerMethodField(help_text="The output is large: `output` holds a preview and "
+                                                                "`…/nodes/{node_id}/output/` serves it whole.")
 
     class Meta:
         model = NodeRun
         fields = ["node_id", "type", "version", "status", "attempt", "attempts", "queued_at", "started_at",
-                  "finished_at", "duration_ms", "input", "output", "ports", "error", "logs", "worker"]
+                  "finished_at", "duration_ms", "input", "output", "output_stored", "ports", "error", "logs", "worker"]
+
+    def get_output_stored(self, run) -> bool:
+        return outputs.is_reference(run.output)
 
 
 class InputSerializer(serializers.Serializer):
@@ -48,7 +68,45 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ExecutionSerializer
 
     def get_queryset(self):
-        return Execution.objects.filter(owner=self.request.user)
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return Execution.objects.none()
+        queryset = Execution.objects.filter(owner=self.request.user).order_by("-created_at")
+        if self.action != "list":
+            return queryset
+        params = self.request.query_params
+        if params.get("workflow"):
+            try:
+                queryset = queryset.filter(workflow_id=uuid.UUID(params["workflow"]))
+            except ValueError:
+                raise ApiError("invalid_parameter", f"workflow={params['workflow']!r} is not a workflow id") from None
+        for name in ("status", "trigger"):
+            if params.get(name):
+                queryset = queryset.filter(**{f"{name}__in": params[name].split(",")})
+        for name, lookup in (("created_after", "created_at__gte"), ("created_before", "created_at__lt")):
+            if params.get(name):
+                moment = parse_datetime(params[name])
+                if moment is None:
+                    raise ApiError("invalid_parameter", f"{name}={params[name]!r} is not an ISO 8601 date-time")
+                queryset = queryset.filter(**{lookup: moment})
+        return queryset
+
+    @extend_schema(parameters=[
+        OpenApiParameter("workflow", str, description="workflow id"),
+        OpenApiParameter("status", str, description="one status, or several separated by commas"),
+        OpenApiParameter("trigger", str, description="manual, schedule, webhook (commas for several)"),
+        OpenApiParameter("created_after", str, description="ISO 8601 date-time"),
+        OpenApiParameter("created_before", str, description="ISO 8601 date-time"),
+    ])
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        # Node counts of the whole page in one query, not one per execution.
+        counts = defaultdict(dict)
+        rows = NodeRun.objects.filter(execution__in=[e.pk for e in page]).values("execution_id", "status")
+        for row in rows.annotate(n=Count("id")):
+            counts[row["execution_id"]][row["status"]] = row["n"]
+        for execution in page:
+            execution.prefetched_node_counts = counts[execution.pk]
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @action(detail=True, methods=["get"])
     def nodes(self, request, pk=None):
@@ -56,12 +114,27 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         runs = execution.node_runs.order_by("start_seq", "id")
         return Response(NodeRunSerializer(runs, many=True).data)
 
-    @extend_schema(parameters=[OpenApiParameter("after", str, description="node id; the last finished node when omitted")])
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node_id>[a-z][a-z0-9_]{0,63})/output")
+    def node_output(self, request, pk=None, node_id=None):
+        run = self.get_object().node_runs.filter(node_id=node_id).first()
+        if run is None:
+            raise ApiError("unknown_node", f"the execution has no node {node_id!r}", status_code=404)
+        return Response(outputs.resolve(run.output))
+
+    @extend_schema(parameters=[
+        OpenApiParameter("after", str, description="node id; the last finished node when omitted"),
+        OpenApiParameter("diff", bool, description="return what that node changed (JSON Patch) instead"),
+    ])
     @action(detail=True, methods=["get"])
     def context(self, request, pk=None):
         execution = self.get_object()
         node_id = request.query_params.get("after") or None
         try:
+            if request.query_params.get("diff") in ("1", "true"):
+                if not node_id:
+                    raise ApiError("invalid_parameter", "diff=1 needs after=<node id>")
+                return Response({"after": node_id, "diff": runtime.context_diff(execution, node_id)})
             after, context = runtime.context_after(execution, node_id)
         except KeyError:
             raise ApiError("unknown_node", f"the workflow has no node {node_id!r}", status_code=404) from None

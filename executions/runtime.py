@@ -35,6 +35,7 @@ from engine.states import (
     check_execution_transition,
     check_node_transition,
 )
+from executions import live, outputs
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from nodes.registry import NodeCall, NodeResult, registry
 
@@ -219,8 +220,8 @@ class Transition:
             revoke = list(self.to_revoke)
             after_commit(lambda: dispatcher.revoke(revoke))
         if self.events:
-            events = list(self.events)
-            transaction.on_commit(lambda: publish_events(execution_id, events))
+            events, workflow_id = list(self.events), self.execution.workflow_id
+            transaction.on_commit(lambda: live.broadcast(execution_id, workflow_id, events))
 
     # -- scheduling
 
@@ -544,14 +545,15 @@ def _load_var_state(transition, pointer):
     return VarState.from_dict(transition.run(pointer).vars_state)
 
 
-def load_node_entries(execution_id, node_ids):
-    """{node id: {"output", "status"}} for the context's `nodes`."""
+def load_node_entries(execution_id, node_ids, resolve_outputs=True):
+    """{node id: {"output", "status"}} for the context's `nodes`; with resolve_outputs=False a large
+    output stays a reference with a preview (what the API serves unless asked for the full output)."""
     rows = NodeRun.objects.filter(execution_id=execution_id, node_id__in=list(node_ids)).values_list(
         "node_id", "output", "status", "error"
     )
     entries = {}
     for node_id, output, status, error in rows:
-        entry = {"output": output, "status": status}
+        entry = {"output": outputs.resolve(output) if resolve_outputs else output, "status": status}
         if error:
             entry["error"] = error
         entries[node_id] = entry
@@ -631,10 +633,12 @@ def finish_node(prepared, outcome, *, dispatcher):
         }
         common = {
             "lease_expires_at": None,
-            "input": outcome.params,
+            "input": outputs.store_if_large(prepared.execution_id, f"{run.node_id}-{run.attempt}-input", outcome.params),
             "logs": (run.logs or []) + outcome.logs,
             "attempts": (run.attempts or []) + [attempt_record],
         }
+        if outcome.logs:
+            transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
         if outcome.error is not None:
             _finish_failed(transition, prepared, run, outcome.error, now, common)
         elif outcome.result.wait is not None:
@@ -646,7 +650,8 @@ def finish_node(prepared, outcome, *, dispatcher):
 
 
 def _finish_completed(transition, prepared, run, result, now, common):
-    fields = dict(common, output=result.output, ports=list(result.ports), finished_at=now, error=None)
+    output = outputs.store_if_large(prepared.execution_id, f"{run.node_id}-{run.attempt}", result.output)
+    fields = dict(common, output=output, ports=list(result.ports), finished_at=now, error=None)
     if result.vars or result.deleted_vars:
         state = prepared.vars_state.apply(run.node_id, result.vars, result.deleted_vars)
         fields.update(vars_state=state.as_dict(), vars_from=run.node_id)
@@ -759,7 +764,7 @@ def context_after(execution, node_id=None):
         vars_state = VarState()
         if pointer:
             vars_state = VarState.from_dict(runs.filter(node_id=pointer).values_list("vars_state", flat=True).first())
-    entries = load_node_entries(execution.pk, visible)
+    entries = load_node_entries(execution.pk, visible, resolve_outputs=False)
     nodes = {nid: entry for nid, entry in entries.items() if entry["status"] != N.PENDING}
     info = {
         "id": str(execution.pk),
@@ -770,17 +775,28 @@ def context_after(execution, node_id=None):
     return node_id, build_context(info, execution.input, vars_state.values, nodes)
 
 
-def publish_events(execution_id, events):
-    """Hook for live updates: called after commit with the events a transition appended."""
-    for listener in list(_event_listeners):
-        try:
-            listener(execution_id, events)
-        except Exception:  # a broken listener must never break the engine
-            logger.exception("event listener failed")
+def context_diff(execution, node_id):
+    """What `node_id` changed in the context, as JSON Patch operations (RFC 6902).
 
-
-_event_listeners = []
-
-
-def add_event_listener(listener):
-    _event_listeners.append(listener)
+    Computed from the node's own row: its entry under /nodes, and the variables whose
+    recorded writer is this node (a write, or a merge at a join)."""
+    if node_id not in compiled_for(execution.definition_id).graph.nodes:
+        raise KeyError(node_id)
+    run = NodeRun.objects.filter(execution=execution, node_id=node_id).first()
+    if run is None or run.status == N.PENDING:
+        return []
+    entry = {"output": run.output, "status": run.status}
+    if run.error:
+        entry["error"] = run.error
+    patch = [{"op": "add", "path": f"/nodes/{node_id}", "value": entry}]
+    if run.vars_from == node_id and run.vars_state:
+        state = VarState.from_dict(run.vars_state)
+        for key, writer in state.writers.items():
+            if writer != node_id:
+                continue
+            path = "/vars/" + key.replace("~", "~0").replace("/", "~1")
+            if key in state.values:
+                patch.append({"op": "add", "path": path, "value": state.values[key]})
+            else:
+                patch.append({"op": "remove", "path": path})
+    return patch

@@ -10,12 +10,21 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
 
-websocket_urlpatterns = []
+from executions.consumers import ExecutionConsumer, WorkflowConsumer  # noqa: E402
+from nodeflow.channels import TokenAuthMiddleware  # noqa: E402
+
+websocket_urlpatterns = [
+    path("ws/executions/<uuid:execution_id>/", ExecutionConsumer.as_asgi()),
+    path("ws/workflows/<uuid:workflow_id>/", WorkflowConsumer.as_asgi()),
+]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -184,10 +184,13 @@ if CELERY_BROKER_URL.startswith("memory://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.005}
 
 if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "nodeflow.channels.ThreadSafeInMemoryChannelLayer"}}
 else:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"asgi:{env_str('NODEFLOW_BROKER_PREFIX', '')}"},
+        },
     }
 
 NODEFLOW = {
@@ -205,6 +208,8 @@ NODEFLOW = {
     # (the worker was killed) the reaper runs the node again.
     "NODE_LEASE_S": env_int("NODEFLOW_NODE_LEASE_S", 30, minimum=2),
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
+    # Node outputs larger than this (JSON bytes) are stored as files and referenced with a preview.
+    "OUTPUT_INLINE_MAX_BYTES": env_int("NODEFLOW_OUTPUT_INLINE_MAX_BYTES", 256 * 1024, minimum=1024),
     # How long /healthz waits for a worker to answer a ping, in seconds.
     "HEALTH_WORKER_TIMEOUT_S": 1.0,
 }

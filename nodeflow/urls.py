@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from executions.api import ExecutionViewSet
+from executions.sse import event_stream
 from nodeflow import health
 from nodes.api import NodeTypeListView
 from workflows.api import DocumentSchemaView, WorkflowViewSet
@@ -18,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/v1/node-types/", NodeTypeListView.as_view(), name="node-types"),
+    path("api/v1/executions/<uuid:execution_id>/events/stream/", event_stream, name="execution-event-stream"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/nodeflow/v<int:major>/", DocumentSchemaView.as_view(), name="document-schema"),

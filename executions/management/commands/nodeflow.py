@@ -74,3 +74,5 @@ def _load_document(path):
         raise CommandError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise CommandError(f"{path} is not JSON: {exc}") from None
+    except RecursionError:
+        raise CommandError(f"{path} is nested too deeply to be a workflow document") from None
