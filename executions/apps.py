@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class ExecutionsConfig(AppConfig):
     name = "executions"
+
+    def ready(self):
+        from celery.signals import worker_process_init
+
+        from executions import tracing
+
+        tracing.configure()
+        # A forked pool process has no exporter thread: set tracing up again in each.
+        worker_process_init.connect(lambda **kwargs: tracing.configure(), weak=False)

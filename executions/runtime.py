@@ -35,7 +35,7 @@ from engine.states import (
     check_execution_transition,
     check_node_transition,
 )
-from executions import live, outputs
+from executions import live, outputs, tracing
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from nodes.registry import NodeCall, NodeResult, registry
 
@@ -61,7 +61,8 @@ class CompiledWorkflow:
         return self._join_modes[node_id]
 
     def queue(self, node_id):
-        return self.node_types[node_id].queue
+        node_type = self.node_types[node_id]
+        return settings.NODEFLOW["QUEUE_ROUTES"].get(node_type.type, node_type.queue)
 
 
 _compiled = OrderedDict()
@@ -172,6 +173,8 @@ class Transition:
             setattr(execution, name, value)
             self._dirty_execution.add(name)
         if status in EXECUTION_FINAL:
+            if tracing.enabled():
+                transaction.on_commit(lambda: tracing.execution_finished(execution))
             self.event(
                 ExecutionEvent.COMPLETED,
                 status=status,
@@ -381,6 +384,8 @@ def start_execution(document, *, dispatcher, owner=None, workflow=None, version=
                 transition.set_node(transition.run(node_id), N.SKIPPED)
                 transition.resolve(node_id, ())
         transition.flush()
+    if tracing.enabled():
+        tracing.execution_started(execution)
     return execution
 
 
@@ -437,6 +442,12 @@ class Outcome:
     logs: list = field(default_factory=list)
     started_at: datetime | None = None
 
+    @property
+    def status(self):
+        if self.error is not None:
+            return "failed"
+        return "waiting" if self.result.wait is not None else "completed"
+
 
 def run_node(execution_id, node_id, *, dispatcher, worker=None):
     """Claim, execute and finish one node run. Returns False when there was nothing to run."""
@@ -445,9 +456,20 @@ def run_node(execution_id, node_id, *, dispatcher, worker=None):
         return False
     from executions import leases
 
-    with leases.held(prepared.execution_id, prepared.node_id, prepared.attempt):
-        outcome = execute_node(prepared)
-    finish_node(prepared, outcome, dispatcher=dispatcher)
+    if not tracing.enabled():
+        with leases.held(prepared.execution_id, prepared.node_id, prepared.attempt):
+            outcome = execute_node(prepared)
+        finish_node(prepared, outcome, dispatcher=dispatcher)
+        return True
+    node_type = prepared.compiled.node_types[node_id]
+    with tracing.node_span(prepared.execution_id, prepared.execution_info["workflow_id"], node_id,
+                           f"{node_type.type} v{node_type.version}", prepared.attempt) as span:
+        with leases.held(prepared.execution_id, prepared.node_id, prepared.attempt):
+            outcome = execute_node(prepared)
+        finish_node(prepared, outcome, dispatcher=dispatcher)
+        span.set_attribute("nodeflow.status", outcome.status)
+        if outcome.error is not None:
+            span.set_attribute("nodeflow.error_class", outcome.error.error_class)
     return True
 
 

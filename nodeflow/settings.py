@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from nodeflow.env import env_bool, env_int, env_list, env_str
+from nodeflow.env import env_bool, env_int, env_list, env_mapping, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("NODEFLOW_DATA_DIR", str(BASE_DIR / "data")))
@@ -210,6 +210,11 @@ NODEFLOW = {
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
     # Node outputs larger than this (JSON bytes) are stored as files and referenced with a preview.
     "OUTPUT_INLINE_MAX_BYTES": env_int("NODEFLOW_OUTPUT_INLINE_MAX_BYTES", 256 * 1024, minimum=1024),
+    # Celery queue per node type, over the queue each type declares (default, http, sandbox):
+    # e.g. NODEFLOW_QUEUE_ROUTES="acme.score=sandbox,http.request=http" to scale kinds apart.
+    "QUEUE_ROUTES": env_mapping("NODEFLOW_QUEUE_ROUTES"),
+    # When set, GET /metrics needs `Authorization: Bearer <token>`.
+    "METRICS_TOKEN": env_str("NODEFLOW_METRICS_TOKEN") or None,
     # How long /healthz waits for a worker to answer a ping, in seconds.
     "HEALTH_WORKER_TIMEOUT_S": 1.0,
 }

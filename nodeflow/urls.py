@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from executions.api import ExecutionViewSet
 from executions.sse import event_stream
 from nodeflow import health
+from nodeflow.metrics import metrics
 from nodes.api import NodeTypeListView
 from workflows.api import DocumentSchemaView, WorkflowViewSet
 
@@ -16,6 +17,7 @@ router.register("executions", ExecutionViewSet, basename="execution")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
     path("api/v1/node-types/", NodeTypeListView.as_view(), name="node-types"),

@@ -1,0 +1,97 @@
+"""GET /metrics: Prometheus text, computed from the database and the broker at scrape time.
+
+Executions and workers may be spread over many machines; the database sees them all,
+so the figures are counted there rather than in each process. Webhook requests are
+counted in the cache (Redis in production). NODEFLOW_METRICS_TOKEN, when set, must be
+sent as `Authorization: Bearer <token>`."""
+
+import hmac
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.http import HttpResponse, JsonResponse
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+from executions.models import Execution, NodeRun
+from nodes.registry import QUEUES
+
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+WEBHOOK_STATUSES = (200, 202, 400, 401, 404, 405, 409, 413, 429, 500, 504)
+_WEBHOOK_KEY = "nodeflow:metrics:webhook:{}"
+
+
+def count_webhook_request(status):
+    """Count one webhook request by its HTTP status (called by the webhook view)."""
+    key = _WEBHOOK_KEY.format(int(status))
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 0, timeout=None)
+        cache.incr(key)
+
+
+class _DatabaseCollector:
+    def collect(self):
+        executions = GaugeMetricFamily("nodeflow_executions", "Executions by status.", labels=["status"])
+        for row in Execution.objects.values("status").annotate(n=Count("id")).order_by():
+            executions.add_metric([row["status"]], row["n"])
+        yield executions
+
+        runs = GaugeMetricFamily("nodeflow_node_runs", "Node runs by status and node type.", labels=["status", "type"])
+        for row in NodeRun.objects.values("status", "type").annotate(n=Count("id")).order_by():
+            runs.add_metric([row["status"], row["type"]], row["n"])
+        yield runs
+
+        duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+        from datetime import timedelta
+
+        aggregates = {f"le_{i}": Count("id", filter=Q(took__lte=timedelta(seconds=bucket)))
+                      for i, bucket in enumerate(DURATION_BUCKETS)}
+        rows = (NodeRun.objects.exclude(started_at=None).exclude(finished_at=None).annotate(took=duration)
+                .values("type").annotate(total=Count("id"), seconds=Sum("took"), **aggregates).order_by())
+        histogram = HistogramMetricFamily("nodeflow_node_run_duration_seconds",
+                                          "How long node runs took, from start to finish.", labels=["type"])
+        for row in rows:
+            buckets = [(str(bucket), row[f"le_{i}"]) for i, bucket in enumerate(DURATION_BUCKETS)]
+            buckets.append(("+Inf", row["total"]))
+            took = row["seconds"]
+            histogram.add_metric([row["type"]], buckets, sum_value=took.total_seconds() if took else 0.0)
+        yield histogram
+
+        depth = GaugeMetricFamily("nodeflow_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
+        for queue, size in _queue_depths().items():
+            depth.add_metric([queue], size)
+        yield depth
+
+        webhooks = GaugeMetricFamily("nodeflow_webhook_requests", "Webhook requests by HTTP status.", labels=["status"])
+        counts = cache.get_many([_WEBHOOK_KEY.format(status) for status in WEBHOOK_STATUSES])
+        for status in WEBHOOK_STATUSES:
+            webhooks.add_metric([str(status)], counts.get(_WEBHOOK_KEY.format(status), 0))
+        yield webhooks
+
+
+def _queue_depths():
+    if not settings.REDIS_URL:
+        return {}
+    import redis
+
+    prefix = (getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}).get("global_keyprefix", "")
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1)
+        return {queue: client.llen(f"{prefix}{queue}") for queue in QUEUES}
+    except redis.RedisError:
+        return {}
+
+
+def metrics(request):
+    token = settings.NODEFLOW.get("METRICS_TOKEN")
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return JsonResponse({"error": {"code": "not_authenticated", "message": "metrics need the bearer token",
+                                           "details": None}}, status=401)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_DatabaseCollector())
+    return HttpResponse(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")
