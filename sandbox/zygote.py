@@ -72,8 +72,9 @@ class Zygote:
                 "prefork": current.prefork,
                 "bpf": base64.b64encode(self.plan.bpf).decode() if self.plan.bpf else None}
         self.sock.send(json.dumps(init).encode())
-        ready, _, _ = select.select([self.sock], [], [], current.zygote_start_timeout_s)
-        reply = self.sock.recv(1 << 20) if ready else b""
+        reply = b""
+        if _readable(self.sock, current.zygote_start_timeout_s):
+            reply = self.sock.recv(1 << 20)
         if not reply:
             self.process.kill()
             self.process.wait(timeout=5)
@@ -103,8 +104,10 @@ class Zygote:
             return False
         # The zygote never writes after its handshake: readable means EOF, it is gone
         # (bwrap may not have noticed yet).
-        readable, _, _ = select.select([self.sock], [], [], 0)
-        if readable:
+        try:
+            if _readable(self.sock, 0):
+                self.dead = True
+        except (ValueError, OSError):  # closed by another thread meanwhile
             self.dead = True
         return not self.dead
 
@@ -146,6 +149,13 @@ class Zygote:
         if self.stderr_fd is not None:
             os.close(self.stderr_fd)
             self.stderr_fd = None
+
+
+def _readable(sock, timeout_s: float) -> bool:
+    # poll, not select: a busy worker's fds can be above select()'s 1024 limit.
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout_s * 1000))
 
 
 _lock = threading.Lock()

@@ -61,7 +61,10 @@ def test_a_killed_zygote_is_restarted_transparently():
     victims = zygote_processes(first)
     assert victims, "no zygote process found"
     for pid in victims:
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # a run's child that had just finished
     time.sleep(0.1)
     assert_next_run_works()
     second = current_zygote()
