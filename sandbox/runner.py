@@ -62,6 +62,10 @@ def run_code(code: str, ctx: dict, limits=None, *, trace: dict | None = None) ->
             return failure(make_error("sandbox", forbidden["message"], limit="operation",
                                       line=forbidden["line"], column=forbidden["column"]),
                            duration_ms=elapsed())
+    if not isinstance(ctx, dict):
+        return failure(make_error("permanent", "The context must be a dict"),
+                       duration_ms=elapsed())
+    ctx = {"input": {}, "vars": {}, "nodes": {}, "execution": {}, **ctx}
     try:
         payload = json.dumps({"code": code, "ctx": ctx}, allow_nan=False).encode()
     except (TypeError, ValueError, RecursionError) as exc:
@@ -234,7 +238,8 @@ class _Run:
 
     def _receive_control(self) -> bool:
         fds = array.array("i")
-        msg, ancdata, _, _ = self.sock.recvmsg(64, socket.CMSG_SPACE(fds.itemsize))
+        msg, ancdata, _, _ = self.sock.recvmsg(64, socket.CMSG_SPACE(fds.itemsize),
+                                               socket.MSG_CMSG_CLOEXEC)
         for level, kind, data in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(data[: len(data) - len(data) % fds.itemsize])

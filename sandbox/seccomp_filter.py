@@ -73,10 +73,3 @@ def seccomp_problem() -> str | None:
         return str(exc)
     return None
 
-
-def bpf_instruction_count() -> int:
-    return len(build_child_filter()) // 8
-
-
-__all__ = ["ALLOWED_SYSCALLS", "SeccompUnavailable", "build_child_filter",
-           "seccomp_problem", "kernel_supports_seccomp", "bpf_instruction_count"]

@@ -111,6 +111,14 @@ def test_context_that_is_not_json_is_refused():
     assert "context is not JSON" in result.error["message"]
 
 
+def test_missing_context_keys_default_to_empty():
+    result = run_code("def run(ctx):\n    ctx['vars']['a'] = 1\n    return sorted(ctx)\n",
+                      {"input": {"x": 1}})
+    assert result.ok, result.error
+    assert result.value == ["execution", "input", "nodes", "vars"]
+    assert result.vars == {"a": 1}
+
+
 def test_the_default_allow_list_works_inside_the_jail():
     code = (
         "import math, json, re, datetime, time, statistics, decimal, fractions, itertools\n"
