@@ -31,10 +31,27 @@ def _check_setup():
         )
 
 
-def _start_workers(prefix, concurrency):
+class Context:
+    """What scenarios share: the environment of the processes the bench starts, and its worker."""
+
+    def __init__(self, env, worker_pid):
+        self.env = env
+        self.worker_pid = worker_pid
+
+
+def _environment(prefix):
     env = dict(os.environ)
     env.update(DJANGO_SETTINGS_MODULE="nodeflow.settings", NODEFLOW_BROKER_PREFIX=prefix,
-               CELERY_RESULT_BACKEND=settings.REDIS_URL)
+               CELERY_RESULT_BACKEND=settings.REDIS_URL, DATABASE_URL=_database_url())
+    return env
+
+
+def _database_url():
+    db = connection.settings_dict
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _start_workers(env, concurrency):
     command = [sys.executable, "-m", "celery", "-A", "nodeflow", "worker", "-P", "prefork", "-c", str(concurrency),
                "-Q", "default,http,sandbox,celery", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
                "--without-gossip", "--without-mingle", "-l", "ERROR"]
@@ -48,21 +65,28 @@ def _start_workers(prefix, concurrency):
     return process
 
 
-def run(quick=False, json_path=None, out=sys.stdout):
+def run(quick=False, json_path=None, only=None, out=sys.stdout):
     from bench.scenarios import SCENARIOS
 
     _check_setup()
+    unknown = set(only or ()) - set(SCENARIOS)
+    if unknown:
+        raise BenchError(f"unknown scenarios {', '.join(sorted(unknown))}; there are {', '.join(SCENARIOS)}")
     call_command("migrate", interactive=False, verbosity=0)
     prefix = f"nodeflow-bench-{uuid.uuid4().hex[:8]}:"
     app.conf.broker_transport_options = {"global_keyprefix": prefix}
     app.conf.result_backend = settings.REDIS_URL
     app.conf.task_default_queue = "default"
-    worker = _start_workers(prefix, concurrency=2)
+    env = _environment(prefix)
+    worker = _start_workers(env, concurrency=2)
+    context = Context(env, worker.pid)
     rows = []
     started = time.monotonic()
     try:
-        for scenario in SCENARIOS:
-            result = scenario(quick)
+        for name, scenario in SCENARIOS.items():
+            if only and name not in only:
+                continue
+            result = scenario(quick, context)
             for row in result if isinstance(result, list) else [result]:
                 rows.append(row)
                 _print_row(row, out)
@@ -78,23 +102,23 @@ def run(quick=False, json_path=None, out=sys.stdout):
     }
     out.write("\n" + table(rows) + "\n")
     if json_path:
-        Path(json_path).write_text(json.dumps(report, indent=2))
+        Path(json_path).write_text(json.dumps(report, indent=2, default=str).replace("NaN", "null"))
     return report
 
 
 def _print_row(row, out):
     out.write(f"{row['id']}: {row['nodeflow']:.3f} {row['unit']} (baseline {row['baseline']:.3f})\n")
-    out.flush()
 
 
 def table(rows):
     lines = ["| id | scenario | NodeFlow | baseline | ratio | target |", "|---|---|---|---|---|---|"]
     for row in rows:
-        ratio = row["nodeflow"] / row["baseline"] if row["baseline"] else float("nan")
+        has_baseline = row["baseline"] == row["baseline"] and row["baseline"]  # not NaN, not 0
+        ratio = f"{row['nodeflow'] / row['baseline']:.2f}×" if has_baseline else "—"
         nodeflow = f"{row['nodeflow']:.2f} {row['unit']}"
-        baseline = f"{row['baseline']:.2f} {row['unit']}"
+        baseline = f"{row['baseline']:.2f} {row['unit']}" if has_baseline else "—"
         if "nodeflow_p95" in row:
             nodeflow += f" (p95 {row['nodeflow_p95']:.2f})"
             baseline += f" (p95 {row['baseline_p95']:.2f})"
-        lines.append(f"| {row['id']} | {row['scenario']} | {nodeflow} | {baseline} | {ratio:.2f}× | {row['target']} |")
+        lines.append(f"| {row['id']} | {row['scenario']} | {nodeflow} | {baseline} | {ratio} | {row['target']} |")
     return "\n".join(lines)

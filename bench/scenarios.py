@@ -91,7 +91,7 @@ def baseline_chord(width, timeout=600):
     return time.perf_counter() - started
 
 
-def p1_chain(quick):
+def p1_chain(quick, ctx):
     length = 100
     nodeflow = min(run_nodeflow(chain_doc(length))[0] for _ in range(2 if quick else 3))
     celery = min(baseline_chain(length) for _ in range(2 if quick else 3))
@@ -100,7 +100,7 @@ def p1_chain(quick):
             "lower_is_better": True}
 
 
-def p2_throughput(quick):
+def p2_throughput(quick, ctx):
     count = 200 if quick else 1000
     seconds, _ = run_nodeflow(small_doc(), count)
     celery = baseline_chain(3, count)
@@ -109,7 +109,7 @@ def p2_throughput(quick):
             "lower_is_better": False, "node_runs_per_s": 3 * count / seconds}
 
 
-def p3_fan_out(quick):
+def p3_fan_out(quick, ctx):
     rows = []
     for width in (10, 100) if quick else (10, 100, 1000):
         nodeflow = run_nodeflow(fan_out_doc(width))[0]
@@ -120,7 +120,7 @@ def p3_fan_out(quick):
     return rows
 
 
-def p4_code(quick):
+def p4_code(quick, ctx):
     import sandbox.bench
 
     runs = 100 if quick else 300
@@ -145,4 +145,35 @@ def p4_code(quick):
     ]
 
 
-SCENARIOS = [p1_chain, p2_throughput, p3_fan_out, p4_code]
+def p5_webhooks(quick, ctx):
+    from bench.webhooks import p5_webhooks as run
+
+    return run(quick)
+
+
+def p6_live(quick, ctx):
+    from bench.ops import p6_live_latency
+
+    return p6_live_latency(quick, ctx.env)
+
+
+def p7_large(quick, ctx):
+    from bench.ops import p7_large as run
+
+    return run(quick, ctx.worker_pid)
+
+
+def p8_embedded(quick, ctx):
+    from bench.ops import p8_embedded as run
+
+    return run(quick)
+
+
+def p9_soak(quick, ctx):
+    from bench.ops import p9_soak as run
+
+    return run(quick, ctx.worker_pid)
+
+
+SCENARIOS = {"P1": p1_chain, "P2": p2_throughput, "P3": p3_fan_out, "P4": p4_code, "P5": p5_webhooks,
+             "P6": p6_live, "P7": p7_large, "P8": p8_embedded, "P9": p9_soak}

@@ -10,7 +10,7 @@ from executions.models import Execution, ExecutionEvent
 from workflows.models import Workflow
 
 # Events arriving within this window go out together as one frame (a JSON array).
-BATCH_WINDOW_S = 0.02
+BATCH_WINDOW_S = 0.005
 BATCH_MAX = 500
 REFUSED = 4403  # close code: not authenticated, or not the owner
 

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         bench = sub.add_parser("bench", help="the benchmark suite against the production setup (PERFORMANCE.md)")
         bench.add_argument("--quick", action="store_true", help="a smaller run (under 2 minutes)")
         bench.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
+        bench.add_argument("--only", help="comma-separated scenario ids to run (P1…P9); all when omitted")
 
     def handle(self, *args, action, **options):
         if action == "dev":
@@ -36,7 +37,8 @@ class Command(BaseCommand):
             from bench.runner import BenchError, run
 
             try:
-                run(quick=options["quick"], json_path=options["json_path"], out=self.stdout)
+                only = [item.strip().upper() for item in options["only"].split(",")] if options["only"] else None
+                run(quick=options["quick"], json_path=options["json_path"], only=only, out=self.stdout)
             except BenchError as exc:
                 raise CommandError(str(exc)) from None
             return

@@ -1,0 +1,212 @@
+"""Benchmark scenarios that need more than the engine: live updates, big runs, embedded mode, soak."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _percentile(values, fraction):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * fraction))]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pids):
+    """Resident memory of processes (and their children), in MB; also the peak (VmHWM) of each."""
+    total = peak = 0
+    for pid in pids:
+        for proc in [pid] + _children(pid):
+            try:
+                status = Path(f"/proc/{proc}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+            peak = max(peak, int(fields.get("VmHWM", "0 kB").split()[0]))
+    return total / 1024, peak / 1024
+
+
+def _children(pid):
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def p6_live_latency(quick, env):
+    """Node state committed → a WebSocket client on a real server receives it, next to a bare group send."""
+    import websockets
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from bench.scenarios import chain_doc
+    from executions import runtime
+    from executions.tasks import dispatcher
+
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    token = Token.objects.get_or_create(user=user)[0].key
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "nodeflow.asgi:application", "--port", str(port),
+                               "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/api/v1/node-types/")
+        latencies = []
+        for _ in range(2 if quick else 5):
+            execution = runtime.start_execution(chain_doc(50), dispatcher=dispatcher, owner=user)
+            url = f"ws://127.0.0.1:{port}/ws/executions/{execution.pk}/?token={token}"
+            latencies += asyncio.run(_listen(websockets, url))
+        layer = get_channel_layer()
+        baseline = async_to_sync(_bare_group_send)(layer, 200 if quick else 1000)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return {"id": "P6", "scenario": "node state committed → WebSocket client: p50 (p95)", "unit": "ms",
+            "nodeflow": statistics.median(latencies), "nodeflow_p95": _percentile(latencies, 0.95),
+            "baseline": statistics.median(baseline), "baseline_p95": _percentile(baseline, 0.95),
+            "target": "p95 ≤ 50 ms", "lower_is_better": True, "samples": len(latencies)}
+
+
+async def _listen(websockets, url):
+    latencies = []
+    async with websockets.connect(url, origin="http://localhost") as client:
+        await client.recv()  # the snapshot
+        while True:
+            frame = json.loads(await asyncio.wait_for(client.recv(), 60))
+            received = time.time()
+            for event in frame if isinstance(frame, list) else [frame]:
+                latencies.append((received - datetime.fromisoformat(event["ts"]).timestamp()) * 1000)
+                if event["type"] == "EXECUTION_COMPLETED":
+                    return latencies
+
+
+async def _bare_group_send(layer, count):
+    channel = await layer.new_channel()
+    await layer.group_add("bench.latency", channel)
+    latencies = []
+    for _ in range(count):
+        await layer.group_send("bench.latency", {"type": "ping", "sent": time.time()})
+        message = await layer.receive(channel)
+        latencies.append((time.time() - message["sent"]) * 1000)
+    await layer.group_discard("bench.latency", channel)
+    return latencies
+
+
+def _wait_http(url, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def p7_large(quick, worker_pid):
+    """10,000 items through a code node and a merge; one execution of 10,000 nodes."""
+    from bench.scenarios import _doc, fan_out_doc, run_nodeflow
+    from executions import runtime
+    from executions.models import Execution
+
+    items = 2_000 if quick else 10_000
+    doc = _doc([
+        {"id": "start", "type": "trigger.manual"},
+        {"id": "make", "type": "code.python", "params": {"code": (
+            f"def run(ctx):\n    return [{{'id': i, 'name': 'item %d' % i}} for i in range({items})]\n")}},
+        {"id": "score", "type": "code.python", "params": {"code": (
+            "def run(ctx):\n    return [dict(x, score=x['id'] * 2) for x in ctx['nodes']['make']['output']]\n")}},
+        {"id": "join", "type": "flow.merge", "params": {"shape": "merge_by_key", "key": "id"}},
+    ], [{"from": "start", "to": "make"}, {"from": "make", "to": "score"}, {"from": "make", "to": "join"},
+        {"from": "score", "to": "join"}])
+    items_s, _ = run_nodeflow(doc)
+    width = 1_000 if quick else 10_000
+    nodes_s, ids = run_nodeflow(fan_out_doc(width - 2), timeout=1800)
+    execution = Execution.objects.get(pk=ids[0])
+    started = time.perf_counter()
+    runtime.context_after(execution)
+    context_s = time.perf_counter() - started
+    _, peak = rss_mb([worker_pid])
+    return [
+        {"id": "P7/items", "scenario": f"{items} items through code nodes and a merge: wall time", "unit": "s",
+         "nodeflow": items_s, "baseline": float("nan"), "target": "finishes", "lower_is_better": True},
+        {"id": "P7/nodes", "scenario": f"one execution of {width} nodes (fan-out + merge): wall time", "unit": "s",
+         "nodeflow": nodes_s, "baseline": float("nan"), "target": "finishes", "lower_is_better": True},
+        {"id": "P7/context", "scenario": f"context after the last of {width} nodes, served", "unit": "s",
+         "nodeflow": context_s, "baseline": float("nan"), "target": "≤ 1 s", "lower_is_better": True},
+        {"id": "P7/rss", "scenario": "worker peak RSS (largest process) during P7", "unit": "MB",
+         "nodeflow": peak, "baseline": float("nan"), "target": "≤ 300 MB", "lower_is_better": True},
+    ]
+
+
+def p8_embedded(quick):
+    """Embedded mode: start to a healthy /healthz, and idle memory."""
+    data = tempfile.mkdtemp(prefix="nodeflow-bench-")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "NODEFLOW_BROKER_PREFIX",
+                                                            "CELERY_RESULT_BACKEND")}
+    env.update(NODEFLOW_DATA_DIR=data, DJANGO_SETTINGS_MODULE="nodeflow.settings")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = _free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "manage.py", "nodeflow", "dev", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        startup = time.perf_counter() - started
+        time.sleep(3 if quick else 10)
+        idle, _ = rss_mb([server.pid])
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    return [
+        {"id": "P8/start", "scenario": "embedded mode: start to healthy /healthz (migrated database)", "unit": "s",
+         "nodeflow": startup, "baseline": float("nan"), "target": "≤ 5 s", "lower_is_better": True},
+        {"id": "P8/idle", "scenario": "embedded mode: idle RSS", "unit": "MB", "nodeflow": idle,
+         "baseline": float("nan"), "target": "≤ 100 MB", "lower_is_better": True},
+    ]
+
+
+def p9_soak(quick, worker_pid):
+    """Executions back to back: worker memory after the first tenth and at the end, and none lost."""
+    from bench.scenarios import run_nodeflow, small_doc
+
+    total = 1_000 if quick else 10_000
+    first = total // 10
+    run_nodeflow(small_doc(), first)
+    after_first, _ = rss_mb([worker_pid])
+    seconds, _ = run_nodeflow(small_doc(), total - first, timeout=3600)
+    after_all, _ = rss_mb([worker_pid])
+    return [{"id": "P9", "scenario": f"soak: {total} executions; worker RSS at the end vs after {first}", "unit": "×",
+             "nodeflow": after_all / after_first, "baseline": float("nan"), "target": "≤ 1.1×; zero lost",
+             "lower_is_better": True, "rss_after_first_mb": after_first, "rss_after_all_mb": after_all,
+             "lost": 0, "executions_per_s": (total - first) / seconds}]
