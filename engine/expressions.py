@@ -21,7 +21,7 @@ assignments), evaluated in a sandbox against the context's `execution`, `input`,
 
 Filters: the Jinja built-ins that cannot blow up (`lower`, `upper`, `trim`, `length`,
 `first`, `last`, `join`, `replace`, `default`, `int`, `float`, `round`, `sort`, `map`,
-`select`, `selectattr`, `sum`, `urlencode`, `truncate`, …) plus `tojson` (compact JSON,
+`select`, `selectattr`, `sum` (of numbers), `urlencode`, `truncate`, …) plus `tojson` (compact JSON,
 `tojson(2)` indented) and `fromjson`. Left out, because their arguments can make them
 allocate without bound: `center`, `indent`, `wordwrap`, `batch`, `slice`; and those with
 no use here: `attr`, `xmlattr`, `pprint`, `urlize`, `random`, `safe`, `escape`. Globals:
@@ -43,7 +43,7 @@ import math
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence, Set
-from typing import Any
+from typing import Any, Callable
 
 from jinja2 import nodes as jinja_nodes
 from jinja2.compiler import CodeGenerator
@@ -326,14 +326,14 @@ def _to_plain(value: Any, depth: int = 0, budget: list | None = None) -> Any:
         if not math.isfinite(value):
             raise ValueError(f"{value!r} is not a JSON number")
         return value
+    if isinstance(value, Undefined):
+        str(value)  # fails with the missing path
     if depth > _MAX_NESTING:
         raise _LimitReached(f"value nested deeper than {_MAX_NESTING} levels")
     if isinstance(value, Mapping):
         return {_key_text(key): _to_plain(item, depth + 1, budget) for key, item in value.items()}
     if isinstance(value, (Sequence, Set, Iterator, range)) and not isinstance(value, (bytes, bytearray)):
         return [_to_plain(item, depth + 1, budget) for item in value]
-    if isinstance(value, Undefined):
-        str(value)  # fails with the missing path
     kind = type(value).__name__
     hint = " (a method needs parentheses)" if callable(value) else ""
     raise TypeError(f"the expression produced a {kind}, which is not a JSON value{hint}")
@@ -564,29 +564,36 @@ class _Pass:
             variables.pop("result", None)
 
 
-def _evaluate(source: str, state: _Pass, path: str) -> Any:
-    """The value of one expression, or ExpressionError naming it and the parameter."""
-    context = state.context
+# What evaluating or converting a user's expression may raise; anything else (a failing
+# database behind a lazy context, say) is not the expression's fault and propagates.
+_EXPRESSION_FAILURES = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError)
+
+
+def _value(source: str, state: _Pass, path: str, convert: Callable[[Any], Any]) -> Any:
+    """`convert(value of the expression)`, or ExpressionError naming it and the parameter."""
     try:
         compiled = _compile(source)
     except TemplateSyntaxError as exc:
         raise ExpressionError(_syntax_message(exc), expression=source, path=path) from None
     try:
-        value = state.run(compiled)
-        if isinstance(value, Undefined):
-            str(value)  # fails with the missing path
-        return value
-    except _MissingValue as exc:
+        # Converting to JSON or text is where missing or unsafe values inside a list or
+        # object the expression built are found, so it shares the error handling.
+        return convert(state.run(compiled))
+    except _EXPRESSION_FAILURES as exc:
+        raise _failure(exc, source, state.context, path) from None
+
+
+def _failure(exc: BaseException, source: str, context: Mapping, path: str) -> ExpressionError:
+    if isinstance(exc, _MissingValue):
         message, missing = _describe_missing(source, context, exc.obj, exc.name)
-        raise ExpressionError(message, expression=source, path=path, missing=missing) from None
-    except SecurityError as exc:
-        raise ExpressionError(f"not allowed: {exc}", expression=source, path=path) from None
-    except _LimitReached as exc:
-        raise ExpressionError(f"too large: {exc}", expression=source, path=path) from None
-    except RecursionError:
-        raise ExpressionError("nested too deeply", expression=source, path=path) from None
-    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-        raise ExpressionError(_error_text(exc), expression=source, path=path) from None
+        return ExpressionError(message, expression=source, path=path, missing=missing)
+    if isinstance(exc, SecurityError):
+        return ExpressionError(f"not allowed: {exc}", expression=source, path=path)
+    if isinstance(exc, _LimitReached):
+        return ExpressionError(f"too large: {exc}", expression=source, path=path)
+    if isinstance(exc, RecursionError):
+        return ExpressionError("nested too deeply", expression=source, path=path)
+    return ExpressionError(_error_text(exc), expression=source, path=path)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -753,12 +760,11 @@ def _render_string(text: str, state: _Pass, path: str) -> Any:
         raise ExpressionError(str(exc), expression=exc.tail[2:].strip(), path=path) from None
     expressions = [source for is_expression, source in parts if is_expression]
     if len(expressions) == 1 and all(is_expression or not piece.strip() for is_expression, piece in parts):
-        source = expressions[0]
-        return _converted(_to_plain, _evaluate(source, state, path), source, path)
+        return _value(expressions[0], state, path, _to_plain)
     pieces = []
     for is_expression, piece in parts:
         if is_expression:
-            piece = _converted(_to_text, _evaluate(piece, state, path), piece, path)
+            piece = _value(piece, state, path, _to_text)
         state.chars_left -= len(piece)
         if state.chars_left < 0:
             raise ExpressionError(
@@ -767,25 +773,6 @@ def _render_string(text: str, state: _Pass, path: str) -> Any:
             )
         pieces.append(piece)
     return "".join(pieces)
-
-
-def _converted(convert: Any, value: Any, source: str, path: str) -> Any:
-    """`convert(value)` with its failures reported as the expression's."""
-    try:
-        return convert(value)
-    except _MissingValue as exc:
-        return _evaluate_failure(source, path, exc)
-    except _LimitReached as exc:
-        raise ExpressionError(f"too large: {exc}", expression=source, path=path) from None
-    except RecursionError:
-        raise ExpressionError("value nested too deeply", expression=source, path=path) from None
-    except (TypeError, ValueError, UndefinedError) as exc:
-        raise ExpressionError(_error_text(exc), expression=source, path=path) from None
-
-
-def _evaluate_failure(source: str, path: str, exc: _MissingValue) -> Any:
-    # A missing value found only while converting (e.g. inside a list the expression built).
-    raise ExpressionError(f"uses a missing value: {exc}", expression=source, path=path) from None
 
 
 def find(value: Any, *, path: str = "params") -> list[tuple[str, str]]:

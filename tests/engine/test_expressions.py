@@ -263,6 +263,22 @@ def test_the_sandbox_refuses_python_internals(template):
     render_error(template)
 
 
+@pytest.mark.parametrize("template", ["{{ [''.__class__] }}", "x{{ {'a': (1).__class__} }}"])
+def test_unsafe_values_inside_built_lists_are_refused_too(template):
+    assert render_error(template).message.startswith("not allowed")
+
+
+def test_missing_values_inside_built_lists_name_the_path():
+    error = render_error("{{ [vars.score, vars.nope] }}")
+    assert error.missing == "vars.nope" and 'vars has no key "nope"' in error.message
+
+
+def test_expressions_of_one_render_do_not_see_each_other():
+    # all expressions of a render() share one Jinja context; the result slot must not leak
+    error = render_error({"a": "{{ vars.score }}", "b": "{{ result }}"})
+    assert error.path == "params.b" and error.missing == "result"
+
+
 def test_expressions_cannot_modify_the_context():
     ctx = make_context()
     for template in ["{{ input.body.tags.append('x') }}", "{{ vars.obj.update({'c': 3}) }}", "{{ vars.obj.pop('a') }}"]:
