@@ -1,11 +1,22 @@
-"""Live updates: events are broadcast to Channels groups after their transaction commits."""
+"""Live updates: events are broadcast to Channels groups after their transaction commits.
 
+Broadcasting is off the node's critical path: each process hands its events to one
+sender thread that owns an event loop and the channel layer connection. Events leave
+in the order they were committed in this process; consumers put events from several
+processes in `seq` order and fill any gap from the database."""
+
+import asyncio
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger("nodeflow.live")
+
+_sender = None
+_sender_pid = None
+_sender_lock = threading.Lock()
 
 
 def execution_group(execution_id):
@@ -17,22 +28,61 @@ def workflow_group(workflow_id):
 
 
 def broadcast(execution_id, workflow_id, events):
-    """Send the events of one transition to the execution's group and its workflow's group.
-
-    Called after commit; a lost broadcast is repaired by consumers, which fill any gap
-    in `seq` from the database."""
-    layer = get_channel_layer()
-    if layer is None or not events:
+    """Queue the events of one transition for the execution's group and its workflow's group."""
+    if not events:
         return
     message = {"type": "execution.events", "execution_id": str(execution_id),
                "events": [event.as_dict() for event in events]}
-    try:
-        async_to_sync(_send)(layer, execution_id, workflow_id, message)
-    except Exception:  # live updates must never break the engine
-        logger.exception("broadcast of %d events of %s failed", len(events), execution_id)
+    _get_sender().submit(execution_id, workflow_id, message)
 
 
-async def _send(layer, execution_id, workflow_id, message):
-    await layer.group_send(execution_group(execution_id), message)
-    if workflow_id:
-        await layer.group_send(workflow_group(workflow_id), message)
+def _get_sender():
+    global _sender, _sender_pid
+    if _sender is None or _sender_pid != os.getpid():  # a forked child needs its own thread
+        with _sender_lock:
+            if _sender is None or _sender_pid != os.getpid():
+                _sender, _sender_pid = _Sender(), os.getpid()
+    return _sender
+
+
+class _Sender:
+    """One thread with its own event loop that sends queued broadcasts in order."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.layer = None
+        self.lock = None  # an asyncio.Lock made on the loop: one send at a time keeps the order
+        thread = threading.Thread(target=self.loop.run_forever, name="nodeflow-live", daemon=True)
+        thread.start()
+
+    def submit(self, execution_id, workflow_id, message):
+        self.last = asyncio.run_coroutine_threadsafe(self._send(execution_id, workflow_id, message), self.loop)
+
+    async def _send(self, execution_id, workflow_id, message):
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:
+            await self._send_now(execution_id, workflow_id, message)
+
+    async def _send_now(self, execution_id, workflow_id, message):
+        try:
+            if self.layer is None:
+                self.layer = get_channel_layer()
+            if self.layer is None:
+                return
+            await self.layer.group_send(execution_group(execution_id), message)
+            if workflow_id:
+                await self.layer.group_send(workflow_group(workflow_id), message)
+        except Exception:  # live updates must never break the engine; consumers repair gaps
+            logger.exception("broadcast to %s failed", execution_id)
+
+    def drain(self, timeout=5):
+        """Wait until everything submitted so far was sent (sends run one at a time, in order)."""
+        last = getattr(self, "last", None)
+        if last is not None:
+            last.result(timeout)
+
+
+def drain(timeout=5):
+    if _sender is not None and _sender_pid == os.getpid():
+        _sender.drain(timeout)
