@@ -5,7 +5,7 @@ suite file runs in one test that prints a pass table and fails when a file passe
 fewer cases than recorded in MINIMUM_PASSED, so a regression cannot hide.
 
 The suites are read from $NODEFLOW_JSONLOGIC_SUITES, else tests/fixtures/jsonlogic/,
-else /work/shared/acceptance/jsonlogic/."""
+else ../shared/acceptance/jsonlogic/ beside the checkout."""
 
 import json
 import math
@@ -21,7 +21,8 @@ def _suites_dir():
     candidates = [
         os.environ.get("NODEFLOW_JSONLOGIC_SUITES"),
         Path(__file__).resolve().parent.parent / "fixtures" / "jsonlogic",
-        "/work/shared/acceptance/jsonlogic",
+        # shared/ lies beside the checkout (on developer machines and in CI).
+        Path(__file__).resolve().parents[3] / "shared" / "acceptance" / "jsonlogic",
     ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "index.json").is_file():
