@@ -25,6 +25,7 @@ from engine import expressions
 from engine.context import Branch, LazyNodes, MergeConflict, VarState, build_context, merge_branches
 from engine.errors import CANCELLED, PERMANENT, TIMEOUT, TRANSIENT, NodeError
 from engine.graph import ERROR_PORT, MAIN, Graph
+from engine.redaction import redact
 from engine.retry import backoff_delay, should_retry
 from engine.scheduling import JOIN_FIRST, JoinState, first_join_losers, propagate
 from engine.states import (
@@ -429,6 +430,7 @@ class Prepared:
     input_data: dict
     vars_state: VarState
     upstream: list
+    owner_id: int | None = None
     merge_error: NodeError | None = None
 
 
@@ -524,6 +526,7 @@ def claim_node(execution_id, node_id, *, dispatcher, worker):
             input_data=execution.input,
             vars_state=vars_state,
             upstream=upstream,
+            owner_id=execution.owner_id,
             merge_error=merge_error,
         )
 
@@ -583,7 +586,30 @@ def load_node_entries(execution_id, node_ids, resolve_outputs=True):
 
 
 def execute_node(prepared):
-    """Render the params and call the node type's run function. Never raises."""
+    """Render the params and call the node type's run function. Never raises.
+
+    Whatever secrets the node used (its credentials) are masked in everything that
+    will be stored or sent: params, output, variable writes, logs and the error."""
+    secrets = set()
+    outcome = _execute(prepared, secrets)
+    if secrets:
+        outcome.params = redact(outcome.params, secrets)
+        outcome.logs = redact(outcome.logs, secrets)
+        if outcome.result is not None:
+            outcome.result.output = redact(outcome.result.output, secrets)
+            outcome.result.vars = redact(outcome.result.vars, secrets)
+            if outcome.result.sets_result:
+                outcome.result.result = redact(outcome.result.result, secrets)
+        if outcome.error is not None:
+            error = outcome.error
+            error.message = redact(error.message, secrets)
+            error.details = redact(error.details, secrets)
+            error.traceback = redact(error.traceback, secrets)
+    return outcome
+
+
+def _execute(prepared, secrets):
+    """The run's Outcome; the node adds the secret values it used to `secrets`."""
     compiled, node_id = prepared.compiled, prepared.node_id
     node = compiled.graph.node(node_id)
     node_type = compiled.node_types[node_id]
@@ -602,6 +628,8 @@ def execute_node(prepared):
         execution_id=prepared.execution_id,
         attempt=prepared.attempt,
         upstream=prepared.upstream,
+        owner_id=prepared.owner_id,
+        secrets=secrets,
     )
     try:
         rendered = {

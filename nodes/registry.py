@@ -99,6 +99,9 @@ class NodeCall:
     attempt: int = 1
     upstream: list = field(default_factory=list)  # taken predecessors, in edge order
     logs: list = field(default_factory=list)
+    owner_id: int | None = None  # the execution's owner: whose credentials the node may use
+    # Secret values the node used (credentials): masked wherever the run's data is stored.
+    secrets: set = field(default_factory=set)
 
     def log(self, message, level="info"):
         self.logs.append({"ts": datetime.now().astimezone().isoformat(), "level": level, "message": str(message)})

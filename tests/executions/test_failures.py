@@ -197,3 +197,24 @@ def test_retrying_a_failed_execution_reruns_only_its_failed_nodes():
     assert execution.events.filter(type="EXECUTION_STATE_CHANGED", data__retry=1).exists()
     with pytest.raises(services.NotAllowed):
         services.retry_execution(str(execution.pk), dispatcher=inline)
+
+
+@pytest.mark.django_db
+def test_secrets_a_node_used_are_masked_in_everything_stored():
+    from nodes.registry import register_node, registry
+
+    @register_node("test.leaky", category="test", target_registry=registry)
+    def leaky(call):
+        call.secrets.add("s3cr3t-value")
+        call.log("token is s3cr3t-value")
+        return {"echo": "got s3cr3t-value back", "s3cr3t-value": True}
+
+    try:
+        execution = run_inline(chain({"id": "leak", "type": "test.leaky"},
+                                     {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.leak.output }}"}}))
+    finally:
+        registry._types.pop(("test.leaky", 1), None)
+    run = execution.node_runs.get(node_id="leak")
+    stored = repr([run.output, run.logs, list(execution.events.values_list("data", flat=True)), execution.result])
+    assert "s3cr3t-value" not in stored
+    assert run.output == {"echo": "got •••••• back", "••••••": True}
