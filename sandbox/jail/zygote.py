@@ -43,6 +43,11 @@ SLACK_BYTES = 16 * 1024 * 1024  # room for the runner itself above the zygote's 
 # Lazily imported by allow-listed modules or by the runner: loaded once here, because
 # after seccomp an import that reaches the file system kills the child.
 RUNNER_MODULES = ("ctypes", "traceback", "linecache", "collections.abc", "_strptime",
+                  # imported inside functions of allow-listed modules (singledispatch,
+                  # Counter.most_common, re's \N{...}, namedtuple, uuid, hashlib):
+                  "typing", "types", "heapq", "weakref", "warnings", "unicodedata",
+                  "operator", "copyreg", "numbers", "bisect", "contextvars", "locale",
+                  "calendar", "keyword", "reprlib",
                   "encodings.idna", "encodings.latin_1", "encodings.ascii",
                   "encodings.utf_16", "encodings.utf_32", "encodings.cp1252",
                   "encodings.unicode_escape", "encodings.raw_unicode_escape",
@@ -65,6 +70,9 @@ DENIED_EVENT_PREFIXES = (
 ALLOWED_EVENTS = frozenset({"exec", "compile", "builtins.id", "object.__setattr__",
                             "object.__delattr__", "time.sleep", "random.seed",
                             "array.__new__", "sys.excepthook", "sys.unraisablehook"})
+# sys._getframe is allowed only to these modules' own code (namedtuple, Enum and
+# TypeVar read their caller's module name); user code calling it ends the run.
+FRAME_TRUSTED_MODULES = frozenset({"collections", "enum", "typing"})
 # Attributes that hand out frames or code: the road to the runner's globals.
 DENIED_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame",
                                "gi_code", "cr_code", "ag_code", "__code__", "f_back"})
@@ -477,12 +485,24 @@ class Guard:
     def hook(self, event, args):
         if event in ALLOWED_EVENTS:
             return
+        if event == "sys._getframe":
+            if not (self.runner_reading_frames or self.trusted_frame_caller()):
+                self.deny("sys._getframe()")
+            return
         if event == "object.__getattr__":
             if args[1] in DENIED_ATTRIBUTES and not self.runner_reading_frames:
                 self.deny(f"access to the attribute {args[1]}")
             return
         if event.startswith(DENIED_EVENT_PREFIXES):
             self.deny(describe_event(event, args))
+
+    def trusted_frame_caller(self):
+        self.runner_reading_frames = True  # our own _getframe below re-enters the hook
+        try:
+            caller = sys._getframe(2)  # 0: here, 1: hook, 2: whoever called _getframe
+            return caller.f_globals.get("__name__") in FRAME_TRUSTED_MODULES
+        finally:
+            self.runner_reading_frames = False
 
     def deny(self, what):
         self.reporter.fail("sandbox", "operation", f"{what} is not allowed in code nodes")

@@ -141,6 +141,19 @@ CASES = {
         "    runner = getattr(frame, 'f_' + 'globals')\n"
         "    runner['os'].system('touch ' + ctx['input']['marker'])\n",
         {"operation"}, {"syscall"}),
+    "sys_getframe_walk_to_runner_globals": (
+        "import statistics\ndef run(ctx):\n"
+        "    frame = statistics.sys._getframe()\n"
+        "    while getattr(frame, 'f_' + 'back'):\n"
+        "        frame = getattr(frame, 'f_' + 'back')\n"
+        "    getattr(frame, 'f_' + 'globals')['os'].system('touch ' + ctx['input']['marker'])\n",
+        {"operation"}, {"syscall"}),
+    "traceback_walk_stack_to_runner_globals": (
+        "import statistics\ndef run(ctx):\n"
+        "    traceback = statistics.sys.modules['traceback']\n"
+        "    frames = [frame for frame, _line in traceback.walk_stack(None)]\n"
+        "    getattr(frames[-1], 'f_' + 'globals')['os'].system('touch ' + ctx['input']['marker'])\n",
+        {"operation"}, {"syscall"}),
     "generator_frame_walk": (
         "def run(ctx):\n"
         "    gen = (x for x in [1])\n"
