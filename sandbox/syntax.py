@@ -26,8 +26,11 @@ def check_syntax(code: str) -> dict | None:
                 "column": max((exc.offset or 1) - 1, 0)}
     except (ValueError, RecursionError, MemoryError) as exc:
         return {"message": f"The code cannot be compiled: {exc}", "line": 1, "column": 0}
-    if not any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-               and node.name == "run" for node in tree.body):
+    for node in tree.body:
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == "run":
+            return {"message": "run(ctx) must be a plain def, not async def",
+                    "line": node.lineno, "column": node.col_offset}
+    if not any(isinstance(node, ast.FunctionDef) and node.name == "run" for node in tree.body):
         return {"message": "The code must define a function run(ctx)", "line": 1, "column": 0}
     return None
 

@@ -27,6 +27,11 @@ def test_check_syntax_reports_a_missing_run_function():
         "message": "The code must define a function run(ctx)", "line": 1, "column": 0}
 
 
+def test_check_syntax_refuses_an_async_run():
+    assert check_syntax("x = 1\nasync def run(ctx):\n    return 1\n") == {
+        "message": "run(ctx) must be a plain def, not async def", "line": 2, "column": 0}
+
+
 def test_syntax_error_fails_the_run_with_its_position_before_anything_runs():
     result = run_code("print('ran')\ndef run(ctx):\n    return )\n", make_ctx())
     assert not result.ok
