@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone
 
 _held = set()
@@ -55,7 +55,6 @@ def _beat():
         if not keys:
             continue
         try:
-            close_old_connections()
             expires = timezone.now() + timedelta(seconds=lease_seconds())
             for execution_id, node_id, attempt in keys:
                 NodeRun.objects.filter(
@@ -63,3 +62,6 @@ def _beat():
                 ).update(lease_expires_at=expires)
         except Exception:  # the database may be briefly away; the next beat tries again
             pass
+        finally:
+            # A beat every few seconds does not need a connection held open in between.
+            connection.close()

@@ -297,7 +297,7 @@ class Transition:
             return  # something was just queued: the execution goes on
         counts = self.open_counts()
         if not counts:
-            self.set_execution(E.SUCCEEDED, result=execution.result)
+            self.set_execution(E.SUCCEEDED)
             return
         busy = any(counts.get(s) for s in (N.QUEUED, N.RUNNING, N.RETRYING))
         if not busy and counts.get(N.WAITING):
