@@ -208,7 +208,7 @@ def build_plan(current: sandbox_settings.SandboxSettings) -> LaunchPlan:
         plan.mode = "unavailable"
         plan.detail = (f"code nodes are disabled: missing {'; '.join(missing)}. Install "
                        f"bubblewrap and libseccomp2, or set "
-                       f"{sandbox_settings.ALLOW_WEAK_SETTING} = True to run with weaker "
+                       f"{sandbox_settings.ALLOW_WEAK_SETTING}=true to run with weaker "
                        "isolation")
     return plan
 

@@ -12,7 +12,7 @@ DEFAULT_ALLOWED_MODULES = (
     "base64", "uuid", "textwrap",
 )
 # The name users see in errors and in /healthz; the Django setting maps onto it.
-ALLOW_WEAK_SETTING = 'NODEFLOW["SANDBOX"]["ALLOW_WEAK_SANDBOX"]'
+ALLOW_WEAK_SETTING = "the environment variable NODEFLOW_SANDBOX_ALLOW_WEAK_ISOLATION_UNSAFE"
 NOBODY = 65534
 
 

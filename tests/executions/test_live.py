@@ -35,7 +35,7 @@ def _token(user):
     return Token.objects.get_or_create(user=user)[0].key
 
 
-async def _collect(path, until_completed=True, limit=None, timeout=30):
+async def _collect(path, until_completed=True, limit=None, timeout=30, frames=None):
     communicator = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://localhost")])
     connected, _ = await communicator.connect(timeout=5)
     assert connected
@@ -44,6 +44,8 @@ async def _collect(path, until_completed=True, limit=None, timeout=30):
     while True:
         frame = await communicator.receive_json_from(timeout=timeout)
         batch = frame if isinstance(frame, list) else [frame]
+        if frames is not None:
+            frames.append(len(batch))
         events.extend(batch)
         if limit and len(events) >= limit:
             break
@@ -62,6 +64,17 @@ def test_every_event_of_a_50_node_execution_arrives_once_and_in_order(celery_wor
     finished = wait_for_execution(execution.pk)
     assert seqs[-1] == finished.last_seq
     assert sum(1 for e in events if e["type"] == "NODE_STATE_CHANGED" and e["data"]["status"] == "completed") == 50
+
+
+@pytest.mark.slow
+def test_a_burst_from_a_500_wide_fan_out_is_batched_without_dropping_events(celery_worker, alice):
+    execution = runtime.start_execution(fan_out(500), dispatcher=dispatcher, owner=alice)
+    frames = []
+    _, events = async_to_sync(_collect)(f"/ws/executions/{execution.pk}/?token={_token(alice)}&after=0",
+                                        timeout=120, frames=frames)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert sum(1 for e in events if e["type"] == "NODE_STATE_CHANGED" and e["data"]["status"] == "completed") == 503
+    assert len(frames) < len(events) / 2, f"{len(events)} events came in {len(frames)} frames"
 
 
 def test_a_reconnect_from_a_seq_misses_nothing(celery_worker, alice):
