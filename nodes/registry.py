@@ -57,6 +57,8 @@ class NodeType:
     dynamic_ports: Callable | None = None
     # Join behaviour that depends on params (flow.merge mode "first").
     join_mode: Callable | None = None
+    # Checks beyond the JSON Schema, at save time: check_params(params) -> [(param name, message)].
+    check_params: Callable | None = None
 
     def output_ports(self, node):
         """Every port a node of this type can emit, given the node (its params and on_error)."""
@@ -259,6 +261,7 @@ def register_node(
     trigger=False,
     dynamic_ports=None,
     join_mode=None,
+    check_params=None,
     target_registry=None,
 ):
     """Register a function as a node type: `@register_node(type="acme.score", version=1, params_schema={…})`.
@@ -283,6 +286,7 @@ def register_node(
                 trigger=trigger,
                 dynamic_ports=dynamic_ports,
                 join_mode=join_mode,
+                check_params=check_params,
             )
         )
         return run

@@ -3,8 +3,19 @@
 from django.conf import settings
 
 from engine.errors import PERMANENT, SANDBOX, NodeError
-from nodes.registry import NodeResult, register_node
 from engine.context import diff_vars
+from nodes.registry import NodeResult, register_node
+
+
+def _check_code(params):
+    """Syntax errors at save time, with line and column."""
+    import sandbox
+
+    code = params.get("code")
+    problem = sandbox.check_syntax(code) if isinstance(code, str) else None
+    if problem:
+        return [("code", f"line {problem['line']}, column {problem['column']}: {problem['message']}")]
+    return []
 
 
 @register_node(
@@ -13,6 +24,7 @@ from engine.context import diff_vars
     category="code",
     queue="sandbox",
     raw_params=("code", "limits"),
+    check_params=_check_code,
     description=(
         "Runs `def run(ctx): … return value` in a sandbox. ctx holds input, vars, nodes and execution; "
         "the return value is the output, changes to ctx['vars'] are variable writes, print() goes to the logs."
