@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "nodes",
     "workflows",
     "executions",
+    "triggers",
     "bench",
 ]
 
@@ -183,6 +184,23 @@ if CELERY_BROKER_URL.startswith("memory://"):
     # The in-memory transport polls; its default of once a second would add a second per node.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.005}
 
+# The cache holds short-lived counters and markers (webhook rate limits, replay
+# protection): shared through Redis in production, in this one process when embedded.
+if EMBEDDED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nodeflow"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"nodeflow:{env_str('NODEFLOW_BROKER_PREFIX', '')}",
+        },
+    }
+# Forgets Idempotency-Keys of webhooks once they are older than their time to live.
+CELERY_BEAT_SCHEDULE = {
+    "nodeflow.purge_idempotency_keys": {"task": "triggers.purge_idempotency_keys", "schedule": 3600.0},
+}
+
 if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "nodeflow.channels.ThreadSafeInMemoryChannelLayer"}}
 else:
@@ -217,6 +235,17 @@ NODEFLOW = {
     "METRICS_TOKEN": env_str("NODEFLOW_METRICS_TOKEN") or None,
     # How long /healthz waits for a worker to answer a ping, in seconds.
     "HEALTH_WORKER_TIMEOUT_S": 1.0,
+    # Keys encrypting secrets at rest (nodeflow.crypto): comma-separated Fernet keys, the
+    # first encrypts, all decrypt. Empty: one key derived from SECRET_KEY.
+    "SECRET_KEYS": env_list("NODEFLOW_SECRET_KEYS"),
+    # The address clients reach NodeFlow at (https://flows.example.com), for webhook URLs;
+    # empty: taken from each API request.
+    "PUBLIC_URL": (env_str("NODEFLOW_PUBLIC_URL") or "").rstrip("/") or None,
+    # Webhooks: requests per minute per webhook URL (a trigger may set a lower limit; 0 = none),
+    # how long POST …/listen/ keeps test URLs live, and how long an Idempotency-Key is remembered.
+    "WEBHOOK_RATE_LIMIT_PER_MIN": env_int("NODEFLOW_WEBHOOK_RATE_LIMIT_PER_MIN", 600, minimum=0),
+    "WEBHOOK_LISTEN_S": env_int("NODEFLOW_WEBHOOK_LISTEN_S", 120, minimum=1),
+    "WEBHOOK_IDEMPOTENCY_TTL_S": env_int("NODEFLOW_WEBHOOK_IDEMPOTENCY_TTL_S", 24 * 3600, minimum=60),
 }
 # Request bodies: a maximal document plus room for the request around it; larger
 # bodies answer 413 (nodeflow.api) before they are parsed.

@@ -16,6 +16,7 @@ router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("executions", ExecutionViewSet, basename="execution")
 
 urlpatterns = [
+    path("", include("triggers.urls")),  # /hooks/…
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),

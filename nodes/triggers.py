@@ -1,6 +1,16 @@
-"""Trigger nodes: where an execution starts. Their output is what the trigger brought."""
+"""Trigger nodes: where an execution starts. Their output is what the trigger brought.
+
+The triggers app (triggers/) makes them fire: schedules through celery-beat, webhooks
+at /hooks/<token>. PARAM_CHECKS holds the checks JSON Schema cannot express (a cron
+expression, a time zone name, a secret that the auth mode needs); workflow validation
+reports what they find as `invalid_params`."""
 
 from nodes.registry import register_node
+from triggers import schedules
+
+SECRET_HEADER = "X-NodeFlow-Secret"
+HMAC_PRESETS = ("generic", "github", "stripe")
+REPLAY_WINDOW_S = 300
 
 
 def _pass_input(call):
@@ -21,16 +31,20 @@ register_node(
     title="Schedule",
     category="trigger",
     trigger=True,
-    description="Starts the published workflow every N units or on a cron expression; outputs {fired_at, schedule}.",
+    description="Starts the published workflow every N units or on a cron expression (celery-beat); "
+    "outputs {fired_at, schedule}.",
     defaults={"unit": "minutes", "timezone": "UTC", "overlap": "allow"},
     params_schema={
         "type": "object",
         "properties": {
             "every": {"type": "integer", "minimum": 1, "title": "Every"},
-            "unit": {"type": "string", "enum": ["seconds", "minutes", "hours", "days"], "default": "minutes"},
-            "cron": {"type": "string", "title": "Cron expression", "description": "5 fields: minute hour day month weekday"},
+            "unit": {"type": "string", "enum": list(schedules.UNIT_SECONDS), "default": "minutes"},
+            "cron": {"type": "string", "title": "Cron expression",
+                     "description": "5 fields: minute hour day-of-month month day-of-week (0 or sun = Sunday); "
+                     "@hourly, @daily, @weekly, @monthly, @yearly"},
             "timezone": {"type": "string", "default": "UTC", "title": "Time zone (IANA name)"},
-            "overlap": {"type": "string", "enum": ["allow", "skip"], "default": "allow"},
+            "overlap": {"type": "string", "enum": ["allow", "skip"], "default": "allow",
+                        "description": "skip: do not start while the previous run of this schedule is unfinished"},
         },
         "additionalProperties": False,
         "oneOf": [{"required": ["every"], "not": {"required": ["cron"]}}, {"required": ["cron"], "not": {"required": ["every"]}}],
@@ -42,8 +56,13 @@ register_node(
     title="Webhook",
     category="trigger",
     trigger=True,
-    description="Starts the workflow on a request to its generated URL; outputs {body, headers, query, method}.",
-    defaults={"methods": ["POST"], "auth": "none", "response": "async", "timeout_s": 30, "max_body_kb": 1024},
+    description="Starts the workflow on a request to its generated URL (/hooks/<token>; /hooks/test/<token> runs "
+    "the draft while the workflow listens); outputs {body, headers, query, method}.",
+    defaults={"methods": ["POST"], "auth": "none", "hmac_preset": "generic", "header_name": SECRET_HEADER,
+              "replay_window_s": REPLAY_WINDOW_S, "response": "async", "timeout_s": 30, "response_status": 200,
+              "max_body_kb": 1024, "require_json": False},
+    # The secret is stored encrypted; the document holds a reference to it ("nodeflow-secret:<id>").
+    raw_params=("secret",),
     params_schema={
         "type": "object",
         "properties": {
@@ -54,16 +73,52 @@ register_node(
                 "uniqueItems": True,
                 "default": ["POST"],
             },
-            "auth": {"type": "string", "enum": ["none", "header", "hmac"], "default": "none"},
-            "secret": {"type": "string", "title": "Secret (header value or HMAC key)"},
-            "header_name": {"type": "string", "title": "Secret header name"},
-            "hmac_preset": {"type": "string", "enum": ["generic", "github", "stripe"]},
-            "response": {"type": "string", "enum": ["async", "sync"], "default": "async"},
-            "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 30},
+            "auth": {"type": "string", "enum": ["none", "header", "hmac"], "default": "none",
+                     "description": "header: the secret in a header; hmac: an HMAC-SHA256 signature of the body"},
+            "secret": {"type": "string", "title": "Secret (header value or HMAC key)", "writeOnly": True,
+                       "description": "Stored encrypted: saved documents hold a reference (nodeflow-secret:<id>) "
+                       "instead. Send the reference back to keep the secret, a new text to change it."},
+            "header_name": {"type": "string", "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$",
+                            "default": SECRET_HEADER, "title": "Secret header name (auth: header)"},
+            "hmac_preset": {"type": "string", "enum": list(HMAC_PRESETS), "default": "generic",
+                            "description": "generic: X-NodeFlow-Signature: t=<unix>,v1=<hex of HMAC(secret, "
+                            "'<t>.<body>')>; github: X-Hub-Signature-256; stripe: Stripe-Signature"},
+            "replay_window_s": {"type": "integer", "minimum": 1, "maximum": 86400, "default": REPLAY_WINDOW_S,
+                                "description": "Signed requests older than this, or seen before within it, are refused"},
+            "response": {"type": "string", "enum": ["async", "sync"], "default": "async",
+                         "description": "async: 202 with the execution id at once; sync: the workflow's result"},
+            "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 300, "default": 30,
+                          "description": "sync: answer 504 with the execution id after this long"},
+            "response_status": {"type": "integer", "minimum": 100, "maximum": 599, "default": 200,
+                                "description": "sync: the status code of the answer carrying the result"},
             "max_body_kb": {"type": "integer", "minimum": 1, "maximum": 102400, "default": 1024},
-            "require_json": {"type": "boolean", "default": False},
-            "response_status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "require_json": {"type": "boolean", "default": False,
+                             "description": "refuse (400) a body that is not JSON"},
+            "rate_limit_per_min": {"type": "integer", "minimum": 1,
+                                   "description": "requests per minute to this URL (the server's limit caps it)"},
         },
         "additionalProperties": False,
     },
 )(_pass_input)
+
+
+def _schedule_problems(params):
+    # `every` and `unit` are the schema's business; cron and the time zone need parsing.
+    problems = []
+    for param, check in (("timezone", schedules.check_timezone), ("cron", schedules.parse_cron)):
+        if isinstance(params.get(param), str):  # else the schema reported it
+            try:
+                check(params[param])
+            except schedules.InvalidSchedule as exc:
+                problems.append((param, str(exc)))
+    return problems
+
+
+def _webhook_problems(params):
+    if params.get("auth") in ("header", "hmac") and not params.get("secret"):
+        return [("secret", f"auth {params['auth']!r} needs a secret")]
+    return []
+
+
+# (type, version) -> check(params with defaults) -> [(param name, message)]
+PARAM_CHECKS = {("trigger.schedule", 1): _schedule_problems, ("trigger.webhook", 1): _webhook_problems}

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from executions.runtime import InvalidInput
 from nodeflow.api import ApiError, ErrorSerializer, PayloadTooLarge
-from nodes.registry import UnknownNodeType, registry
+from triggers import services as trigger_services
 from workflows import schema as document_schemas
 from workflows import services
 from workflows.models import Workflow
@@ -84,9 +84,16 @@ class ValidationResultSerializer(serializers.Serializer):
 class TriggerSerializer(serializers.Serializer):
     node_id = serializers.CharField()
     type = serializers.CharField()
-    url = serializers.URLField(allow_null=True)
-    test_url = serializers.URLField(allow_null=True)
-    next_runs = serializers.ListField(child=serializers.DateTimeField())
+    url = serializers.URLField(allow_null=True, help_text="Webhooks: the production URL (runs the published version).")
+    test_url = serializers.URLField(allow_null=True, help_text="Webhooks: runs the draft while the workflow listens "
+                                    "(POST …/listen/).")
+    next_runs = serializers.ListField(child=serializers.DateTimeField(),
+                                      help_text="Schedules: the next fire times of the published version.")
+
+
+class ListenSerializer(serializers.Serializer):
+    listening_until = serializers.DateTimeField()
+    triggers = TriggerSerializer(many=True)
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
@@ -109,19 +116,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TriggerSerializer(many=True))
     def get_triggers(self, workflow):
-        nodes = workflow.definition.get("nodes") if isinstance(workflow.definition, dict) else None
-        triggers = []
-        for node in nodes if isinstance(nodes, list) else []:
-            if not isinstance(node, dict) or not isinstance(node.get("type"), str):
-                continue
-            try:
-                node_type = registry.for_node(node)
-            except (UnknownNodeType, TypeError):
-                continue
-            if node_type.trigger:
-                triggers.append({"node_id": node.get("id"), "type": node_type.type, "url": None, "test_url": None,
-                                 "next_runs": []})
-        return triggers
+        base = trigger_services.base_url(self.context.get("request"))
+        return TriggerSerializer(trigger_services.trigger_summaries(workflow, base), many=True).data
 
     def validate(self, attrs):
         if self.instance is None and not self.partial and not attrs.get("name") and "definition" not in attrs:
@@ -200,7 +196,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting the view
             return Workflow.objects.none()
-        return Workflow.objects.filter(owner=self.request.user).select_related("published_version")
+        return (Workflow.objects.filter(owner=self.request.user).select_related("published_version")
+                .prefetch_related("webhook_endpoints"))
 
     def _saved(self, workflow, errors, status_code):
         data = self.get_serializer(workflow).data
@@ -293,6 +290,24 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         workflow = self.get_object()
         services.unpublish_workflow(workflow)
         return Response(self.get_serializer(workflow).data)
+
+    @extend_schema(
+        summary="Listen for test webhooks",
+        description="The test URLs (`/hooks/test/<token>`) of the draft's webhook triggers run the draft for the "
+        "next 2 minutes (NODEFLOW_WEBHOOK_LISTEN_S); a workflow without a webhook trigger answers 400 `no_webhook`.",
+        request=None,
+        responses={200: ListenSerializer, **_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def listen(self, request, pk=None):
+        workflow = self.get_object()
+        try:
+            until = services.listen_for_test_webhooks(workflow)
+        except LookupError as exc:
+            raise ApiError("no_webhook", str(exc)) from None
+        base = trigger_services.base_url(request)
+        triggers = [t for t in trigger_services.trigger_summaries(workflow, base) if t["test_url"]]
+        return Response(ListenSerializer({"listening_until": until, "triggers": triggers}).data)
 
     @extend_schema(summary="The published versions, newest first", responses={200: VersionSerializer(many=True),
                                                                                 404: ErrorSerializer})

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from nodes.registry import UnknownNodeType, registry
+from triggers import services as trigger_services
 from workflows.models import Workflow, WorkflowVersion
 from workflows.schema import API_VERSION
 from workflows.validation import api_version_problem, validate_document
@@ -84,8 +85,10 @@ def create_workflow(owner, name=None, definition=None):
     _readable(definition)
     name = name or _name_of(definition, UNTITLED)
     definition = with_node_versions(_named(definition, name))
-    workflow = Workflow.objects.create(owner=owner, name=name[:NAME_MAX_LENGTH], definition=definition)
-    return workflow, validate_document(definition)
+    with transaction.atomic():
+        workflow = Workflow.objects.create(owner=owner, name=name[:NAME_MAX_LENGTH], definition=definition)
+        trigger_services.draft_saved(workflow)  # webhook URLs; secrets stored encrypted, referenced
+    return workflow, validate_document(workflow.definition)
 
 
 def update_workflow(workflow, *, name=None, definition=None):
@@ -101,20 +104,26 @@ def update_workflow(workflow, *, name=None, definition=None):
     if name is not None:
         workflow.name = name[:NAME_MAX_LENGTH]
         fields.append("name")
-    if definition is not None:
-        definition = with_node_versions(_named(definition, name))
-        if definition != workflow.definition:
-            workflow.definition = definition
-            workflow.revision = F("revision") + 1
-            fields += ["definition", "revision"]
-    workflow.save(update_fields=fields)
+    with transaction.atomic():
+        if definition is not None:
+            definition = with_node_versions(_named(definition, name))
+            definition = trigger_services.seal_secrets(workflow, definition, previous=workflow.definition)
+            if definition != workflow.definition:
+                workflow.definition = definition
+                workflow.revision = F("revision") + 1
+                fields += ["definition", "revision"]
+        workflow.save(update_fields=fields)
+        if "definition" in fields:
+            trigger_services.sync_endpoints(workflow)
     workflow.refresh_from_db(fields=["revision"])
     return workflow, validate_document(workflow.definition)
 
 
 def delete_workflow(workflow):
-    """Delete the workflow with its versions and executions."""
-    workflow.delete()
+    """Delete the workflow with its versions, executions, schedules and webhook URLs."""
+    with transaction.atomic():
+        trigger_services.deleting(workflow)
+        workflow.delete()
 
 
 def import_workflow(owner, format, document):
@@ -140,15 +149,23 @@ def publish_workflow(workflow, user=None):
         )
         locked.published_version = version
         locked.save(update_fields=["published_version", "updated_at"])
+        trigger_services.published(locked)  # its schedules replace the old ones
     workflow.published_version = version
     workflow.updated_at = locked.updated_at
     return version
 
 
 def unpublish_workflow(workflow):
-    """Stop running a published version from triggers; the versions themselves stay."""
-    workflow.published_version = None
-    workflow.save(update_fields=["published_version", "updated_at"])
+    """Stop running a published version from triggers (schedules removed, webhook URLs 404); the versions stay."""
+    with transaction.atomic():
+        workflow.published_version = None
+        workflow.save(update_fields=["published_version", "updated_at"])
+        trigger_services.unpublished(workflow)
+
+
+def listen_for_test_webhooks(workflow):
+    """Make the draft's webhook test URLs live for a while; returns until when. LookupError without webhooks."""
+    return trigger_services.listen(workflow)
 
 
 def run_workflow(workflow, *, input_data=None, version="draft", trigger="manual", trigger_node=None, dispatcher=None):
