@@ -2,9 +2,10 @@
 
 The request goes through a pooled `requests.Session` (one per process and thread,
 replaced after a fork). Redirects are followed here, hop by hop, so that every URL
-the node connects to passes `guard.check_url` first. The response body is streamed
-and refused past settings.NODEFLOW["HTTP_MAX_RESPONSE_BYTES"]; `timeout_s` bounds
-the whole request, redirects and body included."""
+the node connects to passes `guard.check_url` first, and the session's connections
+go only to the addresses that check pinned (no second DNS lookup). The response body
+is streamed and refused past settings.NODEFLOW["HTTP_MAX_RESPONSE_BYTES"]; `timeout_s`
+bounds the whole request, redirects and body included."""
 
 import json
 import os
@@ -18,12 +19,11 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 import jsonschema
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from urllib3.exceptions import NameResolutionError, ReadTimeoutError
 
 from engine.errors import PERMANENT, TIMEOUT, TRANSIENT, NodeError
-from nodes.http_request.guard import check_url
+from nodes.http_request.guard import PinnedAdapter, check_url
 from nodes.registry import register_node
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
@@ -124,7 +124,7 @@ def session():
         # Node runs of different workflows share the session: it must never keep cookies.
         pooled.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         pooled.headers["User-Agent"] = USER_AGENT
-        adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+        adapter = PinnedAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
         pooled.mount("http://", adapter)
         pooled.mount("https://", adapter)
         _sessions.session = pooled
