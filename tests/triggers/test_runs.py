@@ -1,0 +1,124 @@
+"""Triggered runs on a real worker: manual runs with input, sync-mode webhooks, secrets kept out of run data."""
+
+import json
+import time
+
+import pytest
+from django.test import Client
+
+from executions.models import Execution, ExecutionEvent, NodeRun
+from tests.conftest import wait_for_execution
+from tests.triggers.support import LIST, assert_error, create, generic_signature, publish, published_hook, webhook_doc
+
+pytestmark = pytest.mark.worker
+
+JSON = "application/json"
+
+
+def manual_doc(**top):
+    return {"api_version": "nodeflow/v1", "name": "Manual",
+            "nodes": [{"id": "start", "type": "trigger.manual"},
+                      {"id": "done", "type": "flow.terminal", "params": {"result": {"hi": "{{ input.name }}"}}}],
+            "edges": [{"from": "start", "to": "done"}], **top}
+
+
+# -- manual ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_manual_run_with_input_failing_the_input_schema_answers_400_naming_the_field(alice_client):
+    schema = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
+                                                                     "age": {"type": "integer"}}}
+    workflow = create(alice_client, manual_doc(input_schema=schema))
+    run = f"{LIST}{workflow['id']}/run/"
+    missing = assert_error(alice_client.post(run, {"input": {"age": 3}}, format="json"), 400, "invalid_input")
+    assert "'name' is a required property" in missing["message"]
+    wrong = assert_error(alice_client.post(run, {"input": {"name": "a", "age": "x"}}, format="json"), 400,
+                         "invalid_input")
+    assert "input at age" in wrong["message"]
+    assert not Execution.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(alice_client):
+    workflow = create(alice_client, manual_doc())
+    run = f"{LIST}{workflow['id']}/run/"
+    assert_error(alice_client.post(run, {"version": "published"}, format="json"), 404, "no_such_version")
+    publish(alice_client, workflow["id"])
+    publish(alice_client, workflow["id"])
+    versions = []
+    for version in ("draft", "published", 1):
+        answer = alice_client.post(run, {"input": {"name": "x"}, "version": version}, format="json")
+        assert answer.status_code == 202 and answer.json()["status"] == "queued"
+        versions.append(Execution.objects.get(pk=answer.json()["execution_id"]).version)
+    assert versions == [None, 2, 1]
+    assert_error(alice_client.post(run, {"version": 9}, format="json"), 404, "no_such_version")
+    assert_error(alice_client.post(run, {"version": "latest"}, format="json"), 400, "invalid")
+
+
+def test_a_manual_run_is_queued_without_a_worker_and_runs_when_one_comes(_session_worker, transactional_db,
+                                                                          alice_client):
+    workflow = create(alice_client, manual_doc())
+    _session_worker.stop()
+    try:
+        answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"name": "ada"}}, format="json")
+        assert answer.status_code == 202, answer.content
+        time.sleep(1.0)
+        assert Execution.objects.get(pk=answer.json()["execution_id"]).status == "queued"
+    finally:
+        _session_worker.start()
+    execution = wait_for_execution(answer.json()["execution_id"], timeout=20)
+    assert execution.status == "succeeded" and execution.result == {"hi": "ada"}
+
+
+# -- webhooks on a worker -------------------------------------------------------------------
+
+
+def test_a_sync_webhook_answers_the_workflows_result_with_its_status(celery_worker, alice_client):
+    doc = webhook_doc(result={"hello": "{{ input.body.name }}", "via": "{{ input.method }}"}, response="sync",
+                      response_status=201)
+    _, path, _ = published_hook(alice_client, doc)
+    answer = Client().post(path, json.dumps({"name": "ada"}), content_type=JSON, headers={"Idempotency-Key": "k1"})
+    assert answer.status_code == 201, answer.content
+    assert answer.json() == {"hello": "ada", "via": "POST"}
+    execution_id = answer["X-NodeFlow-Execution-Id"]
+    assert Execution.objects.get(pk=execution_id).status == "succeeded"
+    again = Client().post(path, json.dumps({"name": "bob"}), content_type=JSON, headers={"Idempotency-Key": "k1"})
+    assert (again.status_code, again.json(), again["X-NodeFlow-Execution-Id"]) == (201, answer.json(), execution_id)
+    assert Execution.objects.count() == 1
+
+
+def test_a_sync_webhook_answers_504_with_the_execution_id_after_its_timeout(celery_worker, alice_client):
+    wait = {"id": "slow", "type": "flow.wait", "params": {"seconds": 1.5}}
+    doc = webhook_doc(response="sync", timeout_s=0.3, extra_nodes=[wait])
+    doc["edges"] = [{"from": "hook", "to": "slow"}, {"from": "slow", "to": "done"}]
+    _, path, _ = published_hook(alice_client, doc)
+    started = time.monotonic()
+    error = assert_error(Client().post(path, b"{}", content_type=JSON), 504, "timeout")
+    assert time.monotonic() - started < 1.2
+    execution = wait_for_execution(error["details"]["execution_id"], timeout=10)
+    assert execution.status == "succeeded"  # it went on running
+
+
+def test_a_sync_webhook_whose_workflow_fails_answers_502_with_the_error(celery_worker, alice_client):
+    doc = webhook_doc(response="sync", extra_nodes=[{"id": "boom", "type": "flow.fail", "params": {"message": "no"}}])
+    doc["nodes"] = [n for n in doc["nodes"] if n["id"] != "done"]
+    doc["edges"] = [{"from": "hook", "to": "boom"}]
+    _, path, _ = published_hook(alice_client, doc)
+    error = assert_error(Client().post(path, b"{}", content_type=JSON), 502, "execution_failed")
+    assert error["details"]["status"] == "failed" and "no" in json.dumps(error["details"]["error"])
+
+
+def test_an_async_webhook_runs_and_its_secret_is_nowhere_in_the_run(celery_worker, alice_client):
+    secret = "sup3r-s3cret-k3y"
+    _, path, _ = published_hook(alice_client, webhook_doc(auth="hmac", secret=secret))
+    body = json.dumps({"order": 7}).encode()
+    answer = Client().post(path, body, content_type=JSON,
+                           headers={"X-NodeFlow-Signature": generic_signature(secret, body)})
+    assert answer.status_code == 202, answer.content
+    execution = wait_for_execution(answer.json()["execution_id"])
+    assert execution.status == "succeeded" and execution.result == {"got": {"order": 7}}
+    stored = json.dumps([execution.input, execution.result,
+                         list(NodeRun.objects.filter(execution=execution).values("input", "output", "logs")),
+                         list(ExecutionEvent.objects.filter(execution=execution).values("data"))], default=str)
+    assert secret not in stored and "X-NodeFlow-Signature".lower() not in stored
