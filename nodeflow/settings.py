@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "nodes",
     "workflows",
     "executions",
+    "credentials",
     "triggers",
     "bench",
 ]

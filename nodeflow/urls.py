@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from credentials.api import CredentialViewSet
 from executions.api import ExecutionViewSet
 from executions.sse import event_stream
 from nodeflow import health
@@ -14,6 +15,7 @@ from workflows.api import DocumentSchemaView, WorkflowViewSet
 router = DefaultRouter()
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("executions", ExecutionViewSet, basename="execution")
+router.register("credentials", CredentialViewSet, basename="credential")
 
 urlpatterns = [
     path("", include("triggers.urls")),  # /hooks/…

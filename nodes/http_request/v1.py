@@ -5,8 +5,13 @@ replaced after a fork). Redirects are followed here, hop by hop, so that every U
 the node connects to passes `guard.check_url` first, and the session's connections
 go only to the addresses that check pinned (no second DNS lookup). The response body
 is streamed and refused past settings.NODEFLOW["HTTP_MAX_RESPONSE_BYTES"]; `timeout_s`
-bounds the whole request, redirects and body included."""
+bounds the whole request, redirects and body included.
 
+`credential` names a stored credential of the execution's owner: it is decrypted here,
+in the worker, applied to the request, and every secret value of it is added to
+`call.secrets`, which the runtime masks in everything it stores."""
+
+import base64
 import json
 import os
 import socket
@@ -152,16 +157,125 @@ def max_response_bytes():
 
 
 def apply_credential(credential_id, headers, call):
-    """Hook for stored credentials (the security issue): add their auth to `headers`.
+    """Add the stored credential `credential_id` of the execution's owner to `headers`.
 
-    Until credentials exist, naming one fails the node rather than sending the
-    request without the authentication its author expects."""
-    raise NodeError(
-        f"credential {credential_id!r} cannot be used: stored credentials are not available yet; "
-        "put the authentication in `headers` for now",
-        PERMANENT,
-        code="http.credential_unavailable",
-    )
+    Its secret values (and what is derived from them: an encoded basic-auth pair, an
+    OAuth2 access token) go into `call.secrets` before anything is sent. Returns the
+    names of the headers it set: they are dropped on a redirect to another origin.
+    Another user's credential fails the node exactly like a missing one."""
+    from credentials.services import CredentialUnavailable, resolve_credential
+
+    try:
+        credential = resolve_credential(call.owner_id, credential_id)
+    except CredentialUnavailable as exc:
+        raise NodeError(str(exc), PERMANENT, code="http.no_credential") from None
+    call.secrets.update(credential.secrets)
+    data = credential.data
+    if credential.type == "http_header":
+        added = {data["name"]: data["value"]}
+    elif credential.type == "http_basic":
+        pair = base64.b64encode(f"{data['username']}:{data.get('password', '')}".encode()).decode("ascii")
+        call.secrets.add(pair)
+        added = {"Authorization": f"Basic {pair}"}
+    elif credential.type == "bearer":
+        added = {"Authorization": f"Bearer {data['token']}"}
+    elif credential.type == "oauth2_client_credentials":
+        added = {"Authorization": f"Bearer {oauth2_token(credential, call)}"}
+    elif credential.type == "generic":
+        added = dict(data)
+    else:
+        raise NodeError(f"credential {credential_id!r} has type {credential.type!r}, which http.request cannot use",
+                        PERMANENT, code="http.no_credential")
+    for name, value in added.items():
+        for existing in [key for key in headers if key.lower() == name.lower()]:
+            del headers[existing]  # the credential wins over a header of the same name in params
+        headers[name] = value
+    call.log(f"credential {credential.id} ({credential.type}) applied")
+    return set(added)
+
+
+# -- OAuth2 client credentials (RFC 6749 §4.4)
+
+OAUTH2_TIMEOUT_S = 30
+OAUTH2_DEFAULT_LIFETIME_S = 300  # when the token endpoint does not say (expires_in)
+OAUTH2_EXPIRY_MARGIN_S = 30  # a token that expires sooner than this is fetched again
+OAUTH2_MAX_ANSWER_BYTES = 256 * 1024
+_oauth2_tokens = {}  # (credential id, version) -> (access token, monotonic expiry): this process only
+_oauth2_lock = threading.Lock()
+
+
+def oauth2_token(credential, call):
+    """An access token for the client-credentials credential: cached in this process until it
+    nearly expires, else fetched from token_url (through the network guard, no redirects)."""
+    key = (credential.id, credential.version)
+    with _oauth2_lock:
+        cached = _oauth2_tokens.get(key)
+    if cached is not None and cached[1] - OAUTH2_EXPIRY_MARGIN_S > time.monotonic():
+        call.secrets.add(cached[0])
+        return cached[0]
+    token, lifetime = _fetch_oauth2_token(credential.data, call)
+    call.secrets.add(token)
+    with _oauth2_lock:
+        for stale in [k for k in _oauth2_tokens if k[0] == credential.id or _oauth2_tokens[k][1] < time.monotonic()]:
+            del _oauth2_tokens[stale]
+        _oauth2_tokens[key] = (token, time.monotonic() + lifetime)
+    call.log(f"OAuth2 token fetched from {_shown_url(credential.data['token_url'])} (valid {lifetime:g} s)")
+    return token
+
+
+def _fetch_oauth2_token(data, call):
+    url = data["token_url"]
+    check_url(url)
+    form = {"grant_type": "client_credentials"}
+    if data.get("scope"):
+        form["scope"] = data["scope"]
+    headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
+    if data.get("client_auth") == "body":
+        form.update(client_id=data["client_id"], client_secret=data["client_secret"])
+    else:
+        # RFC 6749 §2.3.1: both parts form-encoded, then basic auth.
+        from urllib.parse import quote_plus
+
+        pair = f"{quote_plus(data['client_id'])}:{quote_plus(data['client_secret'])}"
+        encoded = base64.b64encode(pair.encode()).decode("ascii")
+        call.secrets.add(encoded)
+        headers["Authorization"] = f"Basic {encoded}"
+    target = f"the OAuth2 token endpoint {_shown_url(url)}"
+    try:
+        response = session().post(url, data=urlencode(form).encode(), headers=headers, allow_redirects=False,
+                                  stream=True, timeout=(OAUTH2_TIMEOUT_S, OAUTH2_TIMEOUT_S))
+        with response:
+            content = response.raw.read(OAUTH2_MAX_ANSWER_BYTES, decode_content=True)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        error = _transport_error(exc, "POST", url, OAUTH2_TIMEOUT_S)
+        error.message = f"getting an OAuth2 token: {error.message}"
+        raise error from None
+    try:
+        answer = json.loads(content.decode("utf-8", errors="replace"))
+    except ValueError:
+        answer = None
+    if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
+        error_class = TRANSIENT if response.status_code >= 500 or response.status_code == 429 else PERMANENT
+        said = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), str) else None
+        detail = f" ({said})" if said else ""
+        raise NodeError(
+            f"{target} answered {_status_text(response)}{detail} without an access_token; check the credential's "
+            "client id, secret and scope",
+            error_class,
+            code="http.oauth2_token",
+            details={"status": response.status_code, "body": content.decode("utf-8", errors="replace")[:4096]},
+        )
+    token = answer["access_token"]
+    if not token or not token.isprintable() or len(token) > 16 * 1024:
+        raise NodeError(f"{target} gave an access token that cannot be sent in a header (empty, too long or with "
+                        "control characters)", PERMANENT, code="http.oauth2_token")
+    token_type = answer.get("token_type", "bearer")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise NodeError(f"{target} gave a token of type {token_type!r}; only bearer tokens can be used",
+                        PERMANENT, code="http.oauth2_token")
+    expires_in = answer.get("expires_in")
+    lifetime = float(expires_in) if isinstance(expires_in, (int, float)) and expires_in > 0 else OAUTH2_DEFAULT_LIFETIME_S
+    return token, lifetime
 
 
 # ---------------------------------------------------------------------------
@@ -196,13 +310,15 @@ def _request(call, params):
     check_url(url)
     headers = _headers(params.get("headers"))
     body = _encode_body(params.get("body"), params.get("body_type"), headers)
+    credential_headers = set()
     if params.get("credential"):
-        apply_credential(params["credential"], headers, call)
+        credential_headers = apply_credential(params["credential"], headers, call)
     timeout_s = float(params["timeout_s"])
     started = time.monotonic()
     deadline = started + timeout_s
     response = _send(call, method, url, _query_pairs(params.get("query")), headers, body,
-                     follow=params["follow_redirects"], deadline=deadline, timeout_s=timeout_s)
+                     follow=params["follow_redirects"], deadline=deadline, timeout_s=timeout_s,
+                     credential_headers=credential_headers)
     with response:
         content = _read_body(response, method, deadline, timeout_s)
     elapsed_ms = round((time.monotonic() - started) * 1000, 3)
@@ -310,7 +426,7 @@ def _form_pairs(fields):
 # -- sending, hop by hop
 
 
-def _send(call, method, url, query, headers, body, *, follow, deadline, timeout_s):
+def _send(call, method, url, query, headers, body, *, follow, deadline, timeout_s, credential_headers=()):
     """The final response (body not read yet), after following redirects when asked to."""
     cookies = RequestsCookieJar()  # cookies set along one redirect chain, for that chain only
     params = query
@@ -337,7 +453,7 @@ def _send(call, method, url, query, headers, body, *, follow, deadline, timeout_
         call.log(f"{method} {_shown_url(response.url)} -> {response.status_code}, redirected to {_shown_url(next_url)}")
         check_url(next_url)
         method, body = _method_after_redirect(response.status_code, method, body, headers)
-        _strip_credentials_across_origins(response.url, next_url, headers)
+        _strip_credentials_across_origins(response.url, next_url, headers, credential_headers)
         url, params = next_url, None  # the query is part of the first URL now
     raise AssertionError("unreachable")
 
@@ -351,13 +467,16 @@ def _method_after_redirect(status, method, body, headers):
     return method, body
 
 
-def _strip_credentials_across_origins(old_url, new_url, headers):
+def _strip_credentials_across_origins(old_url, new_url, headers, credential_headers=()):
+    """A redirect to another origin loses the authentication: Authorization, cookies and
+    every header a stored credential set (an API key header too)."""
     old, new = urlsplit(old_url), urlsplit(new_url)
     same_host = old.hostname == new.hostname
     upgrade = old.scheme == "http" and new.scheme == "https" and old.port in (None, 80) and new.port in (None, 443)
     if same_host and (old.scheme == new.scheme and old.port == new.port or upgrade):
         return
-    for name in [key for key in headers if key.lower() in ("authorization", "proxy-authorization", "cookie")]:
+    sensitive = {"authorization", "proxy-authorization", "cookie", *(name.lower() for name in credential_headers)}
+    for name in [key for key in headers if key.lower() in sensitive]:
         del headers[name]
 
 

@@ -689,10 +689,10 @@ def test_password_in_the_url_is_not_logged():
     assert "user:***@" in call.error["message"]
 
 
-def test_a_credential_cannot_be_used_yet_and_says_so(httpserver):
+def test_an_unknown_credential_fails_the_node_before_any_request(httpserver):
     execution, call = call_http(httpserver.url_for("/x"), credential="cred-1")
 
-    error = assert_failed(execution, call, "http.credential_unavailable", "permanent")
+    error = assert_failed(execution, call, "http.no_credential", "permanent")
     assert "cred-1" in error["message"]
     assert len(httpserver.log) == 0
 
