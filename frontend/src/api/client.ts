@@ -1,0 +1,124 @@
+/**
+ * The NodeFlow REST API, as the editor uses it: session auth with Django's CSRF token,
+ * JSON in and out, errors as ApiError with the API's `{error: {code, message, details}}`.
+ * Views added later (executions, live updates) extend `api` here.
+ */
+import { appConfig } from "../app/config";
+import type {
+  Execution,
+  NodeTypeEntry,
+  Paginated,
+  SavedWorkflow,
+  ValidationResult,
+  VersionDetail,
+  Version,
+  Workflow,
+  WorkflowDocument,
+} from "./types";
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+
+  constructor(status: number, code: string, message: string, details: unknown = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Django's CSRF token: the `csrftoken` cookie, else the one the page carries. */
+export function csrfToken(): string {
+  const cookie = document.cookie.split(";").map((part) => part.trim()).find((part) => part.startsWith("csrftoken="));
+  if (cookie) return decodeURIComponent(cookie.slice("csrftoken=".length));
+  return document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? "";
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function toLogin(): void {
+  const { loginUrl } = appConfig();
+  window.location.assign(`${loginUrl}?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (!SAFE_METHODS.has(method)) headers["X-CSRFToken"] = csrfToken();
+  let response: Response;
+  try {
+    response = await fetch(appConfig().apiRoot + path, {
+      ...init,
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "network_error", "NodeFlow cannot be reached; check your connection.");
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: reported below
+  }
+  if (response.ok) return data as T;
+  const error = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+  if (response.status === 401 || (response.status === 403 && error?.code === "not_authenticated")) {
+    toLogin();
+  }
+  throw new ApiError(response.status, error?.code ?? "http_error", error?.message ?? `The server answered ${response.status}.`, error?.details ?? null);
+}
+
+export interface SaveBody {
+  name?: string;
+  definition: WorkflowDocument;
+}
+
+export const api = {
+  nodeTypes: () => request<NodeTypeEntry[]>("GET", "node-types/"),
+  /** The JSON Schema of workflow documents (served outside the API root). */
+  documentSchema: async (): Promise<Record<string, unknown>> => {
+    const response = await fetch(appConfig().documentSchemaUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new ApiError(response.status, "http_error", `The document schema answered ${response.status}.`);
+    return response.json();
+  },
+  workflows: {
+    list: (limit = 500, offset = 0) => request<Paginated<Workflow>>("GET", `workflows/?limit=${limit}&offset=${offset}`),
+    get: (id: string) => request<Workflow>("GET", `workflows/${id}/`),
+    create: (body: { name?: string; definition?: WorkflowDocument }) => request<SavedWorkflow>("POST", "workflows/", body),
+    save: (id: string, body: SaveBody) => request<SavedWorkflow>("PUT", `workflows/${id}/`, body),
+    rename: (id: string, name: string) => request<SavedWorkflow>("PATCH", `workflows/${id}/`, { name }),
+    remove: (id: string) => request<void>("DELETE", `workflows/${id}/`),
+    validate: (definition: WorkflowDocument, init?: RequestInit) => request<ValidationResult>("POST", "workflows/validate/", { definition }, init),
+    publish: (id: string) => request<VersionDetail>("POST", `workflows/${id}/publish/`),
+    unpublish: (id: string) => request<Workflow>("POST", `workflows/${id}/unpublish/`),
+    versions: (id: string, limit = 1) => request<Paginated<Version>>("GET", `workflows/${id}/versions/?limit=${limit}`),
+    exportDocument: (id: string) => request<WorkflowDocument>("GET", `workflows/${id}/export/`),
+    importDocument: (document: unknown) => request<SavedWorkflow>("POST", "workflows/import/", { format: "nodeflow", document }),
+  },
+  executions: {
+    /** The newest executions, newest first (optionally of one workflow). */
+    list: (options: { workflow?: string; limit?: number } = {}) => {
+      const query = new URLSearchParams({ limit: String(options.limit ?? 100) });
+      if (options.workflow) query.set("workflow", options.workflow);
+      return request<Paginated<Execution>>("GET", `executions/?${query}`);
+    },
+  },
+};
+
+/** The newest execution of each workflow in a newest-first list of executions. */
+export function lastRunByWorkflow(executions: readonly Execution[]): Map<string, Execution> {
+  const last = new Map<string, Execution>();
+  for (const execution of executions) {
+    if (execution.workflow && !last.has(execution.workflow)) last.set(execution.workflow, execution);
+  }
+  return last;
+}

@@ -1,0 +1,36 @@
+import { EditorPage } from "../editor/EditorPage";
+import { OverlayHost } from "../ui/overlays";
+import { WorkflowListPage } from "../workflows/WorkflowListPage";
+import { Link, useRoute } from "./router";
+import { TopBar } from "./TopBar";
+
+export function App() {
+  const route = useRoute();
+  let page;
+  switch (route.name) {
+    case "workflows":
+      page = <WorkflowListPage />;
+      break;
+    case "editor":
+    case "execution": // issue 11 adds the execution view; until then the workflow opens
+      page = <EditorPage key={route.workflowId} workflowId={route.workflowId} />;
+      break;
+    default:
+      page = (
+        <div className="nf-page">
+          <TopBar />
+          <main className="nf-empty">
+            <h1>Page not found</h1>
+            <p>There is nothing at {route.path}.</p>
+            <Link to={{ name: "workflows" }} className="nf-button nf-button--primary">Go to your workflows</Link>
+          </main>
+        </div>
+      );
+  }
+  return (
+    <>
+      {page}
+      <OverlayHost />
+    </>
+  );
+}

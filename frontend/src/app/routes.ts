@@ -1,0 +1,35 @@
+/** The app's pages and their URLs (relative to the app's base URL). Pure. */
+
+export type Route =
+  | { name: "workflows" }
+  | { name: "editor"; workflowId: string }
+  /** Issue 11: an execution of a workflow, watched live on its canvas. */
+  | { name: "execution"; workflowId: string; executionId: string }
+  | { name: "not-found"; path: string };
+
+const UUID = "[0-9a-fA-F-]{36}";
+const EDITOR = new RegExp(`^workflows/(${UUID})/?$`);
+const EXECUTION = new RegExp(`^workflows/(${UUID})/executions/(${UUID})/?$`);
+
+export function parseRoute(pathname: string, baseUrl = "/"): Route {
+  const path = pathname.startsWith(baseUrl) ? pathname.slice(baseUrl.length) : pathname.replace(/^\//, "");
+  if (path === "" || path === "workflows" || path === "workflows/") return { name: "workflows" };
+  let match = EDITOR.exec(path);
+  if (match) return { name: "editor", workflowId: match[1].toLowerCase() };
+  match = EXECUTION.exec(path);
+  if (match) return { name: "execution", workflowId: match[1].toLowerCase(), executionId: match[2].toLowerCase() };
+  return { name: "not-found", path: pathname };
+}
+
+export function routeUrl(route: Route, baseUrl = "/"): string {
+  switch (route.name) {
+    case "workflows":
+      return baseUrl;
+    case "editor":
+      return `${baseUrl}workflows/${route.workflowId}`;
+    case "execution":
+      return `${baseUrl}workflows/${route.workflowId}/executions/${route.executionId}`;
+    case "not-found":
+      return route.path;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The canvas: draws the document through `documentToCanvas` and turns what people do on
+ * it (drag, connect, select, drop from the palette) into document edits in the store.
+ */
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  applyNodeChanges,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type IsValidConnection,
+  type NodeChange,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import { connect, hasEdge } from "../document/edit";
+import { ancestors } from "../document/graph";
+import { canvasToDocument, createCanvasCache, documentToCanvas, type CanvasEdge, type CanvasNode } from "../document/convert";
+import { edgeTypes } from "./edges";
+import { nodeTypes } from "./nodes";
+import { useEditorContext, useEditorState } from "./context";
+
+export const PALETTE_MIME = "application/x-nodeflow-node-type";
+const NODE_WIDTH = 240;
+
+function minimapColor(node: CanvasNode): string {
+  if (node.data.problems.length) return "#ef4444";
+  switch (node.type) {
+    case "trigger":
+      return "#f59e0b";
+    case "http":
+      return "#3b82f6";
+    case "code":
+      return "#8b5cf6";
+    case "logic":
+      return "#10b981";
+    default:
+      return "#94a3b8";
+  }
+}
+
+export function Canvas({ onInteractive }: { onInteractive?: () => void }) {
+  const { store, catalog, actions } = useEditorContext();
+  const doc = useEditorState((state) => state.history.present);
+  const problems = useEditorState((state) => state.problems);
+  const selectedNodes = useEditorState((state) => state.selectedNodes);
+  const selectedEdges = useEditorState((state) => state.selectedEdges);
+  const flow = useReactFlow<CanvasNode, CanvasEdge>();
+
+  // Sizes the canvas measured, carried into the nodes so that xyflow does not measure them again.
+  const measured = useRef(new Map<string, { width: number; height: number }>());
+  const [measuredVersion, setMeasuredVersion] = useState(0);
+  const cache = useRef(createCanvasCache());
+
+  const { nodes, edges } = useMemo(
+    () => documentToCanvas(doc, catalog, { problems, selectedNodes, selectedEdges, measured: measured.current }, cache.current),
+    // measuredVersion: the map is mutated in place
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [doc, catalog, problems, selectedNodes, selectedEdges, measuredVersion],
+  );
+  const current = useRef({ nodes, edges });
+  current.current = { nodes, edges };
+  const dragging = useRef(false);
+  // Fit the view to the workflow it opened with; an empty canvas keeps the default view, so
+  // the first node dropped on it does not make the view jump.
+  const [fitOnOpen] = useState(() => nodes.length > 0);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) => {
+      let remeasured = false;
+      const moves: NodeChange<CanvasNode>[] = [];
+      let selection: Set<string> | null = null;
+      for (const change of changes) {
+        if (change.type === "dimensions" && change.dimensions) {
+          const before = measured.current.get(change.id);
+          if (!before || before.width !== change.dimensions.width || before.height !== change.dimensions.height) {
+            measured.current.set(change.id, change.dimensions);
+            remeasured = true;
+          }
+        } else if (change.type === "position" && change.position) {
+          moves.push(change);
+        } else if (change.type === "select") {
+          selection ??= new Set(store.getState().selectedNodes);
+          if (change.selected) selection.add(change.id);
+          else selection.delete(change.id);
+        }
+      }
+      if (moves.length) {
+        const { nodes: before, edges: edgesNow } = current.current;
+        const next = canvasToDocument(store.doc, applyNodeChanges(moves, before), edgesNow);
+        if (dragging.current) store.dragTo(next);
+        else store.edit(() => next, "move");
+      }
+      if (selection) store.select(selection, store.getState().selectedEdges);
+      if (remeasured) setMeasuredVersion((version) => version + 1);
+    },
+    [store],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<CanvasEdge>[]) => {
+      let selection: Set<string> | null = null;
+      for (const change of changes) {
+        if (change.type === "select") {
+          selection ??= new Set(store.getState().selectedEdges);
+          if (change.selected) selection.add(change.id);
+          else selection.delete(change.id);
+        }
+      }
+      if (selection) store.select(store.getState().selectedNodes, selection);
+    },
+    [store],
+  );
+
+  const onConnect = useCallback(
+    (connection: Connection) => store.edit((current) => connect(current, connection.source, connection.sourceHandle ?? "main", connection.target)),
+    [store],
+  );
+
+  /** No self-loops, no repeats, no cycles: the graph stays a DAG (FORMAT.md "Edges"). */
+  const isValidConnection = useCallback<IsValidConnection<CanvasEdge>>(
+    (connection) => {
+      const { source, target } = connection;
+      if (!source || !target || source === target) return false;
+      const current = store.doc;
+      if (hasEdge(current, source, connection.sourceHandle ?? "main", target)) return false;
+      return !ancestors(current, source).includes(target);
+    },
+    [store],
+  );
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const type = event.dataTransfer.getData(PALETTE_MIME);
+      if (!type) return;
+      event.preventDefault();
+      const point = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      actions.addNode(type, [point.x - NODE_WIDTH / 2, point.y - 30]);
+    },
+    [flow, actions],
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (event.dataTransfer.types.includes(PALETTE_MIME)) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    }
+  }, []);
+
+  const beginDrag = useCallback(() => {
+    dragging.current = true;
+    store.beginDrag();
+  }, [store]);
+  const endDrag = useCallback(() => {
+    dragging.current = false;
+    store.endDrag();
+  }, [store]);
+
+  // Time to interactive: the first moment every node is measured and drawn.
+  const initialized = useNodesInitialized();
+  const reported = useRef(false);
+  useEffect(() => {
+    if ((initialized || nodes.length === 0) && !reported.current) {
+      reported.current = true;
+      requestAnimationFrame(() => onInteractive?.());
+    }
+  }, [initialized, nodes.length, onInteractive]);
+
+  return (
+    <div className="nf-canvas" onDrop={onDrop} onDragOver={onDragOver}>
+      <ReactFlow<CanvasNode, CanvasEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        isValidConnection={isValidConnection}
+        onNodeDragStart={beginDrag}
+        onNodeDragStop={endDrag}
+        onSelectionDragStart={beginDrag}
+        onSelectionDragStop={endDrag}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control"]}
+        fitView={fitOnOpen}
+        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        minZoom={0.1}
+        maxZoom={2}
+        snapToGrid
+        snapGrid={[10, 10]}
+        connectionRadius={28}
+        defaultEdgeOptions={{ type: "nodeflow" }}
+        proOptions={{ hideAttribution: false }}
+        colorMode="light"
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd2dc" />
+        <Controls position="bottom-left" showInteractive={false} />
+        <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(241, 243, 248, 0.7)" />
+      </ReactFlow>
+    </div>
+  );
+}

@@ -1,0 +1,304 @@
+/** The workflow editor page: loads the workflow and the catalog, then the palette, canvas and side panel. */
+import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { ApiError, api } from "../api/client";
+import type { NodeTypeEntry } from "../api/types";
+import { navigate, setNavigationGuard } from "../app/router";
+import { TopBar } from "../app/TopBar";
+import { Catalog } from "../catalog/catalog";
+import { addNode, copyNodes, parseClipboard, pasteNodes, removeElements } from "../document/edit";
+import { edgeIds } from "../document/convert";
+import { edgesOf, isRecord, type DocEdge } from "../document/types";
+import type { JsonSchema } from "../forms/schema";
+import { Button } from "../ui/Button";
+import { Icon } from "../ui/Icon";
+import { choiceDialog, toast } from "../ui/overlays";
+import { Canvas } from "./Canvas";
+import { EditorContext, useEditorContext, type EditorActions } from "./context";
+import { EditorHeader } from "./EditorHeader";
+import { Palette } from "./Palette";
+import { ProblemsBar } from "./ProblemsBar";
+import { SidePanel } from "./SidePanel";
+import { EditorStore } from "./store";
+
+let catalogRequest: Promise<[NodeTypeEntry[], JsonSchema]> | null = null;
+
+/** The catalog and the document schema, fetched once per page load. */
+function loadCatalog(): Promise<[NodeTypeEntry[], JsonSchema]> {
+  catalogRequest ??= Promise.all([api.nodeTypes(), api.documentSchema()]).catch((error) => {
+    catalogRequest = null;
+    throw error;
+  });
+  return catalogRequest;
+}
+
+const editorApi = {
+  save: api.workflows.save,
+  validate: api.workflows.validate,
+  publish: api.workflows.publish,
+  unpublish: api.workflows.unpublish,
+};
+
+interface Loaded {
+  store: EditorStore;
+  catalog: Catalog;
+  documentSchema: JsonSchema;
+}
+
+export function EditorPage({ workflowId }: { workflowId: string }) {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState<{ status: number; message: string } | null>(null);
+
+  useEffect(() => {
+    let store: EditorStore | null = null;
+    let cancelled = false;
+    performance.mark("nodeflow:editor-load");
+    Promise.all([api.workflows.get(workflowId), loadCatalog()])
+      .then(([workflow, [entries, documentSchema]]) => {
+        if (cancelled) return;
+        store = new EditorStore(workflow, editorApi);
+        store.scheduleValidation(0);
+        setLoaded({ store, catalog: new Catalog(entries), documentSchema });
+      })
+      .catch((reason) => {
+        if (!cancelled) setError({ status: reason instanceof ApiError ? reason.status : 0, message: reason instanceof Error ? reason.message : String(reason) });
+      });
+    return () => {
+      cancelled = true;
+      store?.dispose();
+    };
+  }, [workflowId]);
+
+  if (error) {
+    return (
+      <div className="nf-page">
+        <TopBar />
+        <main className="nf-empty">
+          <h1>{error.status === 404 ? "Workflow not found" : "The workflow could not be opened"}</h1>
+          <p>{error.status === 404 ? "It was deleted, or it belongs to someone else." : error.message}</p>
+          <Button variant="primary" onClick={() => void navigate({ name: "workflows" })}>Back to your workflows</Button>
+        </main>
+      </div>
+    );
+  }
+  if (!loaded) {
+    return (
+      <div className="nf-page">
+        <TopBar />
+        <main className="nf-loading" aria-busy="true"><span className="nf-spinner" /> Opening the workflow…</main>
+      </div>
+    );
+  }
+  return (
+    <ReactFlowProvider>
+      <Editor {...loaded} />
+    </ReactFlowProvider>
+  );
+}
+
+/** Whether keyboard input goes to a text field (which then keeps its own undo, delete, copy). */
+function typingIn(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+}
+
+function Editor({ store, catalog, documentSchema }: Loaded) {
+  const flow = useReactFlow();
+
+  const actions = useMemo<EditorActions>(() => {
+    const visibleCentre = (): [number, number] => {
+      const pane = document.querySelector(".nf-canvas")?.getBoundingClientRect();
+      if (!pane) return [100, 100];
+      const point = flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 });
+      return [point.x - 120, point.y - 30];
+    };
+    return {
+      addNode(type, position) {
+        const entry = catalog.latest(type);
+        if (!entry) return;
+        let id = "";
+        const at = position ?? visibleCentre();
+        store.edit((doc) => {
+          const added = addNode(doc, entry, at);
+          id = added.id;
+          return added.doc;
+        });
+        store.select([id]);
+      },
+      deleteSelection() {
+        const { selectedNodes, selectedEdges } = store.getState();
+        if (!selectedNodes.size && !selectedEdges.size) return;
+        store.edit((doc) => {
+          const drawn = edgesOf(doc).filter((edge): edge is DocEdge => isRecord(edge) && typeof edge.from === "string" && typeof edge.to === "string");
+          const ids = edgeIds(drawn);
+          const removed = new Set(drawn.filter((_, index) => selectedEdges.has(ids[index])));
+          return removeElements(doc, selectedNodes, (edge) => removed.has(edge));
+        });
+        store.select([], []);
+      },
+      duplicateSelection() {
+        const ids = store.getState().selectedNodes;
+        if (!ids.size) return;
+        let pasted: string[] = [];
+        store.edit((doc) => {
+          const result = pasteNodes(doc, copyNodes(doc, ids), [40, 40]);
+          pasted = result.ids;
+          return result.doc;
+        });
+        store.select(pasted);
+      },
+      focusNode(id) {
+        store.select([id]);
+        void flow.fitView({ nodes: [{ id }], duration: 300, maxZoom: 1.2 });
+      },
+    };
+  }, [store, catalog, flow]);
+
+  // Keyboard: save, undo/redo, delete, select all, duplicate, deselect.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      if (mod && key === "s") {
+        event.preventDefault();
+        void store.save();
+        return;
+      }
+      if (typingIn(event.target) || document.querySelector(".nf-modal")) return;
+      if (mod && key === "z") {
+        event.preventDefault();
+        if (event.shiftKey) store.redo();
+        else store.undo();
+      } else if (mod && key === "y") {
+        event.preventDefault();
+        store.redo();
+      } else if (mod && key === "a") {
+        event.preventDefault();
+        store.select(store.doc.nodes.filter((node) => isRecord(node) && typeof node.id === "string").map((node) => node.id));
+      } else if (mod && key === "d") {
+        event.preventDefault();
+        actions.duplicateSelection();
+      } else if (!mod && (event.key === "Delete" || event.key === "Backspace")) {
+        event.preventDefault();
+        actions.deleteSelection();
+      } else if (event.key === "Escape") {
+        store.select([], []);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [store, actions]);
+
+  // Copy, cut and paste through the system clipboard (also between tabs and workflows).
+  useEffect(() => {
+    const onCopy = (event: ClipboardEvent, cut: boolean) => {
+      if (typingIn(event.target) || window.getSelection()?.toString()) return;
+      const ids = store.getState().selectedNodes;
+      if (!ids.size || !event.clipboardData) return;
+      event.preventDefault();
+      event.clipboardData.setData("text/plain", JSON.stringify(copyNodes(store.doc, ids), null, 2));
+      if (cut) actions.deleteSelection();
+      else toast(`Copied ${ids.size} node${ids.size === 1 ? "" : "s"}.`);
+    };
+    const copy = (event: ClipboardEvent) => onCopy(event, false);
+    const cut = (event: ClipboardEvent) => onCopy(event, true);
+    const paste = (event: ClipboardEvent) => {
+      if (typingIn(event.target)) return;
+      const payload = parseClipboard(event.clipboardData?.getData("text/plain") ?? "");
+      if (!payload || !payload.nodes.length) return;
+      event.preventDefault();
+      let ids: string[] = [];
+      store.edit((doc) => {
+        const result = pasteNodes(doc, payload, [40, 40]);
+        ids = result.ids;
+        return result.doc;
+      });
+      store.select(ids);
+    };
+    document.addEventListener("copy", copy);
+    document.addEventListener("cut", cut);
+    document.addEventListener("paste", paste);
+    return () => {
+      document.removeEventListener("copy", copy);
+      document.removeEventListener("cut", cut);
+      document.removeEventListener("paste", paste);
+    };
+  }, [store, actions]);
+
+  // Unsaved changes: the browser asks before leaving the page; in-app navigation saves first.
+  useEffect(() => {
+    const beforeUnload = (event: BeforeUnloadEvent) => {
+      if (!store.isDirty()) return;
+      void store.save();
+      event.preventDefault();
+      event.returnValue = "";
+    };
+    window.addEventListener("beforeunload", beforeUnload);
+    setNavigationGuard(async () => {
+      if (!store.isDirty() || (await store.save())) return true;
+      const choice = await choiceDialog({
+        title: "Leave without saving?",
+        message: "Your last changes could not be saved.",
+        choices: [{ value: "stay", label: "Stay", variant: "primary" }, { value: "leave", label: "Leave without saving", variant: "danger" }],
+      });
+      return choice === "leave";
+    });
+    return () => {
+      window.removeEventListener("beforeunload", beforeUnload);
+      setNavigationGuard(null);
+    };
+  }, [store]);
+
+  // Notices from the store become toasts; the title shows unsaved work.
+  useEffect(
+    () =>
+      store.subscribe(() => {
+        const { notice } = store.getState();
+        if (notice) {
+          store.dismissNotice();
+          toast(notice.text, notice.kind);
+        }
+        document.title = `${store.isDirty() ? "• " : ""}${store.doc.name || "Untitled workflow"} · NodeFlow`;
+      }),
+    [store],
+  );
+
+  const onInteractive = useCallback(() => {
+    performance.mark("nodeflow:editor-interactive");
+    document.body.dataset.editorReady = "true";
+  }, []);
+
+  const context = useMemo(() => ({ store, catalog, actions }), [store, catalog, actions]);
+  return (
+    <EditorContext.Provider value={context}>
+      <div className="nf-editor">
+        <EditorHeader />
+        <div className="nf-editor-body">
+          <Palette />
+          <div className="nf-canvas-area">
+            <Canvas onInteractive={onInteractive} />
+            <ProblemsBar />
+            <EmptyHint />
+          </div>
+          <SidePanel documentSchema={documentSchema} />
+        </div>
+      </div>
+    </EditorContext.Provider>
+  );
+}
+
+function EmptyHint() {
+  const { store } = useEditorContext();
+  const empty = useSyncEmpty(store);
+  if (!empty) return null;
+  return (
+    <div className="nf-canvas-hint" aria-hidden="true">
+      <Icon name="hand" size={28} />
+      <p>Drag a trigger from the left to start.<br />Then add nodes and connect their ports.</p>
+    </div>
+  );
+}
+
+function useSyncEmpty(store: EditorStore): boolean {
+  return useSyncExternalStore(store.subscribe, () => store.doc.nodes.length === 0);
+}

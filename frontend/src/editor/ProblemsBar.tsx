@@ -1,0 +1,41 @@
+/** The validation summary under the canvas: every problem the server found, each leading to its node. */
+import { useState } from "react";
+import { Icon } from "../ui/Icon";
+import { useEditorContext, useEditorState } from "./context";
+
+export function ProblemsBar() {
+  const { actions } = useEditorContext();
+  const problems = useEditorState((state) => state.problems);
+  const checked = useEditorState((state) => state.problemsOf !== null);
+  const [open, setOpen] = useState(false);
+  if (!checked) return null;
+  if (!problems.length) {
+    return (
+      <div className="nf-problems nf-problems--ok" data-testid="problems" data-count="0">
+        <Icon name="check" size={14} /> No problems — ready to publish
+      </div>
+    );
+  }
+  return (
+    <div className={`nf-problems nf-problems--bad ${open ? "is-open" : ""}`} data-testid="problems" data-count={problems.length}>
+      <button type="button" className="nf-problems-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
+        <Icon name="alert" size={14} /> {problems.length} problem{problems.length === 1 ? "" : "s"}
+        <span className="nf-muted"> · {open ? "hide" : "show"}</span>
+      </button>
+      {open && (
+        <ul>
+          {problems.map((problem, index) => (
+            <li key={index}>
+              {problem.node_id ? (
+                <button type="button" className="nf-link-button" onClick={() => actions.focusNode(problem.node_id as string)}>{problem.node_id}</button>
+              ) : (
+                <span className="nf-muted">workflow</span>
+              )}
+              <span>{problem.message}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

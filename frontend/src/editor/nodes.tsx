@@ -1,0 +1,86 @@
+/**
+ * Canvas node components, one memoised component per node category (the canvas node's
+ * `type`), defined at module level as xyflow wants. Each shows its ports as the catalog
+ * declares them, its problems, and — for issue 11's execution view — its run state.
+ */
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
+import type { CanvasNode } from "../document/convert";
+import { Icon, nodeIcon } from "../ui/Icon";
+import { nodeSummary } from "./summary";
+
+type Variant = "trigger" | "http" | "code" | "logic" | "data" | "flow" | "custom" | "unknown";
+
+function NodeCard({ data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
+  const { node, entry, ports, title, problems, runState } = data;
+  const single = ports.out.length === 1 && ports.out[0] === "main" && ports.unknownOut.length === 0;
+  const classes = [
+    "nf-node",
+    `nf-node--${variant}`,
+    selected ? "is-selected" : "",
+    problems.length ? "has-problems" : "",
+    runState ? `nf-node--run-${runState}` : "",
+  ].join(" ");
+  return (
+    <div className={classes} data-node-id={node.id} aria-label={`${title} (${node.type})`}>
+      {ports.in.map((port) => (
+        <Handle key={port} type="target" position={Position.Left} id={port} className="nf-handle nf-handle--in" />
+      ))}
+      <div className="nf-node-head">
+        <span className="nf-node-icon"><Icon name={nodeIcon(node.type, entry?.category ?? "")} size={17} /></span>
+        <div className="nf-node-titles">
+          <div className="nf-node-title">{title}</div>
+          <div className="nf-node-summary">{nodeSummary(node, entry)}</div>
+        </div>
+        {runState && <span className={`nf-run-badge nf-run-badge--${runState}`}>{runState}</span>}
+      </div>
+      {problems.length > 0 && (
+        <div className="nf-node-problem" role="alert" title={problems.map((problem) => problem.message).join("\n")}>
+          <Icon name="alert" size={13} />
+          <span>{problems[0].message}{problems.length > 1 ? ` (+${problems.length - 1})` : ""}</span>
+        </div>
+      )}
+      {single ? (
+        <Handle type="source" position={Position.Right} id="main" className="nf-handle nf-handle--out" />
+      ) : (
+        (ports.out.length > 0 || ports.unknownOut.length > 0) && (
+          <div className="nf-node-ports">
+            {ports.out.map((port) => (
+              <div key={port} className={`nf-port nf-port--${port === "error" ? "error" : "ok"}`} data-port={port}>
+                <span>{port}</span>
+                <Handle type="source" position={Position.Right} id={port} className="nf-handle nf-handle--out" />
+              </div>
+            ))}
+            {ports.unknownOut.map((port) => (
+              <div key={port} className="nf-port nf-port--unknown" data-port={port} title="This node has no such port">
+                <span>{port}?</span>
+                <Handle type="source" position={Position.Right} id={port} className="nf-handle nf-handle--out" isConnectable={false} />
+              </div>
+            ))}
+          </div>
+        )
+      )}
+    </div>
+  );
+}
+
+export const TriggerNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="trigger" />);
+export const HttpNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="http" />);
+export const CodeNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="code" />);
+export const LogicNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="logic" />);
+export const DataNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="data" />);
+export const FlowNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="flow" />);
+export const CustomNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="custom" />);
+export const UnknownNode = memo((props: NodeProps<CanvasNode>) => <NodeCard {...props} variant="unknown" />);
+
+/** Canvas node type (a category, see convert.canvasNodeType) → component. */
+export const nodeTypes = {
+  trigger: TriggerNode,
+  http: HttpNode,
+  code: CodeNode,
+  logic: LogicNode,
+  data: DataNode,
+  flow: FlowNode,
+  custom: CustomNode,
+  unknown: UnknownNode,
+};
