@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "credentials",
     "triggers",
     "bench",
+    "frontend",
 ]
 
 MIDDLEWARE = [
@@ -134,7 +135,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

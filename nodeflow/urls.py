@@ -29,6 +29,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/nodeflow/v<int:major>/", DocumentSchemaView.as_view(), name="document-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The web editor last: its catch-all serves the app's pages and leaves the prefixes above alone.
+    path("", include("frontend.urls")),
 ]
 
 handler404 = "nodeflow.api.handler404"
