@@ -13,6 +13,8 @@ from nodes.api import NodeTypeListView
 from workflows.api import DocumentSchemaView, WorkflowViewSet
 
 router = DefaultRouter()
+# No `.json` twins of every route: the API speaks JSON only, and actions do not take `format`.
+router.include_format_suffixes = False
 router.register("workflows", WorkflowViewSet, basename="workflow")
 router.register("executions", ExecutionViewSet, basename="execution")
 router.register("credentials", CredentialViewSet, basename="credential")
