@@ -338,13 +338,17 @@ def _start(hook, key, input_data):
     from executions.runtime import InvalidInput
     from workflows.services import InvalidWorkflow, run_workflow
 
+    def run():
+        return run_workflow(hook.workflow, input_data=input_data, version=hook.version, trigger="webhook",
+                            trigger_node=hook.endpoint.node_id)
+
     try:
-        with transaction.atomic():
-            if key is not None:
+        if key is None:
+            execution = run()  # one transaction of its own (no savepoint round trips)
+        else:
+            with transaction.atomic():
                 IdempotencyKey.objects.filter(endpoint=hook.endpoint, key=key, created_at__lt=_key_cutoff()).delete()
-            execution = run_workflow(hook.workflow, input_data=input_data, version=hook.version, trigger="webhook",
-                                     trigger_node=hook.endpoint.node_id)
-            if key is not None:
+                execution = run()
                 IdempotencyKey.objects.create(endpoint=hook.endpoint, key=key, execution=execution)
     except IntegrityError:
         first = _first_execution(hook, key) if key is not None else None

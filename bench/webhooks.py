@@ -1,0 +1,213 @@
+"""P5: webhooks under load, against a real uvicorn server, next to a bare Django view on the same server.
+
+20 concurrent clients post 2,000 webhooks (200 with --quick) to a published
+`trigger.webhook → data.set → flow.terminal` workflow in async mode. Every 202 must
+have exactly one execution, and every execution must succeed. Reported: accepted/s,
+p50/p99 time to 202, and webhook → execution finished p50; the baseline is the same
+client against `/bench/noop`, an async Django view that does nothing, served by the
+same server process (same middleware).
+
+Run it alone with `python manage.py nodeflow bench [--quick] --only P5`."""
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from django.http import JsonResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 20
+SERVER_WORKERS = 2
+
+
+@csrf_exempt
+async def noop(request):
+    """The baseline: a Django view that does nothing."""
+    return JsonResponse({"execution_id": None}, status=202)
+
+
+def __getattr__(name):
+    # The bench server's URLconf (ROOT_URLCONF = this module): the baseline next to everything
+    # NodeFlow serves. Built on first use: uvicorn imports this module before Django is set up.
+    if name == "urlpatterns":
+        return [path("bench/noop", noop), path("", include("nodeflow.urls"))]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def server_application():
+    """uvicorn --factory bench.webhooks:server_application: NodeFlow's ASGI app with the baseline view added."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nodeflow.settings")
+    from nodeflow.asgi import application
+    from django.conf import settings
+
+    settings.ROOT_URLCONF = __name__  # read on the first request
+    return application
+
+
+def p5_webhooks(quick):
+    from django.contrib.auth import get_user_model
+
+    from bench.ops import _free_port, _percentile, _wait_http
+    from executions.models import Execution
+    from workflows.services import create_workflow, publish_workflow
+
+    count = 200 if quick else 2000
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    warm_token, _ = _published_hook(user, create_workflow, publish_workflow)
+    token, workflow = _published_hook(user, create_workflow, publish_workflow)
+    port = _free_port()
+    log = tempfile.NamedTemporaryFile(prefix="nodeflow-p5-server-", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.webhooks:server_application", "--port", str(port),
+         "--workers", str(SERVER_WORKERS), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=_server_environment(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            _wait_http(f"http://127.0.0.1:{port}/bench/noop")
+        except OSError:
+            raise RuntimeError(f"P5: the server did not start; its log: {log.name}") from None
+        for url in (f"/hooks/{warm_token}", "/bench/noop"):  # every connection, thread and worker warmed up
+            _post_all(port, url, CLIENTS * 4)
+        baseline = _post_all(port, "/bench/noop", count)
+        hooks = _post_all(port, f"/hooks/{token}", count)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    statuses = {}
+    for sample in hooks.samples:
+        statuses[sample["status"]] = statuses.get(sample["status"], 0) + 1
+    if statuses != {202: count}:
+        raise RuntimeError(f"P5: not every webhook was accepted: {statuses}")
+    ids = [sample["execution_id"] for sample in hooks.samples]
+    if len(set(ids)) != count:
+        raise RuntimeError(f"P5: {count - len(set(ids))} answers repeated an execution id")
+    finished = _wait_finished(Execution, ids, timeout=300 if quick else 1200)
+    executions = Execution.objects.filter(workflow=workflow).count()
+    if executions != count:
+        raise RuntimeError(f"P5: {count} webhooks accepted but the workflow has {executions} executions")
+    sent_at = {sample["execution_id"]: sample["sent_at"] for sample in hooks.samples}
+    to_finish = [(finished_at.timestamp() - sent_at[str(pk)]) * 1000 for pk, finished_at in finished.items()]
+    to_202, base_202 = hooks.latencies_ms(), baseline.latencies_ms()
+    return [
+        {"id": "P5/accepted", "scenario": f"webhook, async mode, {CLIENTS} clients, {count} posts: accepted/s",
+         "unit": "req/s", "nodeflow": count / hooks.seconds, "baseline": count / baseline.seconds,
+         "target": "≥ 500 accepted/s", "lower_is_better": False, "executions": executions, "all_succeeded": True},
+        {"id": "P5/to-202", "scenario": "webhook, async mode: time to 202, p50 (p99)", "unit": "ms",
+         "nodeflow": statistics.median(to_202), "nodeflow_p99": _percentile(to_202, 0.99),
+         "nodeflow_p95": _percentile(to_202, 0.95),
+         "baseline": statistics.median(base_202), "baseline_p99": _percentile(base_202, 0.99),
+         "baseline_p95": _percentile(base_202, 0.95),
+         "target": "p50 ≤ 10 ms, p99 ≤ 50 ms", "lower_is_better": True},
+        {"id": "P5/to-finished", "scenario": "webhook → execution finished, p50 (p95)", "unit": "ms",
+         "nodeflow": statistics.median(to_finish), "nodeflow_p95": _percentile(to_finish, 0.95),
+         "baseline": float("nan"), "baseline_p95": float("nan"), "target": "—", "lower_is_better": True},
+    ]
+
+
+def _published_hook(user, create_workflow, publish_workflow):
+    from triggers.models import WebhookEndpoint
+
+    document = {
+        "api_version": "nodeflow/v1", "name": "bench webhook",
+        "nodes": [{"id": "hook", "type": "trigger.webhook", "params": {"response": "async"}},
+                  {"id": "set", "type": "data.set", "params": {"vars": {"n": "{{ input.body.n }}"}}},
+                  {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.n }}"}}],
+        "edges": [{"from": "hook", "to": "set"}, {"from": "set", "to": "done"}],
+    }
+    workflow, errors = create_workflow(user, None, document)
+    if errors:
+        raise RuntimeError(f"P5: the bench workflow is invalid: {errors}")
+    publish_workflow(workflow, user)
+    return WebhookEndpoint.objects.get(workflow=workflow).token, workflow
+
+
+def _server_environment():
+    from bench.runner import _environment
+    from nodeflow.celery import app
+
+    prefix = (app.conf.broker_transport_options or {}).get("global_keyprefix", "")
+    env = _environment(prefix)
+    # No rate limit: one URL takes the whole load. The server logs warnings only, like the workers.
+    # Django under ASGI runs each request's sync code in a thread of its own, so a persistent
+    # connection is never reused and piles up until PostgreSQL refuses more (Django's docs:
+    # disable them under ASGI, or pool): the web process runs with CONN_MAX_AGE=0, as the Procfile's.
+    env.update(NODEFLOW_WEBHOOK_RATE_LIMIT_PER_MIN="0", LOG_LEVEL="WARNING", DATABASE_CONN_MAX_AGE="0")
+    return env
+
+
+class _Run:
+    """What one load run measured: per request its status, execution id, send time and latency."""
+
+    def __init__(self, samples, seconds):
+        self.samples, self.seconds = samples, seconds
+
+    def latencies_ms(self):
+        return [sample["latency_ms"] for sample in self.samples]
+
+
+def _post_all(port, url, count):
+    """Post `count` small JSON bodies to `url` from CLIENTS threads, each on its own keep-alive connection."""
+    remaining = iter(range(count))
+    lock = threading.Lock()
+    samples, errors = [], []
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    number = next(remaining, None)
+                if number is None:
+                    return
+                body = json.dumps({"n": number})
+                sent_at, started = time.time(), time.perf_counter()
+                connection.request("POST", url, body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                answer = response.read()
+                latency = (time.perf_counter() - started) * 1000
+                execution_id = json.loads(answer).get("execution_id") if response.status == 202 else None
+                with lock:
+                    samples.append({"status": response.status, "execution_id": execution_id, "sent_at": sent_at,
+                                    "latency_ms": latency})
+        except Exception as exc:  # noqa: BLE001 - reported after the run
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"P5: {len(errors)} clients failed against {url}: {errors[:3]}")
+    return _Run(samples, seconds)
+
+
+def _wait_finished(Execution, ids, timeout):
+    """{execution id: finished_at} once all executions are finished; an error unless all succeeded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = Execution.objects.filter(pk__in=ids).values_list("pk", "status", "finished_at")
+        unfinished = [pk for pk, status, _ in rows if status not in ("succeeded", "failed", "cancelled", "timed_out")]
+        if len(rows) != len(ids):
+            raise RuntimeError(f"P5: {len(ids) - len(rows)} accepted webhooks have no execution")
+        if not unfinished:
+            failed = [pk for pk, status, _ in rows if status != "succeeded"]
+            if failed:
+                raise RuntimeError(f"P5: {len(failed)} executions did not succeed, e.g. {failed[0]}")
+            return {pk: finished_at for pk, _, finished_at in rows}
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"P5: {len(unfinished)} executions unfinished after {timeout} s")
+        time.sleep(0.2)
