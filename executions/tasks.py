@@ -48,10 +48,14 @@ class CeleryDispatcher:
 
 dispatcher = CeleryDispatcher()
 
+# The worker name recorded on node runs; embedded mode sets it, since its in-process
+# worker's requests report the machine's name only.
+worker_name_override = None
+
 
 @shared_task(name="nodeflow.run_node", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_node(self, execution_id, node_id):
-    runtime.run_node(execution_id, node_id, dispatcher=dispatcher, worker=self.request.hostname)
+    runtime.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname)
 
 
 @shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True)

@@ -32,6 +32,9 @@ def _start_worker():
 
     from nodes.registry import QUEUES
 
+    from executions import tasks
+
+    tasks.worker_name_override = "embedded@nodeflow"
     _worker = WorkController(
         app=app,
         pool_cls="threads",
