@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from executions import outputs, runtime, services
 from executions.models import Execution, NodeRun
 from nodeflow.api import ApiError
+from nodeflow.security import RunThrottle
 
 
 class ExecutionSerializer(serializers.ModelSerializer):
@@ -201,6 +202,6 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         return self._control(request, services.resume_execution)
 
     @extend_schema(request=None, responses={202: dict})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_classes=[RunThrottle])
     def retry(self, request, pk=None):
         return self._control(request, services.retry_execution)

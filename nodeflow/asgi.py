@@ -14,6 +14,7 @@ from django.urls import path  # noqa: E402
 
 from executions.consumers import ExecutionConsumer, WorkflowConsumer  # noqa: E402
 from nodeflow.channels import TokenAuthMiddleware  # noqa: E402
+from nodeflow.security import BodySizeLimit  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/executions/<uuid:execution_id>/", ExecutionConsumer.as_asgi()),
@@ -22,7 +23,7 @@ websocket_urlpatterns = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),

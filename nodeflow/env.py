@@ -55,3 +55,18 @@ def env_mapping(name):
             raise ImproperlyConfigured(f"{name}: {item!r} is not key=value")
         mapping[key.strip()] = value.strip()
     return mapping
+
+
+_RATE_PERIODS = ("s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day")
+
+
+def env_rate(name, default):
+    """A DRF throttle rate "N/period" (period s, min, hour or day); "none" or "off" turns the limit off (None)."""
+    raw = os.environ.get(name)
+    value = default if raw is None else raw.strip()
+    if value is None or value.lower() in ("", "none", "off"):
+        return None
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period.lower() not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 30/min (periods: s, min, hour, day), or none")
+    return f"{int(count)}/{period.lower()}"

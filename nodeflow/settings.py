@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from nodeflow.env import env_bool, env_int, env_list, env_mapping, env_str
+from nodeflow.env import env_bool, env_int, env_list, env_mapping, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("NODEFLOW_DATA_DIR", str(BASE_DIR / "data")))
@@ -68,6 +68,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Security headers in every mode: no MIME sniffing, no framing, the origin only as referrer.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# NODEFLOW_HTTPS=true (production behind TLS): redirect to https, secure cookies, HSTS.
+behind_https = env_bool("NODEFLOW_HTTPS", False)
+SECURE_SSL_REDIRECT = behind_https
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes of load balancers and Prometheus speak http
+SESSION_COOKIE_SECURE = behind_https
+CSRF_COOKIE_SECURE = behind_https
+SECURE_HSTS_SECONDS = env_int("NODEFLOW_HSTS_SECONDS", 31536000, minimum=0) if behind_https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("NODEFLOW_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("NODEFLOW_HSTS_PRELOAD", True)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if env_bool("NODEFLOW_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Every login (API token, web sign-in, admin) goes through the failure limit (nodeflow.security).
+AUTHENTICATION_BACKENDS = ["nodeflow.security.RateLimitedModelBackend"]
 
 ROOT_URLCONF = "nodeflow.urls"
 ASGI_APPLICATION = "nodeflow.asgi.application"
@@ -153,6 +175,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # Proxies in front that append to X-Forwarded-For; 0 = the client is REMOTE_ADDR (a client-sent
+    # X-Forwarded-For would otherwise pick its own throttle and login-failure bucket).
+    "NUM_PROXIES": env_int("NODEFLOW_NUM_PROXIES", 0, minimum=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "NodeFlow API",
@@ -249,6 +274,15 @@ NODEFLOW = {
     "WEBHOOK_RATE_LIMIT_PER_MIN": env_int("NODEFLOW_WEBHOOK_RATE_LIMIT_PER_MIN", 600, minimum=0),
     "WEBHOOK_LISTEN_S": env_int("NODEFLOW_WEBHOOK_LISTEN_S", 120, minimum=1),
     "WEBHOOK_IDEMPOTENCY_TTL_S": env_int("NODEFLOW_WEBHOOK_IDEMPOTENCY_TTL_S", 24 * 3600, minimum=60),
+    # API throttles ("N/s|min|hour|day" or none): token requests per client address, runs per user.
+    "THROTTLE_RATES": {
+        "auth": env_rate("NODEFLOW_THROTTLE_AUTH", "30/min"),
+        "run": env_rate("NODEFLOW_THROTTLE_RUN", "300/min"),
+    },
+    # Failed logins of one user name from one address within the window before logins from there
+    # are refused until it ends (ten times as many for any names from one address); 0 = no limit.
+    "LOGIN_FAILURE_LIMIT": env_int("NODEFLOW_LOGIN_FAILURE_LIMIT", 10, minimum=0),
+    "LOGIN_FAILURE_WINDOW_S": env_int("NODEFLOW_LOGIN_FAILURE_WINDOW_S", 900, minimum=1),
 }
 # Request bodies: a maximal document plus room for the request around it; larger
 # bodies answer 413 (nodeflow.api) before they are parsed.

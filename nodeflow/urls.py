@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from credentials.api import CredentialViewSet
@@ -9,6 +8,7 @@ from executions.api import ExecutionViewSet
 from executions.sse import event_stream
 from nodeflow import health
 from nodeflow.metrics import metrics
+from nodeflow.auth import TokenView
 from nodes.api import NodeTypeListView
 from workflows.api import DocumentSchemaView, WorkflowViewSet
 
@@ -24,7 +24,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
-    path("api/v1/auth/token/", obtain_auth_token, name="auth-token"),
+    path("api/v1/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/v1/node-types/", NodeTypeListView.as_view(), name="node-types"),
     path("api/v1/executions/<uuid:execution_id>/events/stream/", event_stream, name="execution-event-stream"),
     path("api/v1/", include(router.urls)),

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from executions.runtime import InvalidInput
 from nodeflow.api import ApiError, ErrorSerializer, PayloadTooLarge
+from nodeflow.security import RunThrottle
 from triggers import services as trigger_services
 from workflows import schema as document_schemas
 from workflows import services
@@ -230,7 +231,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
     @extend_schema(summary="Run a workflow", request=RunSerializer,
                    responses={202: OpenApiTypes.OBJECT, **_ERRORS})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_classes=[RunThrottle])
     def run(self, request, pk=None):
         workflow = self.get_object()
         serializer = RunSerializer(data=request.data)
