@@ -102,9 +102,17 @@ register_node(
 )(_pass_input)
 
 
+def _expression_problems(params, raw=()):
+    """Trigger params are read by the server before any run exists: a {{ expression }} has nothing to read."""
+    return [(name, f"{name} is read before the run starts, so it cannot hold a {{{{ expression }}}}")
+            for name, value in params.items() if name not in raw and "{{" in repr(value)]
+
+
 def _schedule_problems(params):
     # `every` and `unit` are the schema's business; cron and the time zone need parsing.
-    problems = []
+    problems = _expression_problems(params)
+    if problems:
+        return problems
     for param, check in (("timezone", schedules.check_timezone), ("cron", schedules.parse_cron)):
         if isinstance(params.get(param), str):  # else the schema reported it
             try:
@@ -115,9 +123,10 @@ def _schedule_problems(params):
 
 
 def _webhook_problems(params):
+    problems = _expression_problems(params, raw=("secret",))
     if params.get("auth") in ("header", "hmac") and not params.get("secret"):
-        return [("secret", f"auth {params['auth']!r} needs a secret")]
-    return []
+        problems.append(("secret", f"auth {params['auth']!r} needs a secret"))
+    return problems
 
 
 # (type, version) -> check(params with defaults) -> [(param name, message)]

@@ -43,6 +43,7 @@ async def _receive(request, token, test):
     else:
         remaining = max(0.0, float(params["timeout_s"]) - (time.monotonic() - started))
         response = await _result_of(outcome.execution_id, remaining, params["response_status"])
+        await sync_to_async(webhooks.count_request)(response.status_code)
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     return response

@@ -83,7 +83,24 @@ class Accepted:
 
 
 def accept(request, token, test=False):
-    """Accepted, or a refusal HttpResponse. Runs synchronously (the ORM and the cache)."""
+    """Accepted, or a refusal HttpResponse. Runs synchronously (the ORM and the cache).
+
+    Counts the request for /metrics unless the answer waits for a sync-mode result (the view counts that)."""
+    outcome = _accept(request, token, test)
+    if not isinstance(outcome, Accepted):
+        count_request(outcome.status_code)
+    elif outcome.hook.params["response"] != "sync":
+        count_request(202)
+    return outcome
+
+
+def count_request(status):
+    from nodeflow.metrics import count_webhook_request
+
+    count_webhook_request(status)
+
+
+def _accept(request, token, test):
     try:
         hook = find_hook(token, test)
         check_method(hook, request.method)

@@ -203,3 +203,14 @@ def test_a_beat_entry_whose_schedule_is_gone_removes_itself(alice_client):
     assert services.fire_schedule(workflow["id"], "tick") is None
     assert not _tasks(workflow["id"]) and not Execution.objects.exists()
     assert services.fire_schedule("00000000-0000-0000-0000-000000000000", "tick") is None
+
+
+@pytestmark_db
+@pytest.mark.parametrize("doc, path", [
+    (schedule_doc(every="{{ input.n }}"), "nodes[0].params.every"),
+    (schedule_doc(cron="{{ vars.cron }}"), "nodes[0].params.cron"),
+])
+def test_trigger_params_cannot_hold_expressions(alice_client, doc, path):
+    errors = create(alice_client, doc)["validation"]["errors"]
+    assert (("invalid_params", path) in [(e["code"], e["path"]) for e in errors]), errors
+    assert "cannot hold" in next(e["message"] for e in errors if e["path"] == path)

@@ -418,3 +418,19 @@ def test_deleting_the_workflow_removes_its_webhook_urls(alice_client):
     assert alice_client.delete(f"{LIST}{workflow['id']}/").status_code == 204
     assert not WebhookEndpoint.objects.exists() and not TriggerSecret.objects.exists()
     assert_error(post(Client(), path), 404, "not_found")
+
+
+def test_webhook_requests_are_counted_by_status_for_metrics(alice_client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def counts():
+        text = Client().get("/metrics").content.decode()
+        family = next(f for f in text_string_to_metric_families(text) if f.name == "nodeflow_webhook_requests")
+        return {s.labels["status"]: s.value for s in family.samples}
+
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    before = counts()
+    post(Client(), path)
+    post(Client(), "/hooks/unknown")
+    after = counts()
+    assert after["202"] - before["202"] == 1 and after["404"] - before["404"] == 1
