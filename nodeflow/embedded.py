@@ -91,6 +91,8 @@ def run(host="127.0.0.1", port=8000, stdout=None):
     say("Press Ctrl-C to stop.\n")
     try:
         asyncio.run(server.serve())
+    except KeyboardInterrupt:
+        pass  # uvicorn stops gracefully on Ctrl-C, then re-raises it
     finally:
         say("Stopping NodeFlow...\n")
         beat.stop()

@@ -190,7 +190,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: the database is the source of truth for execution state; the broker only
 # carries "run node X of execution Y" messages, so results are not stored.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or (REDIS_URL or "memory://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or (REDIS_URL or "memory://localhost/")
 CELERY_TASK_IGNORE_RESULT = True
 # Only the benchmark's raw-Celery baseline (chords) needs a result backend.
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
