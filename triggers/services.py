@@ -158,15 +158,6 @@ def _remember_ciphertext(secret_id, ciphertext):
 # Following the workflow's life
 
 
-def draft_saved(workflow):
-    """After a create (or import): seal the new draft's secrets and give its webhook nodes their URLs."""
-    sealed = seal_secrets(workflow, workflow.definition)
-    if sealed is not workflow.definition:
-        type(workflow).objects.filter(pk=workflow.pk).update(definition=sealed)
-        workflow.definition = sealed
-    sync_endpoints(workflow)
-
-
 def sync_endpoints(workflow):
     """One WebhookEndpoint per webhook node id in the draft or the published version; no others."""
     wanted = {node_id for node_id, _ in trigger_nodes(workflow.definition, WEBHOOK)}

@@ -87,7 +87,12 @@ def create_workflow(owner, name=None, definition=None):
     definition = with_node_versions(_named(definition, name))
     with transaction.atomic():
         workflow = Workflow.objects.create(owner=owner, name=name[:NAME_MAX_LENGTH], definition=definition)
-        trigger_services.draft_saved(workflow)  # webhook URLs; secrets stored encrypted, referenced
+        # Webhook secrets are stored encrypted (they need the row), the document keeps references.
+        sealed = trigger_services.seal_secrets(workflow, definition)
+        if sealed is not definition:
+            workflow.definition = sealed
+            workflow.save(update_fields=["definition"])
+        trigger_services.sync_endpoints(workflow)
     return workflow, validate_document(workflow.definition)
 
 
