@@ -174,10 +174,17 @@ function usedPortsByNode(edges: readonly DocEdge[]): Map<string, string[]> {
 export interface CanvasCache {
   nodes: Map<string, { key: unknown[]; value: CanvasNode }>;
   edges: Map<string, { key: unknown[]; value: CanvasEdge }>;
+  /** The last result's lists, given again when every item is the same (no store update in xyflow). */
+  lastNodes: CanvasNode[];
+  lastEdges: CanvasEdge[];
 }
 
 export function createCanvasCache(): CanvasCache {
-  return { nodes: new Map(), edges: new Map() };
+  return { nodes: new Map(), edges: new Map(), lastNodes: [], lastEdges: [] };
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
 }
 
 function sameKey(a: unknown[], b: unknown[]): boolean {
@@ -232,6 +239,10 @@ export function documentToCanvas(
     for (const id of cache.nodes.keys()) if (!ids.has(id)) cache.nodes.delete(id);
     const liveEdges = new Set(idsOfEdges);
     for (const id of cache.edges.keys()) if (!liveEdges.has(id)) cache.edges.delete(id);
+    if (sameItems(nodes, cache.lastNodes)) return { nodes: cache.lastNodes, edges: sameItems(edges, cache.lastEdges) ? cache.lastEdges : (cache.lastEdges = edges) };
+    cache.lastNodes = nodes;
+    if (sameItems(edges, cache.lastEdges)) return { nodes, edges: cache.lastEdges };
+    cache.lastEdges = edges;
   }
   return { nodes, edges };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { catalog, exampleDocument } from "../test/fixtures";
-import { addNode, connect, copyNodes, moveNodes, parseClipboard, pasteNodes, removeElements, renameNodeId, renamePort, setParam } from "./edit";
+import { addNode, connect, followRenamedPort, copyNodes, moveNodes, parseClipboard, pasteNodes, removeElements, renameNodeId, renamePort, setParam } from "./edit";
 import { ancestors, freshNodeId } from "./graph";
 import { emptyDocument } from "./types";
 
@@ -56,6 +56,16 @@ describe("document edits", () => {
   it("renames a port along its edges", () => {
     const doc = renamePort(exampleDocument(), "known", "true", "yes");
     expect(doc.edges![2]).toEqual({ from: "known", port: "yes", to: "score" });
+  });
+
+  it("moves connections to a renamed port, even through an empty name", () => {
+    const doc = connect(exampleDocument(), "known", "true", "done");
+    expect(followRenamedPort(doc, "known", ["true", "false"], ["yes", "false"]).edges!.filter((e) => e.from === "known").map((e) => e.port)).toEqual(["yes", "false", "yes"]);
+    // "true" cleared (no port), then typed as "yes": the connections wait on the lost port, then follow.
+    const cleared = followRenamedPort(doc, "known", ["true", "false"], ["false"]);
+    expect(cleared).toBe(doc);
+    expect(followRenamedPort(cleared, "known", ["false"], ["yes", "false"]).edges![2].port).toBe("yes");
+    expect(followRenamedPort(doc, "known", ["true", "false"], ["a", "b"])).toBe(doc); // ambiguous: left alone
   });
 
   it("copies and pastes nodes with fresh ids and their inner edges", () => {

@@ -129,6 +129,17 @@ export function renamePort(doc: WorkflowDocument, nodeId: string, oldPort: strin
   return changed ? withEdges(doc, edges) : doc;
 }
 
+/**
+ * When an edit renames a port (a switch case renamed), its connections follow: if exactly
+ * one port that connections use is gone and exactly one new port appeared, they move to it.
+ */
+export function followRenamedPort(doc: WorkflowDocument, nodeId: string, before: string[], after: string[]): WorkflowDocument {
+  const used = new Set(edgesOf(doc).filter((edge): edge is DocEdge => isRecord(edge) && edge.from === nodeId).map((edge) => edgePort(edge)));
+  const lost = [...used].filter((port) => !after.includes(port));
+  const appeared = after.filter((port) => !before.includes(port));
+  return lost.length === 1 && appeared.length === 1 ? renamePort(doc, nodeId, lost[0], appeared[0]) : doc;
+}
+
 // -- copy and paste ----------------------------------------------------------------------
 
 export const CLIPBOARD_KIND = "nodeflow/clipboard";

@@ -27,6 +27,14 @@ import { useEditorContext, useEditorState } from "./context";
 export const PALETTE_MIME = "application/x-nodeflow-node-type";
 const NODE_WIDTH = 240;
 
+// Props xyflow copies into its store: constants, so a re-render of the canvas does not
+// look like a change to them (each change would re-run every node's and edge's selectors).
+const FIT_VIEW_OPTIONS = { maxZoom: 1, padding: 0.2 };
+const SNAP_GRID: [number, number] = [10, 10];
+const DEFAULT_EDGE_OPTIONS = { type: "nodeflow" };
+const PRO_OPTIONS = { hideAttribution: false };
+const MULTI_SELECTION_KEYS = ["Meta", "Control"];
+
 function minimapColor(node: CanvasNode): string {
   if (node.data.problems.length) return "#ef4444";
   switch (node.type) {
@@ -187,16 +195,16 @@ export function Canvas({ onInteractive }: { onInteractive?: () => void }) {
         onSelectionDragStop={endDrag}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
-        multiSelectionKeyCode={["Meta", "Control"]}
+        multiSelectionKeyCode={MULTI_SELECTION_KEYS}
         fitView={fitOnOpen}
-        fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+        fitViewOptions={FIT_VIEW_OPTIONS}
         minZoom={0.1}
         maxZoom={2}
         snapToGrid
-        snapGrid={[10, 10]}
+        snapGrid={SNAP_GRID}
         connectionRadius={28}
-        defaultEdgeOptions={{ type: "nodeflow" }}
-        proOptions={{ hideAttribution: false }}
+        defaultEdgeOptions={DEFAULT_EDGE_OPTIONS}
+        proOptions={PRO_OPTIONS}
         colorMode="light"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd2dc" />

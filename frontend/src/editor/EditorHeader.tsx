@@ -31,9 +31,11 @@ export function EditorHeader() {
   const publishing = useEditorState((state) => state.publishing);
   const selected = useEditorState((state) => state.selectedNodes.size + state.selectedEdges.size);
   useEditorState((state) => state.history);
+  useEditorState((state) => state.publishedRevision);
   const published = workflow.published_version;
   const checking = problemsOf !== doc;
   const publishBlocked = problems.length > 0;
+  const upToDate = Boolean(published) && !store.hasUnpublishedChanges();
 
   const unpublish = async () => {
     const sure = await confirmDialog({
@@ -72,8 +74,8 @@ export function EditorHeader() {
         {published ? (
           <Button onClick={() => void unpublish()} disabled={publishing}>Unpublish</Button>
         ) : null}
-        <Button variant="primary" icon="rocket" disabled={publishBlocked || publishing} onClick={() => void store.publish()}
-          title={publishBlocked ? `Fix ${problems.length} problem(s) to publish` : checking ? "Checking…" : "Publish the draft as a new version"}>
+        <Button variant="primary" icon="rocket" disabled={publishBlocked || publishing || upToDate} onClick={() => void store.publish()}
+          title={publishBlocked ? `Fix ${problems.length} problem(s) to publish` : upToDate ? `No changes since version ${published}` : checking ? "Checking…" : "Publish the draft as a new version"}>
           {publishing ? "Publishing…" : published ? "Publish changes" : "Publish"}
         </Button>
       </div>

@@ -37,6 +37,7 @@ const editorApi = {
   validate: api.workflows.validate,
   publish: api.workflows.publish,
   unpublish: api.workflows.unpublish,
+  get: api.workflows.get,
 };
 
 interface Loaded {
@@ -58,6 +59,16 @@ export function EditorPage({ workflowId }: { workflowId: string }) {
         if (cancelled) return;
         store = new EditorStore(workflow, editorApi);
         store.scheduleValidation(0);
+        if (workflow.published_version) {
+          const opened = store;
+          api.workflows
+            .versions(workflowId, 1)
+            .then((page) => {
+              const live = page.results.find((version) => version.number === workflow.published_version);
+              if (live) opened.setPublishedRevision(live.revision);
+            })
+            .catch(() => undefined);
+        }
         setLoaded({ store, catalog: new Catalog(entries), documentSchema });
       })
       .catch((reason) => {

@@ -1,7 +1,7 @@
 /** The side panel: the selected node's form, the selected connection, or the workflow's settings. */
 import { useEffect, useMemo, useState } from "react";
 import { problemsOfEdge } from "../document/convert";
-import { renameNodeId, renamePort, setParam, updateNode, withKey } from "../document/edit";
+import { followRenamedPort, renameNodeId, setParam, updateNode, withKey } from "../document/edit";
 import { availablePaths } from "../document/expressions";
 import { nodePorts } from "../document/ports";
 import { NODE_ID_PATTERN, edgesOf, isDrawableNode, isRecord, nodesOf, type DocEdge, type DocNode, type WorkflowDocument } from "../document/types";
@@ -57,13 +57,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
       const before = nodesOf(current).find((item): item is DocNode => isDrawableNode(item) && item.id === nodeId);
       let next = setParam(current, nodeId, name, value);
       const after = nodesOf(next).find((item): item is DocNode => isDrawableNode(item) && item.id === nodeId);
-      if (before && after) {
-        // A renamed port (a switch case renamed) takes its connections along.
-        const old = nodePorts(before, entry).out;
-        const now = nodePorts(after, entry).out;
-        const changed = old.map((port, index) => [port, now[index]]).filter(([a, b]) => a !== b);
-        if (old.length === now.length && changed.length === 1) next = renamePort(next, nodeId, changed[0][0], changed[0][1]);
-      }
+      if (before && after) next = followRenamedPort(next, nodeId, nodePorts(before, entry).out, nodePorts(after, entry).out);
       return next;
     }, `param:${nodeId}:${name}`);
 

@@ -3,16 +3,28 @@
  * `type`), defined at module level as xyflow wants. Each shows its ports as the catalog
  * declares them, its problems, and — for issue 11's execution view — its run state.
  */
-import { Handle, Position, type NodeProps } from "@xyflow/react";
-import { memo } from "react";
+import { Handle, Position, useUpdateNodeInternals, type NodeProps } from "@xyflow/react";
+import { memo, useEffect, useRef } from "react";
 import type { CanvasNode } from "../document/convert";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { nodeSummary } from "./summary";
 
 type Variant = "trigger" | "http" | "code" | "logic" | "data" | "flow" | "custom" | "unknown";
 
-function NodeCard({ data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
+/** Tells the canvas to measure a node's handles again when its ports change (a case added or renamed). */
+function useRemeasureOnPortChange(id: string, key: string) {
+  const updateNodeInternals = useUpdateNodeInternals();
+  const previous = useRef(key);
+  useEffect(() => {
+    if (previous.current === key) return;
+    previous.current = key;
+    updateNodeInternals(id);
+  }, [id, key, updateNodeInternals]);
+}
+
+function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
   const { node, entry, ports, title, problems, runState } = data;
+  useRemeasureOnPortChange(id, `${ports.in.join(",")}|${ports.out.join(",")}|${ports.unknownOut.join(",")}`);
   const single = ports.out.length === 1 && ports.out[0] === "main" && ports.unknownOut.length === 0;
   const classes = [
     "nf-node",

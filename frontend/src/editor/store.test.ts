@@ -38,6 +38,10 @@ function fakeApi(problemsFor: (doc: WorkflowDocument) => Problem[] = () => []) {
       calls.push("unpublish");
       return workflowOf(exampleDocument());
     },
+    async get() {
+      calls.push("get");
+      return { ...workflowOf(exampleDocument()), published_version: 1, triggers: [{ node_id: "start", type: "trigger.webhook", url: "u", test_url: "t", next_runs: [] }] };
+    },
   };
   return { api, calls, saved };
 }
@@ -92,8 +96,10 @@ describe("EditorStore", () => {
     expect(calls).not.toContain("publish");
     store.edit((doc) => setParam(doc, "lookup", "url", "https://ok.test"));
     expect(await store.publish()).toBe(true);
-    expect(calls.slice(-2)).toEqual(["save", "publish"]);
     expect(store.getState().workflow.published_version).toBe(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.slice(-3)).toEqual(["save", "publish", "get"]); // triggers follow the published version
+    expect(store.getState().workflow.triggers[0].url).toBe("u");
     expect(await store.unpublish()).toBe(true);
     expect(store.getState().workflow.published_version).toBeNull();
   });

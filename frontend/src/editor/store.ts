@@ -14,6 +14,8 @@ export interface EditorApi {
   validate(definition: WorkflowDocument, init?: RequestInit): Promise<ValidationResult>;
   publish(id: string): Promise<VersionDetail>;
   unpublish(id: string): Promise<Workflow>;
+  /** The workflow as stored now (its triggers' URLs and next runs follow publishing). */
+  get(id: string): Promise<Workflow>;
 }
 
 export interface Notice {
@@ -36,6 +38,8 @@ export interface EditorState {
   selectedNodes: ReadonlySet<string>;
   selectedEdges: ReadonlySet<string>;
   publishing: boolean;
+  /** The draft revision the published version was made from (null: not published, or not known yet). */
+  publishedRevision: number | null;
   notice: Notice | null;
 }
 
@@ -90,6 +94,7 @@ export class EditorStore {
       selectedNodes: EMPTY,
       selectedEdges: EMPTY,
       publishing: false,
+      publishedRevision: null,
       notice: null,
     };
   }
@@ -133,6 +138,17 @@ export class EditorStore {
 
   notify(text: string, kind: Notice["kind"] = "info") {
     this.set({ notice: { id: ++this.noticeId, kind, text } });
+  }
+
+  setPublishedRevision(revision: number | null) {
+    this.set({ publishedRevision: revision });
+  }
+
+  /** Whether the draft differs from the published version (true when that is not known). */
+  hasUnpublishedChanges(): boolean {
+    const { workflow, publishedRevision } = this.state;
+    if (!workflow.published_version || publishedRevision === null) return true;
+    return this.isDirty() || workflow.revision !== publishedRevision;
   }
 
   dismissNotice() {
@@ -302,8 +318,10 @@ export class EditorStore {
       this.set({
         publishing: false,
         workflow: { ...this.state.workflow, published_version: version.number, active: true },
+        publishedRevision: version.revision,
       });
       this.notify(`Published version ${version.number}: triggers now run it.`);
+      void this.refreshWorkflow();
       return true;
     } catch (error) {
       const partial: Partial<EditorState> = { publishing: false };
@@ -317,12 +335,22 @@ export class EditorStore {
     }
   }
 
+  /** Takes the server's view of the workflow's metadata (triggers, versions); the draft stays as edited. */
+  async refreshWorkflow(): Promise<void> {
+    try {
+      const workflow = await this.api.get(this.state.workflow.id);
+      this.set({ workflow: { ...workflow, definition: this.state.workflow.definition } });
+    } catch {
+      // Metadata only: the next save brings it anyway.
+    }
+  }
+
   async unpublish(): Promise<boolean> {
     if (this.state.publishing) return false;
     this.set({ publishing: true });
     try {
       const workflow = await this.api.unpublish(this.state.workflow.id);
-      this.set({ publishing: false, workflow: { ...workflow, definition: this.state.workflow.definition } });
+      this.set({ publishing: false, publishedRevision: null, workflow: { ...workflow, definition: this.state.workflow.definition } });
       this.notify("Unpublished: triggers no longer start this workflow.");
       return true;
     } catch (error) {

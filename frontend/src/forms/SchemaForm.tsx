@@ -64,9 +64,8 @@ function Field({ label, htmlFor, required, description, messages, children, inli
 }) {
   return (
     <div className={`nf-field ${inline ? "nf-field--inline" : ""} ${messages?.length ? "nf-field--invalid" : ""}`}>
-      <label className="nf-field-label" htmlFor={htmlFor}>
+      <label className={`nf-field-label ${required ? "is-required" : ""}`} htmlFor={htmlFor} title={required ? "Required" : undefined}>
         {label}
-        {required && <span className="nf-required" title="Required"> *</span>}
       </label>
       {children}
       {description && <div className="nf-field-help">{description}</div>}
@@ -159,7 +158,7 @@ export function SchemaField({ name, path, schema, value, defaultValue, required,
       const inner = requiredOf(schema);
       return (
         <fieldset className="nf-fieldset">
-          <legend>{label}{required && <span className="nf-required"> *</span>}</legend>
+          <legend className={required ? "is-required" : ""}>{label}</legend>
           {description && <div className="nf-field-help">{description}</div>}
           {propertiesOf(schema).map(([key, property]) => (
             <SchemaField key={key} name={key} path={`${path}.${key}`} schema={property} value={object[key]} defaultValue={property.default}
@@ -251,7 +250,7 @@ function ObjectList({ path, schema, value, onChange, context, label, messages, r
   const set = (next: unknown[]) => onChange(next);
   return (
     <fieldset className="nf-fieldset">
-      <legend>{label}{required && <span className="nf-required"> *</span>}</legend>
+      <legend className={required ? "is-required" : ""}>{label}</legend>
       {items.map((item, index) => {
         const object = isRecord(item) ? item : {};
         return (
