@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.db.models import Count
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 
 from executions import outputs, runtime, services
 from executions.models import Execution, NodeRun
-from nodeflow.api import ApiError
+from nodeflow.api import ApiError, ErrorSerializer
 from nodeflow.security import RunThrottle
 
 
@@ -58,6 +59,36 @@ class NodeRunSerializer(serializers.ModelSerializer):
 
     def get_output_stored(self, run) -> bool:
         return outputs.is_reference(run.output)
+
+
+class EventSerializer(serializers.Serializer):
+    """One entry of an execution's event log (as `events/`, the WebSocket and SSE send them)."""
+
+    seq = serializers.IntegerField()
+    type = serializers.CharField()
+    node_id = serializers.CharField(allow_null=True)
+    ts = serializers.DateTimeField()
+    data = serializers.DictField()
+
+
+class ContextSerializer(serializers.Serializer):
+    after = serializers.CharField(allow_null=True, help_text="The node the context is taken after (null: none ran).")
+    context = serializers.DictField(required=False, help_text="The full context (without diff=1).")
+    diff = serializers.ListField(child=serializers.DictField(), required=False,
+                                 help_text="With diff=1: what that node changed, as JSON Patch operations.")
+
+
+class ControlSerializer(serializers.Serializer):
+    execution_id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class InputAcceptedSerializer(serializers.Serializer):
+    execution_id = serializers.UUIDField()
+    node_id = serializers.CharField()
+
+
+_CONFLICT = {409: ErrorSerializer}
 
 
 class InputSerializer(serializers.Serializer):
@@ -109,13 +140,14 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
             execution.prefetched_node_counts = counts[execution.pk]
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: NodeRunSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
     def nodes(self, request, pk=None):
         execution = self.get_object()
         runs = execution.node_runs.order_by("start_seq", "id")
         return Response(NodeRunSerializer(runs, many=True).data)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: OpenApiTypes.ANY})
     @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node_id>[a-z][a-z0-9_]{0,63})/output")
     def node_output(self, request, pk=None, node_id=None):
         run = self.get_object().node_runs.filter(node_id=node_id).first()
@@ -126,7 +158,7 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("after", str, description="node id; the last finished node when omitted"),
         OpenApiParameter("diff", bool, description="return what that node changed (JSON Patch) instead"),
-    ])
+    ], responses={200: ContextSerializer})
     @action(detail=True, methods=["get"])
     def context(self, request, pk=None):
         execution = self.get_object()
@@ -141,8 +173,9 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
             raise ApiError("unknown_node", f"the workflow has no node {node_id!r}", status_code=404) from None
         return Response({"after": after, "context": context})
 
-    @extend_schema(parameters=[OpenApiParameter("after", int, description="return events with a larger seq")])
-    @action(detail=True, methods=["get"])
+    @extend_schema(parameters=[OpenApiParameter("after", int, description="return events with a larger seq")],
+                   responses={200: EventSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, pk=None):
         execution = self.get_object()
         raw_after = request.query_params.get("after", "0")
@@ -153,7 +186,7 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         events = execution.events.filter(seq__gt=after).order_by("seq")[:1000]
         return Response([event.as_dict() for event in events])
 
-    @extend_schema(request=InputSerializer, responses={202: dict})
+    @extend_schema(request=InputSerializer, responses={202: InputAcceptedSerializer, **_CONFLICT})
     @action(detail=True, methods=["post"])
     def input(self, request, pk=None):
         execution = self.get_object()
@@ -186,22 +219,22 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         execution.refresh_from_db()
         return Response({"execution_id": str(execution.pk), "status": execution.status}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._control(request, services.cancel_execution)
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         return self._control(request, services.pause_execution)
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         return self._control(request, services.resume_execution)
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT})
     @action(detail=True, methods=["post"], throttle_classes=[RunThrottle])
     def retry(self, request, pk=None):
         return self._control(request, services.retry_execution)

@@ -153,3 +153,114 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every error answer (documents the envelope in the OpenAPI schema)."""
 
     error = ErrorDetailSerializer()
+
+
+# ---------------------------------------------------------------------------
+# The OpenAPI schema
+
+
+def _auto_schema_base():
+    from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+    return SpectacularAutoSchema
+
+
+class AutoSchema(_auto_schema_base()):
+    """drf-spectacular's schema of an operation, plus the error answers every operation can give
+    (API.md: "Errors are JSON … with a 4xx status"), each in the error envelope: 400 for input,
+    401/403 for authentication, 404 for an id in the path, 413/415 for bodies, 429 when throttled.
+    Responses an operation declares itself are kept."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code, description in self._error_codes():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    _error_response(description), str(code), direction=direction)
+        return responses
+
+    def _error_codes(self):
+        from rest_framework.permissions import AllowAny
+
+        codes = []
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        has_query = any(p.get("in") == "query" for p in self._get_parameters())
+        if has_body or has_query:
+            codes.append((400, "The input is invalid (code `invalid`, field errors in `details`) or malformed."))
+        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            codes.append((401, "No or invalid credentials."))
+            codes.append((403, "Not allowed (a session without its CSRF token)."))
+        if "{" in self.path:
+            codes.append((404, "No such object of yours (another user's objects answer 404 too)."))
+        if has_body:
+            codes.append((413, "The request body or the document in it is over the size limit."))
+            codes.append((415, "The body is not JSON (or form data)."))
+        if self.view.get_throttles():
+            codes.append((429, "Too many requests (code `throttled`, see Retry-After)."))
+        return codes
+
+
+def _error_response(description):
+    from drf_spectacular.utils import OpenApiResponse
+
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+def collapse_nullable_any(result, generator, request, public):
+    """drf-spectacular writes a nullable JSON field as oneOf [{}, {"type": "null"}], which no value
+    satisfies (null matches both); "any JSON value" ({}) already includes null."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            one_of = node.get("oneOf")
+            if isinstance(one_of, list) and len(one_of) == 2 and {"type": "null"} in one_of:
+                other = one_of[0] if one_of[1] == {"type": "null"} else one_of[1]
+                if isinstance(other, dict) and not set(other) - {"description", "title"}:
+                    del node["oneOf"]
+                    node.update({k: v for k, v in other.items() if k not in node})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
+
+
+def document_event_stream(result, generator, request, public):
+    """The SSE endpoint is a plain (async) Django view, which drf-spectacular does not see: describe it."""
+    error = {"$ref": "#/components/schemas/Error"}
+    result.setdefault("paths", {})["/api/v1/executions/{execution_id}/events/stream/"] = {
+        "get": {
+            "operationId": "executions_events_stream",
+            "summary": "The execution's events as Server-Sent Events",
+            "description": "Each event as `id: <seq>`, `event: <type>`, `data: <the event as in events/>`; resumable "
+            "with Last-Event-ID (or ?after=seq); ends with an `end` event once the execution is finished.",
+            "tags": ["executions"],
+            "parameters": [
+                {"name": "execution_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}},
+                {"name": "after", "in": "query", "required": False, "schema": {"type": "integer"},
+                 "description": "Send the events after this seq."},
+            ],
+            "security": [{"tokenAuth": []}, {"cookieAuth": []}],
+            "responses": {
+                "200": {"description": "The stream: one object per event.", "content": {"text/event-stream": {"schema": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "description": "The event's seq."},
+                        "event": {"type": "string", "description": "The event's type, or `end`."},
+                        "data": {"type": "string", "description": "The event as JSON (as in events/)."},
+                        "retry": {"type": "integer"},
+                    },
+                }}}},
+                "400": {"description": "after / Last-Event-ID is not a number.",
+                        "content": {"application/json": {"schema": error}}},
+                "401": {"description": "No or invalid credentials.", "content": {"application/json": {"schema": error}}},
+                "404": {"description": "No such execution of yours.", "content": {"application/json": {"schema": error}}},
+            },
+        }
+    }
+    return result

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from executions.runtime import InvalidInput
-from nodeflow.api import ApiError, ErrorSerializer, PayloadTooLarge
+from nodeflow.api import ApiError, ErrorSerializer, PayloadTooLarge, unstorable_json
 from nodeflow.security import RunThrottle
 from triggers import services as trigger_services
 from workflows import schema as document_schemas
@@ -46,6 +46,10 @@ class DocumentField(serializers.JSONField):
 
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
+        # A document sent as a form field is parsed here, past the JSON parser's checks.
+        problem = unstorable_json(data)
+        if problem:
+            raise serializers.ValidationError(f"cannot be stored: {problem}")
         if self.objects_only and not isinstance(data, dict):
             raise serializers.ValidationError("must be a JSON object (a nodeflow/v1 document)")
         limit = settings.NODEFLOW["MAX_DOCUMENT_BYTES"]
@@ -67,6 +71,26 @@ class DocumentFieldSchema(OpenApiSerializerFieldExtension):
         # A deep copy: drf-spectacular's post-processing rewrites enums in place.
         schema = copy.deepcopy(document_schemas.embeddable(document_schemas.DOCUMENT_SCHEMA_V1))
         return {**schema, "description": DOCUMENT_DESCRIPTION}
+
+
+class DraftDocumentField(DocumentField):
+    """A workflow's draft: a document, or work in progress that does not validate yet (drafts are
+    saved anyway), so the schema promises an object and points at WorkflowDocument for the rest."""
+
+
+DRAFT_SCHEMA = {
+    "anyOf": [{"$ref": "#/components/schemas/WorkflowDocument"}, {"type": "object"}],
+    "description": DOCUMENT_DESCRIPTION + " A draft is saved even when it is not a valid document yet "
+    "(see `validation`); published versions are valid.",
+}
+
+
+class DraftDocumentFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = DraftDocumentField
+    priority = 1
+
+    def map_serializer_field(self, auto_schema, direction):
+        return copy.deepcopy(DRAFT_SCHEMA)
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -101,7 +125,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
     name = serializers.CharField(
         max_length=200, required=False, help_text="Defaults to the document's name; written into the document."
     )
-    definition = DocumentField(required=False, help_text=DOCUMENT_DESCRIPTION)
+    definition = DraftDocumentField(required=False, help_text=DRAFT_SCHEMA["description"])
     published_version = serializers.SerializerMethodField()
     active = serializers.BooleanField(read_only=True, help_text="Whether a published version runs from triggers.")
     triggers = serializers.SerializerMethodField()
@@ -334,8 +358,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         description="The draft by default; `?version=published` or `?version=<n>` for a published version. "
         "POST it to `import/` (format nodeflow) to make a copy.",
         parameters=[OpenApiParameter("version", str, description='"draft" (default), "published" or a number')],
-        responses={200: OpenApiResponse({"$ref": "#/components/schemas/WorkflowDocument"},
-                                        description=DOCUMENT_DESCRIPTION), **_ERRORS},
+        responses={200: OpenApiResponse(DRAFT_SCHEMA, description=DOCUMENT_DESCRIPTION), **_ERRORS},
     )
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
