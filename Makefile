@@ -3,13 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup setup-dev services migrate check
+.PHONY: run test frontend-check setup setup-dev services migrate check
 
 run: setup
 	$(BIN)/python manage.py nodeflow dev
 
-test: setup-dev services
+test: setup-dev services frontend-check
 	$(BIN)/python -m pytest
+
+# The editor: vitest unit tests, type check, and the committed bundle rebuilt from source and compared.
+frontend-check:
+	@sh frontend/scripts/check.sh
 
 setup: $(VENV)/.installed
 

@@ -3,7 +3,7 @@
 # when they are missing. Needs root (or sudo).
 set -euo pipefail
 
-packages=(bubblewrap libseccomp2)
+packages=(bubblewrap libseccomp2 chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

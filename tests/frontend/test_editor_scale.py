@@ -67,6 +67,7 @@ def large_document(count):
 def test_a_branching_workflow_draws_its_ports_and_edges(page, live_server, alice):
     workflow, errors = services.create_workflow(alice, None, SIGNUP_FLOW)
     assert errors == []
+    page.set_viewport_size({"width": 1920, "height": 1080})  # the README's screenshot
     sign_in(page, live_server)
     open_editor(page, live_server, workflow.pk)
     expect(page.locator(".react-flow__node")).to_have_count(7)
