@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from executions.models import Execution
+from tests.conftest import wait_for_execution
 from tests.triggers.support import (
     LIST,
     assert_error,
@@ -355,8 +356,8 @@ def test_a_too_long_idempotency_key_answers_400(alice_client):
     assert_error(post(Client(), path, Idempotency_Key="k" * 256), 400, "invalid_idempotency_key")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_requests_with_one_idempotency_key_start_one_execution(alice_client):
+@pytest.mark.worker
+def test_concurrent_requests_with_one_idempotency_key_start_one_execution(celery_worker, alice_client):
     _, path, _ = published_hook(alice_client, webhook_doc())
     barrier = threading.Barrier(6)
     answers = []
@@ -376,6 +377,8 @@ def test_concurrent_requests_with_one_idempotency_key_start_one_execution(alice_
     assert [a.status_code for a in answers] == [202] * 6
     assert len({a.json()["execution_id"] for a in answers}) == 1
     assert Execution.objects.count() == 1
+    # Committed, so a worker runs it: once, to the end (and nothing is left running at teardown).
+    assert wait_for_execution(answers[0].json()["execution_id"]).status == "succeeded"
 
 
 # -- the test URL ---------------------------------------------------------------------------
