@@ -147,7 +147,15 @@ def test_copy_paste_duplicate_autosave_and_the_leave_warning(page, live_server, 
     assert ids == ["start", "fetch", "fetch_2", "fetch_3", "flow_noop"]
     assert stored(workflow)["nodes"][2]["params"] == {"url": "https://example.com"}
 
-    # Leaving with unsaved changes: the browser asks first.
+    # Going back to the list saves what was not saved yet.
+    page.get_by_label("Workflow name").fill("Panels, renamed")
+    page.get_by_role("link", name="Back to workflows").click()
+    expect(page.get_by_role("link", name="Panels, renamed", exact=True)).to_be_visible()
+    assert Workflow.objects.get(pk=workflow.pk).name == "Panels, renamed"
+    page.get_by_role("link", name="Panels, renamed", exact=True).click()
+    expect(canvas_node(page, "flow_noop")).to_be_visible()
+
+    # Leaving the page with unsaved changes: the browser asks first.
     page.get_by_label("Workflow name").fill("Renamed but not saved")
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))

@@ -13,9 +13,11 @@ from workflows import services
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Time to interactive of the 200-node workflow, from navigation start to every node drawn and
-# measured. Measured at about 1 s on a shared 2-core machine; the bound leaves room for a busy one.
-MAX_TIME_TO_INTERACTIVE_MS = 6000
-MAX_DRAG_SCRIPT_MS_PER_MOVE = 40
+# measured: about 1-1.9 s on the 2-core test machine when it is quiet (drag: about 13 ms of
+# script per mouse move). The machine is shared and runs 5-8 times slower under load, so the
+# bounds only catch what no load explains (say, every node re-rendered on each move).
+MAX_TIME_TO_INTERACTIVE_MS = 8000
+MAX_DRAG_SCRIPT_MS_PER_MOVE = 150
 MOVES = 30
 
 SIGNUP_FLOW = {

@@ -7,8 +7,16 @@ export function ProblemsBar() {
   const { actions } = useEditorContext();
   const problems = useEditorState((state) => state.problems);
   const checked = useEditorState((state) => state.problemsOf !== null);
+  const current = useEditorState((state) => state.problemsOf === state.history.present);
   const [open, setOpen] = useState(false);
   if (!checked) return null;
+  if (!problems.length && !current) {
+    return (
+      <div className="nf-problems nf-problems--checking" data-testid="problems" data-count="checking">
+        <span className="nf-spinner" aria-hidden="true" /> Checking…
+      </div>
+    );
+  }
   if (!problems.length) {
     return (
       <div className="nf-problems nf-problems--ok" data-testid="problems" data-count="0">
