@@ -49,7 +49,7 @@ def test_a_new_user_builds_saves_reloads_and_publishes_a_workflow(page, live_ser
 
     # The server's validation shows on the canvas: the HTTP node has no URL yet, so Publish waits.
     http = canvas_node(page, "http_request")
-    expect(http.locator(".nf-node-problem")).to_contain_text("needs 'url'")
+    expect(http.locator(".nf-node-problem")).to_contain_text("Needs 'url'")
     expect(http.locator(".nf-node")).to_have_class(re.compile(r"\bhas-problems\b"))
     publish = page.get_by_role("button", name="Publish", exact=True)
     expect(publish).to_be_disabled()

@@ -6,6 +6,7 @@
 import { Handle, Position, useUpdateNodeInternals, type NodeProps } from "@xyflow/react";
 import { memo, useEffect, useRef } from "react";
 import type { CanvasNode } from "../document/convert";
+import { shortMessage } from "../forms/problems";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { nodeSummary } from "./summary";
 
@@ -49,7 +50,7 @@ function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { var
       {problems.length > 0 && (
         <div className="nf-node-problem" role="alert" title={problems.map((problem) => problem.message).join("\n")}>
           <Icon name="alert" size={13} />
-          <span>{problems[0].message}{problems.length > 1 ? ` (+${problems.length - 1})` : ""}</span>
+          <span>{shortMessage(problems[0])}{problems.length > 1 ? ` (+${problems.length - 1})` : ""}</span>
         </div>
       )}
       {single ? (

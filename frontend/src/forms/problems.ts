@@ -30,3 +30,13 @@ export function messageLookup(problems: readonly Problem[]): (path: string, deep
     return found.length ? found : undefined;
   };
 }
+
+/**
+ * A problem's message as the node it is shown on reads it: without the "http.request v1:
+ * nodes[1].params" prefix the server adds to say where (the canvas shows where).
+ */
+export function shortMessage(problem: Problem): string {
+  const rest = problem.message.replace(/^[\w.-]+ v\d+: nodes\[\d+\]\.params(?:\.|\s)?/, "");
+  if (rest === problem.message || !rest) return problem.message;
+  return rest.charAt(0).toUpperCase() + rest.slice(1);
+}

@@ -196,7 +196,7 @@ export function WorkflowListPage() {
                       {run ? (
                         <span className={`nf-run nf-run--${run.status}`} title={dateTime(run.created_at)}>
                           <span className="nf-dot" aria-hidden="true" />
-                          {run.status?.replace("_", " ")} · {timeAgo(run.created_at)}
+                          <span className="nf-run-status">{run.status?.replace("_", " ")}</span> · {timeAgo(run.created_at)}
                         </span>
                       ) : (
                         <span className="nf-muted">Never run</span>
