@@ -10,6 +10,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from frontend import assets
+from nodeflow.security import client_address, login_locked
+
+LOCKED_MESSAGE = "Too many failed sign-ins from here. Wait a few minutes, then try again."
 
 
 @login_required
@@ -38,6 +41,13 @@ def app(request, path=""):
 class SignInView(LoginView):
     template_name = "frontend/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        # The authentication backend refuses locked-out names without saying so; say it here.
+        if login_locked(form.data.get("username") or "", client_address(self.request)):
+            form.errors.clear()
+            form.add_error(None, LOCKED_MESSAGE)
+        return super().form_invalid(form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -45,6 +45,17 @@ def test_a_wrong_password_is_refused_with_a_message(client, alice):
     assert "_auth_user_id" not in client.session
 
 
+def test_repeated_wrong_passwords_lock_the_sign_in_page_too(client, alice, settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOGIN_FAILURE_LIMIT": 2}
+    address = "203.0.113.77"  # a fresh address: failure counts are kept per address
+    for _ in range(2):
+        client.post("/login/", {"username": "alice", "password": "nope"}, REMOTE_ADDR=address)
+    locked = client.post("/login/", {"username": "alice", "password": "alice-password-1"}, REMOTE_ADDR=address)
+    assert locked.status_code == 200
+    assert b"Too many failed sign-ins" in locked.content
+    assert "_auth_user_id" not in client.session
+
+
 def test_signing_out_takes_a_post(alice_browser):
     page = alice_browser.get("/logout/")
     assert page.status_code == 200 and b"Sign out?" in page.content
