@@ -71,6 +71,10 @@ export async function request<T>(method: string, path: string, body?: unknown, i
   }
   if (response.ok) return data as T;
   const error = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+  if (response.status === 403 && !error) {
+    // Django's CSRF refusal (an HTML page): the session changed under this page.
+    throw new ApiError(403, "csrf_failed", "Your session changed (signed out or in elsewhere?): reload the page to continue.");
+  }
   if (response.status === 401 || (response.status === 403 && error?.code === "not_authenticated")) {
     toLogin();
   }

@@ -102,6 +102,13 @@ function drawnEdges(doc: WorkflowDocument, ids: ReadonlySet<string>): DocEdge[] 
   return edgesOf(doc).filter((value): value is DocEdge => isDocEdge(value) && ids.has(value.from) && ids.has(value.to));
 }
 
+/** The edges the canvas draws, by their canvas id. */
+export function canvasEdgesById(doc: WorkflowDocument): Map<string, DocEdge> {
+  const edges = drawnEdges(doc, new Set(drawnNodes(doc).map((node) => node.id)));
+  const ids = edgeIds(edges);
+  return new Map(edges.map((edge, index) => [ids[index], edge]));
+}
+
 function sameEdgeRef(ref: Record<string, unknown>, edge: DocEdge): boolean {
   const port = typeof ref.port === "string" && ref.port ? ref.port : "main";
   return ref.from === edge.from && ref.to === edge.to && port === edgePort(edge);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { catalog, exampleDocument } from "../test/fixtures";
 import { addNode, connect, followRenamedPort, copyNodes, moveNodes, parseClipboard, pasteNodes, removeElements, renameNodeId, renamePort, setParam } from "./edit";
-import { ancestors, freshNodeId } from "./graph";
+import { ancestors, freePosition, freshNodeId } from "./graph";
 import { emptyDocument } from "./types";
 
 describe("document edits", () => {
@@ -84,6 +84,11 @@ describe("graph", () => {
   it("lists ancestors nearest first", () => {
     expect(ancestors(exampleDocument(), "done")).toEqual(["known", "score", "lookup", "start"]);
     expect(ancestors(exampleDocument(), "start")).toEqual([]);
+  });
+
+  it("finds a free spot for a new node", () => {
+    expect(freePosition(exampleDocument(), [0, 0])).toEqual([0, 0]);
+    expect(freePosition(exampleDocument(), [85, 195])).toEqual([125, 235]);
   });
 
   it("makes ids that match the id pattern", () => {

@@ -99,3 +99,14 @@ export function hasPosition(node: DocNode): boolean {
   const position = node.position;
   return Array.isArray(position) && position.length === 2 && position.every((value) => typeof value === "number" && Number.isFinite(value));
 }
+
+/** `wanted`, or the first spot down and to the right of it that no node's corner sits close to. */
+export function freePosition(doc: WorkflowDocument, wanted: Position): Position {
+  const corners = nodesOf(doc).filter(isDrawableNode).filter(hasPosition).map((node) => node.position as number[]);
+  let [x, y] = wanted;
+  for (let step = 0; step < 50 && corners.some(([cx, cy]) => Math.abs(cx - x) < 30 && Math.abs(cy - y) < 30); step++) {
+    x += 40;
+    y += 40;
+  }
+  return [x, y];
+}

@@ -7,8 +7,9 @@ import { navigate, setNavigationGuard } from "../app/router";
 import { TopBar } from "../app/TopBar";
 import { Catalog } from "../catalog/catalog";
 import { addNode, copyNodes, parseClipboard, pasteNodes, removeElements } from "../document/edit";
-import { edgeIds } from "../document/convert";
-import { edgesOf, isRecord, type DocEdge } from "../document/types";
+import { canvasEdgesById } from "../document/convert";
+import { freePosition } from "../document/graph";
+import { isRecord } from "../document/types";
 import type { JsonSchema } from "../forms/schema";
 import { Button } from "../ui/Button";
 import { Icon } from "../ui/Icon";
@@ -128,7 +129,7 @@ function Editor({ store, catalog, documentSchema }: Loaded) {
         const entry = catalog.latest(type);
         if (!entry) return;
         let id = "";
-        const at = position ?? visibleCentre();
+        const at = position ?? freePosition(store.doc, visibleCentre());
         store.edit((doc) => {
           const added = addNode(doc, entry, at);
           id = added.id;
@@ -140,9 +141,8 @@ function Editor({ store, catalog, documentSchema }: Loaded) {
         const { selectedNodes, selectedEdges } = store.getState();
         if (!selectedNodes.size && !selectedEdges.size) return;
         store.edit((doc) => {
-          const drawn = edgesOf(doc).filter((edge): edge is DocEdge => isRecord(edge) && typeof edge.from === "string" && typeof edge.to === "string");
-          const ids = edgeIds(drawn);
-          const removed = new Set(drawn.filter((_, index) => selectedEdges.has(ids[index])));
+          const byId = canvasEdgesById(doc);
+          const removed = new Set([...selectedEdges].map((id) => byId.get(id)));
           return removeElements(doc, selectedNodes, (edge) => removed.has(edge));
         });
         store.select([], []);

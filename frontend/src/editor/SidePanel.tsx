@@ -1,14 +1,13 @@
 /** The side panel: the selected node's form, the selected connection, or the workflow's settings. */
 import { useEffect, useMemo, useState } from "react";
-import { problemsOfEdge } from "../document/convert";
+import { canvasEdgesById, problemsOfEdge } from "../document/convert";
 import { followRenamedPort, renameNodeId, setParam, updateNode, withKey } from "../document/edit";
 import { availablePaths } from "../document/expressions";
 import { nodePorts } from "../document/ports";
-import { NODE_ID_PATTERN, edgesOf, isDrawableNode, isRecord, nodesOf, type DocEdge, type DocNode, type WorkflowDocument } from "../document/types";
+import { NODE_ID_PATTERN, isDrawableNode, isRecord, nodesOf, type DocNode, type WorkflowDocument } from "../document/types";
 import { messageLookup } from "../forms/problems";
 import { SchemaField, SchemaForm, type FormContext } from "../forms/SchemaForm";
 import type { JsonSchema } from "../forms/schema";
-import { edgeIds } from "../document/convert";
 import { Button } from "../ui/Button";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { useEditorContext, useEditorState } from "./context";
@@ -156,9 +155,7 @@ function EdgePanel({ edgeId }: { edgeId: string }) {
   const { actions } = useEditorContext();
   const doc = useEditorState((state) => state.history.present);
   const problems = useEditorState((state) => state.problems);
-  const edges = edgesOf(doc).filter((edge): edge is DocEdge => isRecord(edge) && typeof edge.from === "string" && typeof edge.to === "string");
-  const index = edgeIds(edges).indexOf(edgeId);
-  const edge = edges[index];
+  const edge = canvasEdgesById(doc).get(edgeId);
   if (!edge) return null;
   const edgeProblems = problemsOfEdge(problems, edge);
   return (
