@@ -348,8 +348,9 @@ def start_execution(document, *, dispatcher, owner=None, workflow=None, version=
     """Create an execution of `document` and queue its trigger node (after commit)."""
     input_data = {} if input_data is None else input_data
     schema = document.get("input_schema")
-    if schema:
-        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(input_data), key=lambda e: list(e.path))
+    checked = _schema_subject(trigger, input_data)
+    if schema and checked is not _UNCHECKED:
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(checked), key=lambda e: list(e.path))
         if errors:
             raise InvalidInput("; ".join(_schema_error_text(e) for e in errors))
     with transaction.atomic():
@@ -388,6 +389,20 @@ def start_execution(document, *, dispatcher, owner=None, workflow=None, version=
     if tracing.enabled():
         tracing.execution_started(execution)
     return execution
+
+
+_UNCHECKED = object()
+
+
+def _schema_subject(trigger, input_data):
+    """What the workflow's input_schema describes: a manual run's input, a webhook's body.
+
+    A schedule's input ({fired_at, schedule}) is NodeFlow's own, so it is not checked."""
+    if trigger == "webhook":
+        return input_data.get("body") if isinstance(input_data, dict) else input_data
+    if trigger == "schedule":
+        return _UNCHECKED
+    return input_data
 
 
 def _choose_trigger(compiled, trigger, trigger_node):

@@ -18,7 +18,7 @@ from executions.models import Execution, NodeRun
 from nodes.registry import QUEUES
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
-WEBHOOK_STATUSES = (200, 202, 400, 401, 404, 405, 409, 413, 429, 500, 504)
+WEBHOOK_STATUSES = (200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 502, 503, 504)
 _WEBHOOK_KEY = "nodeflow:metrics:webhook:{}"
 
 

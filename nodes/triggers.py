@@ -1,9 +1,9 @@
 """Trigger nodes: where an execution starts. Their output is what the trigger brought.
 
 The triggers app (triggers/) makes them fire: schedules through celery-beat, webhooks
-at /hooks/<token>. PARAM_CHECKS holds the checks JSON Schema cannot express (a cron
-expression, a time zone name, a secret that the auth mode needs); workflow validation
-reports what they find as `invalid_params`."""
+at /hooks/<token>. Their `check_params` hooks hold the checks JSON Schema cannot express
+(a cron expression, a time zone name, a secret that the auth mode needs); workflow
+validation reports what they find as `invalid_params`."""
 
 from nodes.registry import register_node
 from triggers import schedules
@@ -15,6 +15,33 @@ REPLAY_WINDOW_S = 300
 
 def _pass_input(call):
     return call.context["input"]
+
+
+def _expression_problems(params, raw=()):
+    """Trigger params are read by the server before any run exists: a {{ expression }} has nothing to read."""
+    return [(name, f"{name} is read before the run starts, so it cannot hold a {{{{ expression }}}}")
+            for name, value in params.items() if name not in raw and "{{" in repr(value)]
+
+
+def _schedule_problems(params):
+    # `every` and `unit` are the schema's business; cron and the time zone need parsing.
+    problems = _expression_problems(params)
+    if problems:
+        return problems
+    for param, check in (("timezone", schedules.check_timezone), ("cron", schedules.parse_cron)):
+        if isinstance(params.get(param), str):  # else the schema reported it
+            try:
+                check(params[param])
+            except schedules.InvalidSchedule as exc:
+                problems.append((param, str(exc)))
+    return problems
+
+
+def _webhook_problems(params):
+    problems = _expression_problems(params, raw=("secret",))
+    if params.get("auth") in ("header", "hmac") and not params.get("secret"):
+        problems.append(("secret", f"auth {params['auth']!r} needs a secret"))
+    return problems
 
 
 register_node(
@@ -29,6 +56,7 @@ register_node(
 register_node(
     "trigger.schedule",
     title="Schedule",
+    check_params=_schedule_problems,
     category="trigger",
     trigger=True,
     description="Starts the published workflow every N units or on a cron expression (celery-beat); "
@@ -54,6 +82,7 @@ register_node(
 register_node(
     "trigger.webhook",
     title="Webhook",
+    check_params=_webhook_problems,
     category="trigger",
     trigger=True,
     description="Starts the workflow on a request to its generated URL (/hooks/<token>; /hooks/test/<token> runs "
@@ -100,34 +129,3 @@ register_node(
         "additionalProperties": False,
     },
 )(_pass_input)
-
-
-def _expression_problems(params, raw=()):
-    """Trigger params are read by the server before any run exists: a {{ expression }} has nothing to read."""
-    return [(name, f"{name} is read before the run starts, so it cannot hold a {{{{ expression }}}}")
-            for name, value in params.items() if name not in raw and "{{" in repr(value)]
-
-
-def _schedule_problems(params):
-    # `every` and `unit` are the schema's business; cron and the time zone need parsing.
-    problems = _expression_problems(params)
-    if problems:
-        return problems
-    for param, check in (("timezone", schedules.check_timezone), ("cron", schedules.parse_cron)):
-        if isinstance(params.get(param), str):  # else the schema reported it
-            try:
-                check(params[param])
-            except schedules.InvalidSchedule as exc:
-                problems.append((param, str(exc)))
-    return problems
-
-
-def _webhook_problems(params):
-    problems = _expression_problems(params, raw=("secret",))
-    if params.get("auth") in ("header", "hmac") and not params.get("secret"):
-        problems.append(("secret", f"auth {params['auth']!r} needs a secret"))
-    return problems
-
-
-# (type, version) -> check(params with defaults) -> [(param name, message)]
-PARAM_CHECKS = {("trigger.schedule", 1): _schedule_problems, ("trigger.webhook", 1): _webhook_problems}

@@ -49,7 +49,6 @@ from jsonschema.exceptions import best_match
 from engine import expressions, jsonlogic
 from engine.graph import MAIN, Graph
 from nodes.registry import UnknownNodeType, registry
-from nodes.triggers import PARAM_CHECKS
 from workflows import schema as document_schemas
 from workflows.schema import API_VERSION, NODE_ID_PATTERN
 
@@ -327,8 +326,7 @@ class _DocumentCheck:
             where = format_path([*base, *parts])
             self.add("invalid_params", f"{node_type.type} v{node_type.version}: {describe(error, where)}",
                      node["id"], path=where)
-        extra_check = node_type.check_params or PARAM_CHECKS.get((node_type.type, node_type.version))
-        for param, message in extra_check(effective) if extra_check else ():
+        for param, message in node_type.check_params(effective) if node_type.check_params else ():
             self.add("invalid_params", f"{node_type.type} v{node_type.version}: {format_path([*base, param])}: "
                      f"{message}", node["id"], path=format_path([*base, param]))
         reads = self.reads.setdefault(node["id"], [])

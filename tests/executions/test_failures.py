@@ -218,3 +218,20 @@ def test_secrets_a_node_used_are_masked_in_everything_stored():
     stored = repr([run.output, run.logs, list(execution.events.values_list("data", flat=True)), execution.result])
     assert "s3cr3t-value" not in stored
     assert run.output == {"echo": "got •••••• back", "••••••": True}
+
+
+@pytest.mark.django_db
+def test_input_schema_describes_a_manual_input_and_a_webhook_body_but_not_schedule_input():
+    from executions.runtime import InvalidInput
+
+    doc = chain({"id": "done", "type": "flow.terminal", "params": {"result": 1}})
+    doc["input_schema"] = {"type": "object", "required": ["email"]}
+    with pytest.raises(InvalidInput, match="email"):
+        run_inline(doc, input_data={"name": "x"})
+    assert run_inline(doc, input_data={"email": "a@b.c"}).status == "succeeded"
+    webhook = {"body": {"email": "a@b.c"}, "headers": {}, "query": {}, "method": "POST"}
+    assert run_inline(doc, input_data=webhook, trigger="webhook").status == "succeeded"
+    with pytest.raises(InvalidInput):
+        run_inline(doc, input_data={**webhook, "body": {}}, trigger="webhook")
+    schedule = {"fired_at": "2026-11-21T00:00:00+00:00", "schedule": "every 1 minutes"}
+    assert run_inline(doc, input_data=schedule, trigger="schedule").status == "succeeded"
