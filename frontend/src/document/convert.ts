@@ -7,7 +7,7 @@
  * cannot draw (malformed nodes, edges to missing nodes), which is carried over untouched.
  */
 import type { Edge, Node } from "@xyflow/react";
-import type { NodeTypeEntry } from "../api/types";
+import type { NodeRunStatus, NodeTypeEntry } from "../api/types";
 import type { Catalog } from "../catalog/catalog";
 import { defaultPositions, hasPosition } from "./graph";
 import { nodePorts, type NodePorts } from "./ports";
@@ -25,7 +25,7 @@ import {
 } from "./types";
 
 /** A node's state in an execution being watched (issue 11 fills it; the node component shows it). */
-export type RunState = string;
+export type RunState = NodeRunStatus;
 
 export interface CanvasNodeData extends Record<string, unknown> {
   /** The document's node, untouched (its position is the canvas node's `position`). */
