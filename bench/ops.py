@@ -14,8 +14,6 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -134,13 +134,7 @@ class Graph:
         return [self.order[i] for i in range(bits.bit_length()) if bits >> i & 1]
 
     def descendants(self, node_id):
-        seen, queue = set(), deque([node_id])
-        while queue:
-            for child in self.successors(queue.popleft()):
-                if child not in seen:
-                    seen.add(child)
-                    queue.append(child)
-        return seen
+        return self.reachable_from([node_id]) - {node_id}
 
     def reachable_from(self, start_ids):
         seen, queue = set(start_ids), deque(start_ids)

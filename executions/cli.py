@@ -4,7 +4,6 @@ import json
 import time
 
 from engine.states import EXECUTION_FINAL, ExecutionStatus
-from executions.models import Execution
 from workflows.services import with_node_versions
 from workflows.validation import validate_document
 

@@ -23,7 +23,7 @@ from django.utils import timezone as dj_timezone
 
 from engine import expressions
 from engine.context import Branch, LazyNodes, MergeConflict, VarState, build_context, merge_branches
-from engine.errors import CANCELLED, PERMANENT, TIMEOUT, TRANSIENT, NodeError
+from engine.errors import CANCELLED, PERMANENT, TIMEOUT, NodeError
 from engine.graph import ERROR_PORT, MAIN, Graph
 from engine.redaction import redact
 from engine.retry import backoff_delay, should_retry

@@ -5,8 +5,6 @@ service; the worker consumes real Celery messages on a thread pool."""
 
 import asyncio
 import logging
-import os
-import signal
 import threading
 import time
 

@@ -4,7 +4,6 @@ import copy
 import json
 import math
 import time
-from collections.abc import Mapping
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,28 +11,11 @@ from hypothesis import strategies as st
 
 from engine import expressions
 from engine.expressions import ExpressionError, check, find, referenced_paths, render
-
-
-class LazyMapping(Mapping):
-    """A Mapping that is not a dict and records the keys it loaded, like the context's nodes."""
-
-    def __init__(self, data):
-        self._data = data
-        self.loaded = []
-
-    def __getitem__(self, key):
-        self.loaded.append(key)
-        return self._data[key]
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self):
-        return len(self._data)
+from tests.support.mappings import RecordingMapping
 
 
 def make_context():
-    nodes = LazyMapping(
+    nodes = RecordingMapping(
         {
             "lookup": {
                 "output": {
@@ -459,7 +441,7 @@ _well_formed = st.recursive(
 def test_well_formed_expressions_check_clean_and_fail_only_with_expression_errors(source, data, mixed):
     template = ("x" if mixed else "") + "{{ " + source + " }}"
     assert check(template) is None
-    context = {"vars": {"a": data, "x": data}, "input": data, "nodes": LazyMapping({"a": {"output": data}}), "execution": {}}
+    context = {"vars": {"a": data, "x": data}, "input": data, "nodes": RecordingMapping({"a": {"output": data}}), "execution": {}}
     try:
         render(template, context)
     except ExpressionError:
@@ -469,7 +451,7 @@ def test_well_formed_expressions_check_clean_and_fail_only_with_expression_error
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(template=_template, data=_json)
 def test_render_raises_nothing_but_expression_errors(template, data):
-    context = {"vars": {"a": data, "x": data}, "input": data, "nodes": LazyMapping({"a": {"output": data}}), "execution": {}}
+    context = {"vars": {"a": data, "x": data}, "input": data, "nodes": RecordingMapping({"a": {"output": data}}), "execution": {}}
     try:
         render({"p": [template]}, context)
     except ExpressionError:

@@ -2,7 +2,7 @@
 
 import copy
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,24 +10,7 @@ from hypothesis import strategies as st
 
 from engine import jsonlogic
 from engine.jsonlogic import EvaluationError, JsonLogicError, LimitExceeded, RuleError, apply, check, var_paths
-
-
-class CountingMapping(Mapping):
-    """A Mapping that is not a dict and records which keys were loaded, like LazyNodes."""
-
-    def __init__(self, data):
-        self._data = data
-        self.loaded = []
-
-    def __getitem__(self, key):
-        self.loaded.append(key)
-        return self._data[key]
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self):
-        return len(self._data)
+from tests.support.mappings import RecordingMapping
 
 
 class Items(Sequence):
@@ -44,7 +27,7 @@ class Items(Sequence):
 
 
 def context():
-    nodes = CountingMapping(
+    nodes = RecordingMapping(
         {
             "lookup": {"output": {"status": 200, "body": {"count": 3, "emails": ["a@x", "b@x"]}}, "status": "completed"},
             "other": {"output": None, "status": "completed"},
@@ -77,7 +60,7 @@ def test_var_on_a_missing_node_or_through_null_gives_the_default():
 
 
 def test_val_and_iterators_work_on_non_list_sequences_and_mappings():
-    data = CountingMapping({"items": Items([1, 2, 3]), "obj": CountingMapping({"a.b": 5})})
+    data = RecordingMapping({"items": Items([1, 2, 3]), "obj": RecordingMapping({"a.b": 5})})
     assert apply({"map": [{"var": "items"}, {"*": [{"var": ""}, 2]}]}, data) == [2, 4, 6]
     assert apply({"val": ["obj", "a.b"]}, data) == 5
     assert apply({"exists": ["obj", "zzz"]}, data) is False
@@ -90,7 +73,7 @@ def test_val_and_iterators_work_on_non_list_sequences_and_mappings():
     [
         (None, False), (False, False), (0, False), (0.0, False), ("", False), ([], False), ((), False),
         (Items([]), False), (True, True), (1, True), (-0.5, True), ("0", True), ([0], True), ({}, True),
-        (CountingMapping({}), True), (Items([0]), True),
+        (RecordingMapping({}), True), (Items([0]), True),
     ],
 )
 def test_truthiness(value, expected):
@@ -365,5 +348,5 @@ def test_every_rule_check_accepts_can_read_lazy_mappings(data):
     rule = {"if": [{"var": "x"}, {"val": ["x"]}, {"??": [{"var": "y.z"}, {"cat": ["-", {"var": "y"}]}]}]}
     assert check(rule) == []
     plain = apply(rule, {"x": data, "y": data})
-    lazy = apply(rule, CountingMapping({"x": data, "y": data}))
+    lazy = apply(rule, RecordingMapping({"x": data, "y": data}))
     assert plain == lazy
