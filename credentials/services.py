@@ -124,6 +124,16 @@ def resolve_credential(owner_id, credential_id):
                               version=credential.updated_at.isoformat())
 
 
+def credential_for_node(call, credential_id):
+    """For node types (call: the NodeCall): the execution owner's credential, decrypted, its secret
+    values registered in `call.secrets` so the runtime masks them wherever the run is stored.
+
+    Raises CredentialUnavailable (missing, another user's, or undecryptable)."""
+    credential = resolve_credential(call.owner_id, credential_id)
+    call.secrets.update(credential.secrets)
+    return credential
+
+
 def rotate_credentials():
     """Encrypt every stored credential again with the first of NODEFLOW_SECRET_KEYS; returns how many.
 

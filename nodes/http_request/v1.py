@@ -163,13 +163,12 @@ def apply_credential(credential_id, headers, call):
     OAuth2 access token) go into `call.secrets` before anything is sent. Returns the
     names of the headers it set: they are dropped on a redirect to another origin.
     Another user's credential fails the node exactly like a missing one."""
-    from credentials.services import CredentialUnavailable, resolve_credential
+    from credentials.services import CredentialUnavailable, credential_for_node
 
     try:
-        credential = resolve_credential(call.owner_id, credential_id)
+        credential = credential_for_node(call, credential_id)
     except CredentialUnavailable as exc:
         raise NodeError(str(exc), PERMANENT, code="http.no_credential") from None
-    call.secrets.update(credential.secrets)
     data = credential.data
     if credential.type == "http_header":
         added = {data["name"]: data["value"]}
