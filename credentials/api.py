@@ -1,6 +1,6 @@
 """REST API of credentials (API.md "Credentials"): `data` is write-only, answers show which fields are set."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response

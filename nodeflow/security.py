@@ -26,6 +26,7 @@ from rest_framework.settings import api_settings
 
 from nodeflow.api import ApiError
 
+
 def client_address(request):
     """The client's IP address: REMOTE_ADDR, or the address NODEFLOW_NUM_PROXIES proxies in front
     put into X-Forwarded-For (never a client-chosen one). Same rule as DRF's throttles."""

@@ -5,6 +5,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -140,7 +141,6 @@ def test_failures_expire_with_their_window(alice, login_limit):
     token_request(client, "alice", "guess", address)
     locked = token_request(client, "alice", "alice-password-1", address)
 
-    import time
     time.sleep(2.1)
     later = token_request(client, "alice", "alice-password-1", address)
 
