@@ -15,6 +15,7 @@ import type {
   Workflow,
   WorkflowDocument,
 } from "./types";
+import type { NodeRunSummary } from "../executions/live";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -115,6 +116,12 @@ export const api = {
       if (options.workflow) query.set("workflow", options.workflow);
       return request<Paginated<Execution>>("GET", `executions/?${query}`);
     },
+    get: (id: string) => request<Execution>("GET", `executions/${id}/`),
+    /** Every node run of an execution, in the order they started. */
+    nodes: (id: string) => request<NodeRunSummary[]>("GET", `executions/${id}/nodes/`),
+    /** Runs a workflow's draft (or a version); 202 with the new execution's id. */
+    run: (workflowId: string, input: unknown, version: string | number = "draft") =>
+      request<{ execution_id: string; status: string }>("POST", `workflows/${workflowId}/run/`, { input, version }),
   },
 };
 

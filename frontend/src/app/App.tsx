@@ -12,8 +12,10 @@ export function App() {
       page = <WorkflowListPage />;
       break;
     case "editor":
-    case "execution": // issue 11 adds the execution view; until then the workflow opens
       page = <EditorPage key={route.workflowId} workflowId={route.workflowId} />;
+      break;
+    case "execution":
+      page = <EditorPage key={route.workflowId} workflowId={route.workflowId} executionId={route.executionId} />;
       break;
     default:
       page = (

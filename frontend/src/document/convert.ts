@@ -38,6 +38,7 @@ export interface CanvasNodeData extends Record<string, unknown> {
   /** The position drawn for a node the document gives none; kept out of the document unless it moves. */
   autoPosition?: Position;
   runState?: RunState;
+  runNote?: string;
 }
 
 export interface CanvasEdgeData extends Record<string, unknown> {
@@ -59,6 +60,10 @@ export interface Decorations {
   /** Sizes the canvas measured (xyflow re-measures nodes that arrive without them). */
   measured?: ReadonlyMap<string, { width: number; height: number }>;
   nodeRunStates?: Readonly<Record<string, RunState>>;
+  /** The execution view: a short note per node run (its duration, its attempt). */
+  nodeRunNotes?: Readonly<Record<string, string>>;
+  /** The execution view: whether data went along an edge (from `edge.from`'s `port`). */
+  edgeCarried?: (edge: DocEdge, port: string) => boolean;
 }
 
 /** Categories with a node component of their own (editor/nodes.tsx); others are drawn as "custom". */
@@ -140,6 +145,8 @@ export function buildCanvasNode(
   if (autoPosition) data.autoPosition = autoPosition;
   const runState = decorations.nodeRunStates?.[node.id];
   if (runState !== undefined) data.runState = runState;
+  const runNote = decorations.nodeRunNotes?.[node.id];
+  if (runNote) data.runNote = runNote;
   const canvasNode: CanvasNode = {
     id: node.id,
     type: canvasNodeType(entry),
@@ -162,7 +169,7 @@ export function buildCanvasEdge(edge: DocEdge, id: string, decorations: Decorati
     sourceHandle: port,
     targetHandle: "main",
     type: "nodeflow",
-    data: { edge, port, problems },
+    data: decorations.edgeCarried?.(edge, port) ? { edge, port, problems, runState: "completed" } : { edge, port, problems },
     selected: decorations.selectedEdges?.has(id) ?? false,
   };
 }
@@ -223,7 +230,7 @@ export function documentToCanvas(
     const measured = decorations.measured?.get(node.id);
     const key = [
       node, entry, usedPorts.join(" "), autoPosition?.join(" "), problemsKey(problemsOfNode(problems, node.id)),
-      decorations.selectedNodes?.has(node.id) ?? false, measured?.width, measured?.height, decorations.nodeRunStates?.[node.id],
+      decorations.selectedNodes?.has(node.id) ?? false, measured?.width, measured?.height, decorations.nodeRunStates?.[node.id], decorations.nodeRunNotes?.[node.id],
     ];
     const hit = cache.nodes.get(node.id);
     if (hit && sameKey(hit.key, key)) return hit.value;
@@ -235,7 +242,7 @@ export function documentToCanvas(
   const edges = docEdges.map((edge, index) => {
     const id = idsOfEdges[index];
     if (!cache) return buildCanvasEdge(edge, id, decorations);
-    const key = [edge, problemsKey(problemsOfEdge(problems, edge)), decorations.selectedEdges?.has(id) ?? false];
+    const key = [edge, problemsKey(problemsOfEdge(problems, edge)), decorations.selectedEdges?.has(id) ?? false, decorations.edgeCarried?.(edge, edgePort(edge)) ?? false];
     const hit = cache.edges.get(id);
     if (hit && sameKey(hit.key, key)) return hit.value;
     const value = buildCanvasEdge(edge, id, decorations);

@@ -17,9 +17,10 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import type { DocEdge } from "../document/types";
 import { connect, hasEdge } from "../document/edit";
 import { ancestors } from "../document/graph";
-import { canvasToDocument, createCanvasCache, documentToCanvas, type CanvasEdge, type CanvasNode } from "../document/convert";
+import { canvasToDocument, createCanvasCache, documentToCanvas, type CanvasEdge, type CanvasNode, type RunState } from "../document/convert";
 import { edgeTypes } from "./edges";
 import { nodeTypes } from "./nodes";
 import { useEditorContext, useEditorState } from "./context";
@@ -51,7 +52,13 @@ function minimapColor(node: CanvasNode): string {
   }
 }
 
-export function Canvas({ onInteractive }: { onInteractive?: () => void }) {
+export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
+  onInteractive?: () => void;
+  /** The execution view: each node's run state. */
+  runStates?: Readonly<Record<string, RunState>>;
+  runNotes?: Readonly<Record<string, string>>;
+  edgeCarried?: (edge: DocEdge, port: string) => boolean;
+}) {
   const { store, catalog, actions } = useEditorContext();
   const doc = useEditorState((state) => state.history.present);
   const problems = useEditorState((state) => state.problems);
@@ -65,10 +72,10 @@ export function Canvas({ onInteractive }: { onInteractive?: () => void }) {
   const cache = useRef(createCanvasCache());
 
   const { nodes, edges } = useMemo(
-    () => documentToCanvas(doc, catalog, { problems, selectedNodes, selectedEdges, measured: measured.current }, cache.current),
+    () => documentToCanvas(doc, catalog, { problems, selectedNodes, selectedEdges, measured: measured.current, nodeRunStates: runStates, nodeRunNotes: runNotes, edgeCarried }, cache.current),
     // measuredVersion: the map is mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [doc, catalog, problems, selectedNodes, selectedEdges, measuredVersion],
+    [doc, catalog, problems, selectedNodes, selectedEdges, measuredVersion, runStates, runNotes, edgeCarried],
   );
   const current = useRef({ nodes, edges });
   current.current = { nodes, edges };

@@ -1,4 +1,5 @@
 /** The editor's top bar: name, save state, undo/redo, delete, export, save, publish. */
+import { useState } from "react";
 import { Link } from "../app/router";
 import { UserMenu, Brand } from "../app/TopBar";
 import { withKey } from "../document/edit";
@@ -8,6 +9,7 @@ import { Icon } from "../ui/Icon";
 import { clockTime } from "../ui/format";
 import { confirmDialog } from "../ui/overlays";
 import { useEditorContext, useEditorState } from "./context";
+import { RunDialog } from "./RunDialog";
 
 function SaveState() {
   const { store } = useEditorContext();
@@ -36,6 +38,7 @@ export function EditorHeader() {
   const checking = problemsOf !== doc;
   const publishBlocked = problems.length > 0;
   const upToDate = Boolean(published) && !store.hasUnpublishedChanges();
+  const [running, setRunning] = useState(false);
 
   const unpublish = async () => {
     const sure = await confirmDialog({
@@ -63,6 +66,9 @@ export function EditorHeader() {
         <IconButton icon="download" label="Export JSON" onClick={() => downloadJson(store.doc, store.doc.name || workflow.name || "workflow")} />
         <Button icon="save" onClick={() => void store.save()} disabled={!store.isDirty()} title="Save (Ctrl/⌘ S)">Save</Button>
       </div>
+      <Button icon="play" onClick={() => setRunning(true)} disabled={publishBlocked}
+        title={publishBlocked ? `Fix ${problems.length} problem(s) to run` : "Run the draft and watch it"}>Run</Button>
+      {running && <RunDialog onClose={() => setRunning(false)} />}
       <div className="nf-publish">
         {published ? (
           <button type="button" className="nf-pill nf-pill--green nf-pill-button" onClick={() => void unpublish()} title="Published: triggers run this version. Click to unpublish." disabled={publishing}>

@@ -21,6 +21,10 @@ import { Palette } from "./Palette";
 import { ProblemsBar } from "./ProblemsBar";
 import { SidePanel } from "./SidePanel";
 import { EditorStore } from "./store";
+import { RunBar } from "./RunBar";
+import { carried, runNotes, runStates } from "../executions/live";
+import type { DocEdge } from "../document/types";
+import { useExecution } from "../executions/useExecution";
 
 let catalogRequest: Promise<[NodeTypeEntry[], JsonSchema]> | null = null;
 
@@ -47,7 +51,7 @@ interface Loaded {
   documentSchema: JsonSchema;
 }
 
-export function EditorPage({ workflowId }: { workflowId: string }) {
+export function EditorPage({ workflowId, executionId }: { workflowId: string; executionId?: string }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<{ status: number; message: string } | null>(null);
 
@@ -103,7 +107,7 @@ export function EditorPage({ workflowId }: { workflowId: string }) {
   }
   return (
     <ReactFlowProvider>
-      <Editor {...loaded} />
+      <Editor {...loaded} executionId={executionId} />
     </ReactFlowProvider>
   );
 }
@@ -114,8 +118,12 @@ function typingIn(target: EventTarget | null): boolean {
   return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
 }
 
-function Editor({ store, catalog, documentSchema }: Loaded) {
+function Editor({ store, catalog, documentSchema, executionId }: Loaded & { executionId?: string }) {
   const flow = useReactFlow();
+  const live = useExecution(executionId);
+  const states = useMemo(() => (executionId ? runStates(live) : undefined), [executionId, live]);
+  const notes = useMemo(() => (executionId ? runNotes(live) : undefined), [executionId, live]);
+  const edgeCarried = useMemo(() => (executionId ? (edge: DocEdge, port: string) => carried(live, edge.from, port, edge.to) : undefined), [executionId, live]);
 
   const actions = useMemo<EditorActions>(() => {
     const visibleCentre = (): [number, number] => {
@@ -287,7 +295,8 @@ function Editor({ store, catalog, documentSchema }: Loaded) {
         <div className="nf-editor-body">
           <Palette />
           <div className="nf-canvas-area">
-            <Canvas onInteractive={onInteractive} />
+            {executionId && <RunBar workflowId={store.getState().workflow.id as string} live={live} />}
+            <Canvas onInteractive={onInteractive} runStates={states} runNotes={notes} edgeCarried={edgeCarried} />
             <ProblemsBar />
             <EmptyHint />
           </div>

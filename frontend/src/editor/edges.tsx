@@ -9,7 +9,7 @@ function WorkflowEdgeView({ id, sourceX, sourceY, targetX, targetY, sourcePositi
   const { actions } = useEditorContext();
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const problems = data?.problems ?? [];
-  const className = `nf-edge ${problems.length ? "has-problems" : ""} ${data?.port === "error" ? "nf-edge--error-port" : ""} ${selected ? "is-selected" : ""}`;
+  const className = `nf-edge ${problems.length ? "has-problems" : ""} ${data?.port === "error" ? "nf-edge--error-port" : ""} ${selected ? "is-selected" : ""} ${data?.runState ? "nf-edge--carried" : ""}`;
   return (
     <>
       <BaseEdge id={id} path={path} className={className} markerEnd={markerEnd} interactionWidth={18} />

@@ -24,7 +24,7 @@ function useRemeasureOnPortChange(id: string, key: string) {
 }
 
 function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
-  const { node, entry, ports, title, problems, runState } = data;
+  const { node, entry, ports, title, problems, runState, runNote } = data;
   useRemeasureOnPortChange(id, `${ports.in.join(",")}|${ports.out.join(",")}|${ports.unknownOut.join(",")}`);
   const single = ports.out.length === 1 && ports.out[0] === "main" && ports.unknownOut.length === 0;
   const classes = [
@@ -45,8 +45,14 @@ function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { var
           <div className="nf-node-title">{title}</div>
           <div className="nf-node-summary">{nodeSummary(node, entry)}</div>
         </div>
-        {runState && <span className={`nf-run-badge nf-run-badge--${runState}`}>{runState}</span>}
+        {runState && (
+          <span className={`nf-run-badge nf-run-badge--${runState}`} data-run-state={runState}>
+            {(runState === "running" || runState === "retrying") && <span className="nf-spinner nf-spinner--tiny" aria-hidden="true" />}
+            {runState}
+          </span>
+        )}
       </div>
+      {runNote && <div className="nf-node-run-note" data-run-note>{runNote}</div>}
       {problems.length > 0 && (
         <div className="nf-node-problem" role="alert" title={problems.map((problem) => problem.message).join("\n")}>
           <Icon name="alert" size={13} />

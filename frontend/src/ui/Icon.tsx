@@ -1,6 +1,7 @@
 /** Line icons (24×24, stroke), drawn inline so the bundle needs no icon font. */
 const PATHS: Record<string, string> = {
   plus: "M12 5v14M5 12h14",
+  play: "M7 4l13 8-13 8z",
   search: "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4",
   trash: "M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3",
   copy: "M9 9h10v10H9zM5 15V5h10",

@@ -1,0 +1,84 @@
+/**
+ * Watches one execution: `/ws/executions/{id}/` (a SNAPSHOT, then events; `?after=` to resume
+ * after a dropped connection). Where WebSockets are not served, it polls the REST API instead.
+ */
+import { useEffect, useState } from "react";
+import { api } from "../api/client";
+import { EMPTY_LIVE, FINAL_EXECUTION, applyMessage, isFinished, type LiveState } from "./live";
+
+const POLL_MS = 800;
+
+export function socketUrl(executionId: string, after?: number): string {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  const query = after ? `?after=${after}` : "";
+  return `${scheme}://${window.location.host}/ws/executions/${executionId}/${query}`;
+}
+
+export function useExecution(executionId: string | undefined): LiveState & { error: string | null } {
+  const [state, setState] = useState<LiveState>(EMPTY_LIVE);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    setState(EMPTY_LIVE);
+    setError(null);
+    if (!executionId) return;
+    let stopped = false;
+    let current = EMPTY_LIVE;
+    let socket: WebSocket | null = null;
+    let timer: number | undefined;
+    let reconnects = 0;
+    const update = (next: LiveState) => {
+      current = next;
+      if (!stopped) setState(next);
+    };
+
+    const poll = async () => {
+      if (stopped) return;
+      try {
+        const [execution, nodes] = await Promise.all([api.executions.get(executionId), api.executions.nodes(executionId)]);
+        update(applyMessage(EMPTY_LIVE, { type: "SNAPSHOT", execution, nodes, last_seq: execution.last_seq ?? 0 }));
+        setError(null);
+        if (FINAL_EXECUTION.has(execution.status as string)) return;
+      } catch (reason) {
+        if (!stopped) setError(reason instanceof Error ? reason.message : String(reason));
+      }
+      if (!stopped) timer = window.setTimeout(() => void poll(), POLL_MS);
+    };
+
+    const connect = () => {
+      let opened = false;
+      try {
+        socket = new WebSocket(socketUrl(executionId, current.lastSeq || undefined));
+      } catch {
+        void poll();
+        return;
+      }
+      socket.onopen = () => {
+        opened = true;
+      };
+      socket.onmessage = (message) => {
+        try {
+          update(applyMessage(current, JSON.parse(message.data as string)));
+        } catch {
+          // a frame that is not JSON: ignored
+        }
+      };
+      socket.onclose = () => {
+        socket = null;
+        if (stopped || isFinished(current)) return;
+        if (opened && reconnects < 5) {
+          reconnects += 1;
+          timer = window.setTimeout(connect, 500 * reconnects);
+        } else void poll();
+      };
+    };
+    connect();
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+      socket?.close();
+    };
+  }, [executionId]);
+
+  return { ...state, error };
+}
