@@ -41,8 +41,10 @@ import functools
 import json
 import math
 import re
+import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence, Set
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from jinja2 import nodes as jinja_nodes
@@ -61,6 +63,7 @@ __all__ = [
     "MAX_EXPRESSION_CHARS",
     "MAX_OUTPUT_CHARS",
     "MAX_RANGE",
+    "MAX_RENDER_SECONDS",
     "ExpressionError",
     "check",
     "find",
@@ -69,6 +72,7 @@ __all__ = [
 ]
 
 MAX_EXPRESSION_CHARS = 4_000
+MAX_RENDER_SECONDS = 1.0  # the time budget of one render() (all the params of one node run)
 MAX_OUTPUT_CHARS = 1_000_000
 MAX_RANGE = 10_000
 MAX_INT_BITS = 100_000
@@ -91,7 +95,17 @@ class ExpressionError(ValueError):
 
 
 class _LimitReached(ValueError):
-    """An expression tried to build something larger than the limits allow."""
+    """An expression tried to build something larger than the limits allow, or took too long."""
+
+
+_deadline: ContextVar[float | None] = ContextVar("nodeflow_expression_deadline", default=None)
+
+
+def _check_time() -> None:
+    """Every call and operator an expression makes checks the render's time budget."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise _LimitReached(f"the expressions took longer than {MAX_RENDER_SECONDS:g} s to evaluate")
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -201,7 +215,12 @@ class _Environment(ImmutableSandboxedEnvironment):
             pass
         return self.undefined(obj=obj, name=key)
 
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
+        _check_time()
+        return super().call(__context, __obj, *args, **kwargs)
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_time()
         if operator == "+":
             if isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
                 _check_size(len(left) + len(right), "'+'")
@@ -524,6 +543,8 @@ def _compile(source: str) -> Any:
             return _ENV.compile_expression(source, undefined_to_none=False)
     except RecursionError:
         raise TemplateSyntaxError("expression nested too deeply", 1) from None
+    except (SyntaxError, MemoryError):  # Python refused the code Jinja generated ("too many nested parentheses")
+        raise TemplateSyntaxError("expression nested too deeply", 1) from None
 
 
 def _syntax_message(exc: TemplateSyntaxError) -> str:
@@ -737,8 +758,13 @@ def render(value: Any, context: Mapping, *, path: str = "params") -> Any:
     """`value` with every `{{ … }}` in its strings evaluated against `context`.
 
     Dicts and lists are rebuilt (keys untouched), other values returned as they are.
-    Raises ExpressionError naming the parameter path, the expression and the problem."""
-    return _render(value, _Pass(context), path, 0)
+    Raises ExpressionError naming the parameter path, the expression and the problem,
+    also when the whole render takes longer than MAX_RENDER_SECONDS."""
+    token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    try:
+        return _render(value, _Pass(context), path, 0)
+    finally:
+        _deadline.reset(token)
 
 
 def _render(value: Any, state: _Pass, path: str, depth: int) -> Any:

@@ -492,3 +492,19 @@ def _same(a, b):
     if isinstance(b, dict):
         return isinstance(a, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in b)
     return type(a) is type(b) and a == b
+
+
+def test_a_render_that_runs_past_its_time_budget_fails_fast():
+    # 150 expressions each just inside the limits: together seconds of work.
+    params = {f"p{i}": "{{ " + "+".join(["range(10000)|sum"] * 40) + " }}" for i in range(150)}
+    started = time.monotonic()
+    with pytest.raises(ExpressionError, match="longer than 1 s"):
+        render(params, {"vars": {}})
+    assert time.monotonic() - started < 3
+
+
+def test_an_expression_python_cannot_compile_is_a_syntax_error_not_a_crash():
+    deep = "+".join(["range(10)|sum"] * 250)  # within 4,000 characters
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        render("{{ " + deep + " }}", {})
+    assert "nested too deeply" in check(deep)
