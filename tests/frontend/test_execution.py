@@ -57,6 +57,103 @@ def test_run_from_the_editor_and_watch_every_node_complete(page, live_server, al
     execution = Execution.objects.get(workflow=workflow)
     assert execution.input == {"who": "ada"} and execution.result == {"greeting": "hi ada"}
 
+    # The run panel lists the node runs; a click on a node opens its run.
+    expect(page.get_by_role("list", name="Node runs in order").get_by_role("listitem")).to_have_count(6)
+    canvas_node(page, "greet").click()
+    inspector = page.get_by_role("complementary", name="Run details")
+    expect(inspector.get_by_role("heading", name="greet")).to_be_visible()
+    expect(inspector.get_by_role("tabpanel")).to_contain_text("hi ada")  # output
+    inspector.get_by_role("tab", name="Input").click()
+    expect(inspector.get_by_role("tabpanel")).to_contain_text("def run(ctx)")
+    inspector.get_by_role("tab", name="Logs (1)").click()
+    expect(inspector.get_by_role("list", name="Logs")).to_contain_text("hello ada")
+    inspector.get_by_role("tab", name="Context after").click()
+    inspector.get_by_role("searchbox", name="Search Context after").fill("hi ada")
+    expect(inspector.get_by_role("tabpanel")).to_contain_text("greeting")
+    inspector.get_by_role("tab", name="Changes").click()
+    inspector.get_by_role("searchbox", name="Search Changes (JSON Patch)").fill("greet")
+    expect(inspector.get_by_role("tabpanel")).to_contain_text("/nodes/greet")
+    inspector.get_by_role("tab", name="Output").click()
+    inspector.get_by_role("searchbox", name="Search Output").fill("greet")
+    inspector.get_by_role("button", name="Copy path nodes.greet.output.greeting").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "nodes.greet.output.greeting"
+    screenshot(page, "execution-node-inspector")
+
+
+def one_node_workflow(owner, node, name="One node"):
+    document = with_node_versions({"api_version": "nodeflow/v1", "name": name, "nodes": [
+        {"id": "start", "type": "trigger.manual", "position": [0, 100]},
+        {**node, "position": [320, 100]},
+        {"id": "done", "type": "flow.terminal", "params": {"result": "ok"}, "position": [640, 100]}],
+        "edges": [{"from": "start", "to": node["id"]}, {"from": node["id"], "to": "done"}]})
+    return Workflow.objects.create(owner=owner, name=name, definition=document)
+
+
+def run_from_editor(page, live_server, workflow, text="{}"):
+    open_editor(page, live_server, workflow.pk)
+    page.get_by_role("button", name="Run", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Input (JSON)").fill(text)
+    dialog.get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_role("status", name="Execution")).to_be_visible()
+
+
+FAILING = """def run(ctx):
+    if not ctx["input"].get("fixed"):
+        raise ValueError("the flux capacitor is empty")
+    return 1
+"""
+
+
+def test_a_failing_node_shows_its_error_and_traceback_and_the_run_can_be_retried(page, live_server, alice, celery_worker):
+    page.allowed_errors = WEBSOCKET_REFUSED
+    workflow = one_node_workflow(alice, {"id": "boom", "type": "code.python", "params": {"code": FAILING}})
+    sign_in(page, live_server)
+    run_from_editor(page, live_server, workflow)
+    expect(page.get_by_test_id("execution-status")).to_have_text("failed", timeout=60_000)
+    expect(canvas_node(page, "boom").locator("[data-run-state]")).to_have_text("failed")
+    expect(page.get_by_role("status", name="Execution")).to_contain_text("flux capacitor")
+    canvas_node(page, "boom").click()
+    inspector = page.get_by_role("complementary", name="Run details")
+    expect(inspector.get_by_role("tab", name="Error")).to_have_attribute("aria-selected", "true")
+    expect(inspector.locator(".nf-run-error")).to_contain_text("the flux capacitor is empty")
+    expect(inspector.locator(".nf-traceback")).to_contain_text("ValueError")
+    screenshot(page, "execution-failed-node")
+
+    page.get_by_role("status", name="Execution").get_by_role("button", name="Retry").click()
+    expect(page.get_by_test_id("execution-status")).not_to_have_text("failed", timeout=20_000)
+    expect(page.get_by_test_id("execution-status")).to_have_text("failed", timeout=60_000)  # same input: fails again
+    from executions.models import Execution
+
+    run = Execution.objects.get(workflow=workflow).node_runs.get(node_id="boom")
+    assert run.attempt >= 2 or len(run.attempts) >= 1
+
+
+def test_a_long_run_is_cancelled_from_the_run_bar(page, live_server, alice, celery_worker):
+    page.allowed_errors = WEBSOCKET_REFUSED
+    workflow = one_node_workflow(alice, {"id": "nap", "type": "flow.wait", "params": {"seconds": 120}})
+    sign_in(page, live_server)
+    run_from_editor(page, live_server, workflow)
+    expect(canvas_node(page, "nap").locator("[data-run-state]")).to_have_text("waiting", timeout=30_000)
+    page.get_by_role("status", name="Execution").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_test_id("execution-status")).to_have_text("cancelled", timeout=30_000)
+    expect(page.get_by_role("status", name="Execution").get_by_role("button", name="Retry")).to_be_visible()
+    screenshot(page, "execution-cancelled")
+
+
+def test_a_waiting_node_gets_its_input_from_the_inspector(page, live_server, alice, celery_worker):
+    page.allowed_errors = WEBSOCKET_REFUSED
+    workflow = one_node_workflow(alice, {"id": "ask", "type": "flow.wait", "params": {"input": {}}})
+    sign_in(page, live_server)
+    run_from_editor(page, live_server, workflow)
+    expect(canvas_node(page, "ask").locator("[data-run-state]")).to_have_text("waiting", timeout=30_000)
+    canvas_node(page, "ask").click()
+    inspector = page.get_by_role("complementary", name="Run details")
+    inspector.get_by_label("This node waits for input (JSON)").fill('{"approved": true}')
+    inspector.get_by_role("button", name="Send input").click()
+    expect(page.get_by_test_id("execution-status")).to_have_text("succeeded", timeout=30_000)
+    expect(canvas_node(page, "ask").locator("[data-run-state]")).to_have_text("completed")
+
 
 def test_a_bad_input_is_refused_in_the_dialog(page, live_server, alice):
     workflow = fan_out_workflow(alice)

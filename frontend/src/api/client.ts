@@ -15,7 +15,7 @@ import type {
   Workflow,
   WorkflowDocument,
 } from "./types";
-import type { NodeRunSummary } from "../executions/live";
+import type { NodeRunDetail, NodeRunSummary } from "../executions/live";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -119,6 +119,15 @@ export const api = {
     get: (id: string) => request<Execution>("GET", `executions/${id}/`),
     /** Every node run of an execution, in the order they started. */
     nodes: (id: string) => request<NodeRunSummary[]>("GET", `executions/${id}/nodes/`),
+    /** Every node run with its data: input, output, error, logs, attempts. */
+    nodeDetails: (id: string) => request<NodeRunDetail[]>("GET", `executions/${id}/nodes/`),
+    /** cancel / pause / resume / retry: 202, or 409 when the execution's state does not allow it. */
+    control: (id: string, action: "cancel" | "pause" | "resume" | "retry") =>
+      request<{ execution_id: string; status: string }>("POST", `executions/${id}/${action}/`),
+    provideInput: (id: string, nodeId: string, data: unknown) => request<unknown>("POST", `executions/${id}/input/`, { node_id: nodeId, data }),
+    /** The global context after a node ran, or (diff) what that node changed, as JSON Patch. */
+    context: (id: string, after: string, diff = false) =>
+      request<unknown>("GET", `executions/${id}/context/?after=${encodeURIComponent(after)}${diff ? "&diff=1" : ""}`),
     /** Runs a workflow's draft (or a version); 202 with the new execution's id. */
     run: (workflowId: string, input: unknown, version: string | number = "draft") =>
       request<{ execution_id: string; status: string }>("POST", `workflows/${workflowId}/run/`, { input, version }),

@@ -22,6 +22,7 @@ import { ProblemsBar } from "./ProblemsBar";
 import { SidePanel } from "./SidePanel";
 import { EditorStore } from "./store";
 import { RunBar } from "./RunBar";
+import { RunInspector } from "./RunInspector";
 import { carried, runNotes, runStates } from "../executions/live";
 import type { DocEdge } from "../document/types";
 import { useExecution } from "../executions/useExecution";
@@ -300,7 +301,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
             <ProblemsBar />
             <EmptyHint />
           </div>
-          <SidePanel documentSchema={documentSchema} />
+          {executionId ? <RunInspector executionId={executionId} live={live} /> : <SidePanel documentSchema={documentSchema} />}
         </div>
       </div>
     </EditorContext.Provider>

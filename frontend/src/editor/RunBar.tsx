@@ -1,9 +1,49 @@
 /** Above the canvas in the execution view: the run's status, its node counts and duration, a way back. */
+import { useState } from "react";
+import { api } from "../api/client";
 import { Link } from "../app/router";
-import { formatDuration, isFinished, type LiveState } from "../executions/live";
+import { formatDuration, isFinished } from "../executions/live";
+import type { WatchedExecution } from "../executions/useExecution";
+import { Button } from "../ui/Button";
 import { Icon } from "../ui/Icon";
+import { toast } from "../ui/overlays";
 
-export function RunBar({ workflowId, live }: { workflowId: string; live: LiveState & { error: string | null } }) {
+type Action = "cancel" | "pause" | "resume" | "retry";
+const LABELS: Record<Action, string> = { cancel: "Cancel", pause: "Pause", resume: "Resume", retry: "Retry" };
+
+/** Which controls an execution in `status` offers. */
+export function controlsFor(status: string): Action[] {
+  switch (status) {
+    case "queued":
+    case "running":
+    case "waiting":
+      return ["pause", "cancel"];
+    case "paused":
+      return ["resume", "cancel"];
+    case "failed":
+    case "cancelled":
+    case "timed_out":
+      return ["retry"];
+    default:
+      return [];
+  }
+}
+
+export function RunBar({ workflowId, live }: { workflowId: string; live: WatchedExecution }) {
+  const [busy, setBusy] = useState(false);
+  const control = async (action: Action) => {
+    if (!live.execution) return;
+    setBusy(true);
+    try {
+      await api.executions.control(String(live.execution.id), action);
+      toast(`${LABELS[action]}: requested.`);
+      live.refresh();
+    } catch (reason) {
+      toast(reason instanceof Error ? reason.message : String(reason), "error");
+    } finally {
+      setBusy(false);
+    }
+  };
   const { execution } = live;
   const status = (execution?.status as string | undefined) ?? "connecting";
   const runs = Object.values(live.nodes);
@@ -20,6 +60,9 @@ export function RunBar({ workflowId, live }: { workflowId: string; live: LiveSta
       {execution?.duration_ms != null && <span className="nf-muted">{formatDuration(execution.duration_ms)}</span>}
       {message && <span className="nf-run-bar-error" title={message}><Icon name="alert" size={13} /> {message}</span>}
       {live.error && <span className="nf-run-bar-error">{live.error}</span>}
+      {controlsFor(status).map((action) => (
+        <Button key={action} size="small" variant={action === "cancel" ? "danger" : "secondary"} disabled={busy} onClick={() => void control(action)}>{LABELS[action]}</Button>
+      ))}
       <Link to={{ name: "editor", workflowId }} className="nf-button nf-button--ghost nf-button--small nf-run-bar-back">Back to editing</Link>
     </div>
   );

@@ -16,6 +16,17 @@ export interface NodeRunSummary {
   error?: unknown;
 }
 
+export interface NodeRunDetail extends NodeRunSummary {
+  version?: number;
+  attempts?: unknown;
+  input?: unknown;
+  output?: unknown;
+  output_stored?: boolean;
+  ports?: string[];
+  logs?: unknown;
+  worker?: string;
+}
+
 export interface LiveEvent {
   seq: number;
   type: string;

@@ -2,7 +2,7 @@
  * Watches one execution: `/ws/executions/{id}/` (a SNAPSHOT, then events; `?after=` to resume
  * after a dropped connection). Where WebSockets are not served, it polls the REST API instead.
  */
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api } from "../api/client";
 import { EMPTY_LIVE, FINAL_EXECUTION, applyMessage, isFinished, type LiveState } from "./live";
 
@@ -14,12 +14,16 @@ export function socketUrl(executionId: string, after?: number): string {
   return `${scheme}://${window.location.host}/ws/executions/${executionId}/${query}`;
 }
 
-export function useExecution(executionId: string | undefined): LiveState & { error: string | null } {
+export type WatchedExecution = LiveState & { error: string | null; refresh: () => void };
+
+export function useExecution(executionId: string | undefined): WatchedExecution {
   const [state, setState] = useState<LiveState>(EMPTY_LIVE);
   const [error, setError] = useState<string | null>(null);
+  // Bumped after a control (retry, resume…) to watch again from a fresh snapshot.
+  const [generation, setGeneration] = useState(0);
+  const refresh = useCallback(() => setGeneration((value) => value + 1), []);
 
   useEffect(() => {
-    setState(EMPTY_LIVE);
     setError(null);
     if (!executionId) return;
     let stopped = false;
@@ -27,6 +31,8 @@ export function useExecution(executionId: string | undefined): LiveState & { err
     let socket: WebSocket | null = null;
     let timer: number | undefined;
     let reconnects = 0;
+    // After a control (retry…), the first answers may still show the old final status.
+    let patience = generation > 0 ? 6 : 0;
     const update = (next: LiveState) => {
       current = next;
       if (!stopped) setState(next);
@@ -38,7 +44,7 @@ export function useExecution(executionId: string | undefined): LiveState & { err
         const [execution, nodes] = await Promise.all([api.executions.get(executionId), api.executions.nodes(executionId)]);
         update(applyMessage(EMPTY_LIVE, { type: "SNAPSHOT", execution, nodes, last_seq: execution.last_seq ?? 0 }));
         setError(null);
-        if (FINAL_EXECUTION.has(execution.status as string)) return;
+        if (FINAL_EXECUTION.has(execution.status as string) && patience-- <= 0) return;
       } catch (reason) {
         if (!stopped) setError(reason instanceof Error ? reason.message : String(reason));
       }
@@ -78,7 +84,7 @@ export function useExecution(executionId: string | undefined): LiveState & { err
       window.clearTimeout(timer);
       socket?.close();
     };
-  }, [executionId]);
+  }, [executionId, generation]);
 
-  return { ...state, error };
+  return { ...state, error, refresh };
 }
