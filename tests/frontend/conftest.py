@@ -20,7 +20,9 @@ ARTIFACTS = Path(os.environ.get("NODEFLOW_TEST_ARTIFACTS", ROOT / "test-artifact
 VIEWPORT = {"width": 1440, "height": 900}
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is open an event loop runs in this
+# thread, and every later test that uses async_to_sync (sockets, sync webhooks) would fail.
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's chromium (scripts/system-deps.sh) or set NODEFLOW_CHROMIUM")
