@@ -19,12 +19,12 @@ CODE = """def run(ctx):
 """
 
 
-def fan_out_workflow(owner):
+def fan_out_workflow(owner, url="http://127.0.0.1:9/users"):
     document = with_node_versions({"api_version": "nodeflow/v1", "name": "Greeter", "nodes": [
         {"id": "start", "type": "trigger.manual", "position": [0, 200]},
         {"id": "greet", "type": "code.python", "params": {"code": CODE}, "position": [320, 200]},
         {"id": "a", "type": "data.set", "params": {"vars": {"a": 1}}, "position": [640, 40]},
-        {"id": "b", "type": "data.set", "params": {"vars": {"b": 2}}, "position": [640, 200]},
+        {"id": "b", "type": "http.request", "params": {"url": url + "?who={{ input.who }}"}, "position": [640, 200]},
         {"id": "c", "type": "data.set", "params": {"vars": {"c": 3}}, "position": [640, 360]},
         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.greet.output }}"}, "position": [960, 200]}],
         "edges": [{"from": "start", "to": "greet"}, {"from": "greet", "to": "a"}, {"from": "greet", "to": "b"},
@@ -33,9 +33,10 @@ def fan_out_workflow(owner):
     return Workflow.objects.create(owner=owner, name="Greeter", definition=document)
 
 
-def test_run_from_the_editor_and_watch_every_node_complete(page, live_server, alice, celery_worker):
+def test_run_from_the_editor_and_watch_every_node_complete(page, live_server, alice, celery_worker, httpserver):
     page.allowed_errors = WEBSOCKET_REFUSED
-    workflow = fan_out_workflow(alice)
+    httpserver.expect_request("/users", query_string="who=ada").respond_with_json({"name": "Ada Lovelace"})
+    workflow = fan_out_workflow(alice, httpserver.url_for("/users"))
     sign_in(page, live_server)
     open_editor(page, live_server, workflow.pk)
 
@@ -78,6 +79,10 @@ def test_run_from_the_editor_and_watch_every_node_complete(page, live_server, al
     inspector.get_by_role("button", name="Copy path nodes.greet.output.greeting").click()
     assert page.evaluate("navigator.clipboard.readText()") == "nodes.greet.output.greeting"
     screenshot(page, "execution-node-inspector")
+
+    canvas_node(page, "b").click()  # the HTTP request, against the local test server
+    expect(inspector.get_by_role("heading", name="b")).to_be_visible()
+    expect(inspector.get_by_role("tabpanel")).to_contain_text("Ada Lovelace")
 
 
 def one_node_workflow(owner, node, name="One node"):
@@ -164,3 +169,35 @@ def test_a_bad_input_is_refused_in_the_dialog(page, live_server, alice):
     dialog.get_by_label("Input (JSON)").fill("{nope")
     dialog.get_by_role("button", name="Run", exact=True).click()
     expect(dialog.get_by_role("alert")).to_contain_text("not valid JSON")
+
+
+def test_the_executions_lists_filter_open_and_retry(page, live_server, alice, celery_worker):
+    page.allowed_errors = WEBSOCKET_REFUSED
+    from executions import runtime
+    from executions.tasks import dispatcher
+    from tests.conftest import wait_for_execution
+
+    good = one_node_workflow(alice, {"id": "ok", "type": "data.set", "params": {"vars": {"x": 1}}}, name="Good")
+    bad = one_node_workflow(alice, {"id": "boom", "type": "code.python", "params": {"code": FAILING}}, name="Bad")
+    for workflow in (good, bad):
+        execution = runtime.start_execution(workflow.definition, dispatcher=dispatcher, owner=alice, workflow=workflow)
+        wait_for_execution(execution.pk, timeout=60)
+
+    sign_in(page, live_server)
+    page.get_by_role("link", name="All executions").click()
+    table = page.get_by_role("table", name="Executions")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    page.get_by_label("Status").select_option("failed")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table).to_contain_text("Bad")
+    screenshot(page, "executions-list")
+    table.get_by_role("button", name="Retry").click()
+    expect(page.get_by_text("Retry: requested.")).to_be_visible()
+
+    # A workflow's own list, from the editor; a row opens the run on the canvas.
+    open_editor(page, live_server, good.pk)
+    page.get_by_role("link", name="Executions").click()
+    expect(page.get_by_role("heading", name="Executions of Good")).to_be_visible()
+    page.get_by_role("link", name="Open run").click()
+    expect(page.get_by_test_id("execution-status")).to_have_text("succeeded")
+    expect(canvas_node(page, "ok").locator("[data-run-state]")).to_have_text("completed")

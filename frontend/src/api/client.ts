@@ -111,9 +111,11 @@ export const api = {
   },
   executions: {
     /** The newest executions, newest first (optionally of one workflow). */
-    list: (options: { workflow?: string; limit?: number } = {}) => {
+    list: (options: { workflow?: string; limit?: number; status?: string; trigger?: string } = {}) => {
       const query = new URLSearchParams({ limit: String(options.limit ?? 100) });
       if (options.workflow) query.set("workflow", options.workflow);
+      if (options.status) query.set("status", options.status);
+      if (options.trigger) query.set("trigger", options.trigger);
       return request<Paginated<Execution>>("GET", `executions/?${query}`);
     },
     get: (id: string) => request<Execution>("GET", `executions/${id}/`),

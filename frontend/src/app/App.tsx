@@ -1,4 +1,5 @@
 import { EditorPage } from "../editor/EditorPage";
+import { ExecutionListPage } from "../executions/ExecutionListPage";
 import { OverlayHost } from "../ui/overlays";
 import { WorkflowListPage } from "../workflows/WorkflowListPage";
 import { Link, useRoute } from "./router";
@@ -16,6 +17,9 @@ export function App() {
       break;
     case "execution":
       page = <EditorPage key={route.workflowId} workflowId={route.workflowId} executionId={route.executionId} />;
+      break;
+    case "executions":
+      page = <ExecutionListPage key={route.workflowId ?? "all"} workflowId={route.workflowId} />;
       break;
     default:
       page = (

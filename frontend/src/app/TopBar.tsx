@@ -34,7 +34,7 @@ export function TopBar({ children }: { children?: ReactNode }) {
   return (
     <header className="nf-topbar">
       <Brand />
-      <div className="nf-topbar-middle">{children}</div>
+      <div className="nf-topbar-middle">{children ?? <Link to={{ name: "executions" }} className="nf-topbar-link">All executions</Link>}</div>
       <UserMenu />
     </header>
   );

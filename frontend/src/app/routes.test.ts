@@ -9,6 +9,8 @@ describe("routes", () => {
       { name: "workflows" as const },
       { name: "editor" as const, workflowId: ID },
       { name: "execution" as const, workflowId: ID, executionId: ID },
+      { name: "executions" as const },
+      { name: "executions" as const, workflowId: ID },
     ]) {
       expect(parseRoute(routeUrl(route))).toEqual(route);
       expect(parseRoute(routeUrl(route, "/nf/"), "/nf/")).toEqual(route);

@@ -5,17 +5,23 @@ export type Route =
   | { name: "editor"; workflowId: string }
   /** Issue 11: an execution of a workflow, watched live on its canvas. */
   | { name: "execution"; workflowId: string; executionId: string }
+  /** Executions, of every workflow or of one. */
+  | { name: "executions"; workflowId?: string }
   | { name: "not-found"; path: string };
 
 const UUID = "[0-9a-fA-F-]{36}";
 const EDITOR = new RegExp(`^workflows/(${UUID})/?$`);
+const WORKFLOW_EXECUTIONS = new RegExp(`^workflows/(${UUID})/executions/?$`);
 const EXECUTION = new RegExp(`^workflows/(${UUID})/executions/(${UUID})/?$`);
 
 export function parseRoute(pathname: string, baseUrl = "/"): Route {
   const path = pathname.startsWith(baseUrl) ? pathname.slice(baseUrl.length) : pathname.replace(/^\//, "");
   if (path === "" || path === "workflows" || path === "workflows/") return { name: "workflows" };
+  if (path === "executions" || path === "executions/") return { name: "executions" };
   let match = EDITOR.exec(path);
   if (match) return { name: "editor", workflowId: match[1].toLowerCase() };
+  match = WORKFLOW_EXECUTIONS.exec(path);
+  if (match) return { name: "executions", workflowId: match[1].toLowerCase() };
   match = EXECUTION.exec(path);
   if (match) return { name: "execution", workflowId: match[1].toLowerCase(), executionId: match[2].toLowerCase() };
   return { name: "not-found", path: pathname };
@@ -29,6 +35,8 @@ export function routeUrl(route: Route, baseUrl = "/"): string {
       return `${baseUrl}workflows/${route.workflowId}`;
     case "execution":
       return `${baseUrl}workflows/${route.workflowId}/executions/${route.executionId}`;
+    case "executions":
+      return route.workflowId ? `${baseUrl}workflows/${route.workflowId}/executions` : `${baseUrl}executions`;
     case "not-found":
       return route.path;
   }

@@ -66,6 +66,7 @@ export function EditorHeader() {
         <IconButton icon="download" label="Export JSON" onClick={() => downloadJson(store.doc, store.doc.name || workflow.name || "workflow")} />
         <Button icon="save" onClick={() => void store.save()} disabled={!store.isDirty()} title="Save (Ctrl/⌘ S)">Save</Button>
       </div>
+      <Link to={{ name: "executions", workflowId: String(workflow.id) }} className="nf-button nf-button--ghost" title="Runs of this workflow"><Icon name="clock" /> Executions</Link>
       <Button icon="play" onClick={() => setRunning(true)} disabled={publishBlocked}
         title={publishBlocked ? `Fix ${problems.length} problem(s) to run` : "Run the draft and watch it"}>Run</Button>
       {running && <RunDialog onClose={() => setRunning(false)} />}

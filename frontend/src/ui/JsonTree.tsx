@@ -1,5 +1,6 @@
 /** A collapsible JSON tree with a search box; each row can copy its path (`output.items[0].name`). */
 import { useMemo, useState } from "react";
+import { Icon } from "./Icon";
 import { toast } from "./overlays";
 
 export function childPath(parent: string, key: string | number): string {
@@ -46,7 +47,7 @@ function Row({ name, value, path, search, depth }: { name: string | number | nul
         <span className={`nf-json-value nf-json-value--${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}`}>
           {container && expanded ? (Array.isArray(value) ? "[" : "{") : summary}
         </span>
-        {path && <button type="button" className="nf-json-copy" title={`Copy path ${path}`} aria-label={`Copy path ${path}`} onClick={() => copy(path)}>⧉</button>}
+        {path && <button type="button" className="nf-json-copy" title={`Copy path ${path}`} aria-label={`Copy path ${path}`} onClick={() => copy(path)}><Icon name="copy" size={12} /></button>}
       </div>
       {container && expanded && (
         <ul className="nf-json-children">

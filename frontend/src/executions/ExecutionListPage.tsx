@@ -1,0 +1,146 @@
+/** Executions, newest first, of every workflow or of one: filters by status and trigger, cancel and retry. */
+import { useCallback, useEffect, useState } from "react";
+import { api } from "../api/client";
+import type { Execution, Workflow } from "../api/types";
+import { Link } from "../app/router";
+import { TopBar } from "../app/TopBar";
+import { controlsFor } from "../editor/RunBar";
+import { Button } from "../ui/Button";
+import { Icon } from "../ui/Icon";
+import { dateTime } from "../ui/format";
+import { toast } from "../ui/overlays";
+import { FINAL_EXECUTION, formatDuration } from "./live";
+
+const STATUSES = ["queued", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "timed_out"];
+const TRIGGERS = ["manual", "schedule", "webhook"];
+
+export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
+  const [executions, setExecutions] = useState<Execution[] | null>(null);
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+  const [status, setStatus] = useState("");
+  const [trigger, setTrigger] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    api.workflows.list().then((page) => setNames(new Map(page.results.map((workflow: Workflow) => [workflow.id, workflow.name ?? ""]))), () => undefined);
+  }, []);
+
+  const load = useCallback(async () => {
+    try {
+      const page = await api.executions.list({ workflow: workflowId, status, trigger, limit: 100 });
+      setExecutions(page.results);
+      setError(null);
+      return page.results;
+    } catch (reason) {
+      setError(reason instanceof Error ? reason.message : String(reason));
+      return null;
+    }
+  }, [workflowId, status, trigger]);
+
+  // Reloads every 2 s while something in the list is still going.
+  useEffect(() => {
+    let timer: number | undefined;
+    let stopped = false;
+    void load().then((results) => {
+      if (!stopped && results?.some((execution) => !FINAL_EXECUTION.has(execution.status as string))) {
+        timer = window.setTimeout(() => setTick((value) => value + 1), 2000);
+      }
+    });
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+    };
+  }, [load, tick]);
+
+  useEffect(() => {
+    document.title = `Executions · NodeFlow`;
+  }, []);
+
+  const control = async (execution: Execution, action: "cancel" | "pause" | "resume" | "retry") => {
+    try {
+      await api.executions.control(String(execution.id), action);
+      toast(`${action[0].toUpperCase()}${action.slice(1)}: requested.`);
+      setTick((value) => value + 1);
+    } catch (reason) {
+      toast(reason instanceof Error ? reason.message : String(reason), "error");
+    }
+  };
+
+  const title = workflowId ? `Executions of ${names.get(workflowId) || "this workflow"}` : "Executions";
+  return (
+    <div className="nf-page">
+      <TopBar />
+      <main className="nf-list-page">
+        <div className="nf-list-head">
+          <div>
+            <h1>{title}</h1>
+            <p className="nf-muted">{workflowId ? <Link to={{ name: "editor", workflowId }}>Open the workflow</Link> : "Every run of your workflows, newest first."}</p>
+          </div>
+          <div className="nf-list-tools">
+            <label className="nf-filter">
+              <span>Status</span>
+              <select className="nf-input" aria-label="Status" value={status} onChange={(event) => setStatus(event.target.value)}>
+                <option value="">Any</option>
+                {STATUSES.map((value) => <option key={value} value={value}>{value}</option>)}
+              </select>
+            </label>
+            <label className="nf-filter">
+              <span>Trigger</span>
+              <select className="nf-input" aria-label="Trigger" value={trigger} onChange={(event) => setTrigger(event.target.value)}>
+                <option value="">Any</option>
+                {TRIGGERS.map((value) => <option key={value} value={value}>{value}</option>)}
+              </select>
+            </label>
+          </div>
+        </div>
+        {error && <div className="nf-banner nf-banner--error" role="alert"><Icon name="alert" /> Could not load the executions: {error}</div>}
+        {executions && executions.length === 0 && <p className="nf-muted">No executions{status || trigger ? " match these filters" : " yet"}.</p>}
+        {executions && executions.length > 0 && (
+          <table className="nf-table" aria-label="Executions">
+            <thead>
+              <tr>
+                <th>Status</th>
+                {!workflowId && <th>Workflow</th>}
+                <th>Trigger</th>
+                <th>Created</th>
+                <th>Duration</th>
+                <th>Nodes</th>
+                <th aria-label="Actions" />
+              </tr>
+            </thead>
+            <tbody>
+              {executions.map((execution) => {
+                const counts = (execution.node_counts ?? {}) as Record<string, number>;
+                const id = String(execution.id);
+                return (
+                  <tr key={id} data-execution-id={id}>
+                    <td>
+                      {execution.workflow ? (
+                        <Link to={{ name: "execution", workflowId: String(execution.workflow), executionId: id }} className="nf-run-link" aria-label={`Open run ${id.slice(0, 8)}`}>
+                          <span className={`nf-run-badge nf-run-badge--${execution.status}`}>{execution.status}</span>
+                        </Link>
+                      ) : <span className={`nf-run-badge nf-run-badge--${execution.status}`}>{execution.status}</span>}
+                    </td>
+                    {!workflowId && <td>{execution.workflow ? names.get(String(execution.workflow)) ?? "…" : "(deleted or inline)"}</td>}
+                    <td>{execution.trigger}</td>
+                    <td>{execution.created_at ? dateTime(execution.created_at) : ""}</td>
+                    <td>{formatDuration(execution.duration_ms as number | null) || "—"}</td>
+                    <td className="nf-muted">{Object.entries(counts).map(([key, value]) => `${value} ${key}`).join(", ")}</td>
+                    <td className="nf-table-actions">
+                      {controlsFor(String(execution.status)).filter((action) => action === "cancel" || action === "retry").map((action) => (
+                        <Button key={action} size="small" variant={action === "cancel" ? "danger" : "secondary"} onClick={() => void control(execution, action)}>
+                          {action === "cancel" ? "Cancel" : "Retry"}
+                        </Button>
+                      ))}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </main>
+    </div>
+  );
+}
