@@ -117,8 +117,10 @@ def table(rows):
         ratio = f"{row['nodeflow'] / row['baseline']:.2f}×" if has_baseline else "—"
         nodeflow = f"{row['nodeflow']:.2f} {row['unit']}"
         baseline = f"{row['baseline']:.2f} {row['unit']}" if has_baseline else "—"
-        if "nodeflow_p95" in row:
-            nodeflow += f" (p95 {row['nodeflow_p95']:.2f})"
-            baseline += f" (p95 {row['baseline_p95']:.2f})"
+        tail = "p99" if "nodeflow_p99" in row else "p95"  # the row's own tail percentile
+        if f"nodeflow_{tail}" in row:
+            nodeflow += f" ({tail} {row[f'nodeflow_{tail}']:.2f})"
+            if has_baseline and f"baseline_{tail}" in row:
+                baseline += f" ({tail} {row[f'baseline_{tail}']:.2f})"
         lines.append(f"| {row['id']} | {row['scenario']} | {nodeflow} | {baseline} | {ratio} | {row['target']} |")
     return "\n".join(lines)
