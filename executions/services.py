@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from engine.errors import TIMEOUT, TRANSIENT
+from engine.errors import TIMEOUT, TRANSIENT, NodeError
 from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.runtime import Transition, compiled_for
@@ -18,6 +18,8 @@ E, N = ExecutionStatus, NodeStatus
 
 # A node whose worker was lost this many times fails instead of being run again.
 MAX_LOST_WORKERS = 3
+# Past a node's timeout, Celery's hard time limit gets this long before the reaper steps in.
+NODE_TIMEOUT_GRACE_S = 6
 
 
 class NotAllowed(ValueError):
@@ -129,12 +131,31 @@ def reap(*, dispatcher, now=None):
     lost = NodeRun.objects.filter(status=N.RUNNING, lease_expires_at__lt=now).values_list("execution_id", "node_id", "attempt")
     for execution_id, node_id, attempt in lost[:500]:
         actions += _requeue_lost(execution_id, node_id, attempt, dispatcher)
+    # Node timeouts: Celery's time limits stop a prefork child; a thread-pool worker (embedded
+    # mode) cannot be interrupted, so the reaper fails such a run as timed out and moves on.
+    for run in NodeRun.objects.filter(status=N.RUNNING).only("execution_id", "node_id", "attempt", "started_at",
+                                                              "execution__definition_id").select_related("execution")[:500]:
+        limit = compiled_for(run.execution.definition_id).graph.node(run.node_id).get("timeout_s")
+        if limit and run.started_at + timedelta(seconds=float(limit) + NODE_TIMEOUT_GRACE_S) < now:
+            actions += _fail_overdue(run.execution_id, run.node_id, run.attempt, float(limit), dispatcher)
     running = Execution.objects.filter(status__in=[E.RUNNING, E.WAITING, E.PAUSED], started_at__isnull=False)
     for execution in running.only("id", "definition_id", "started_at")[:1000]:
         limit = compiled_for(execution.definition_id).settings.get("timeout_s")
         if limit and execution.started_at + timedelta(seconds=float(limit)) < now:
             actions += expire_execution(execution.pk, dispatcher=dispatcher)
     return actions
+
+
+def _fail_overdue(execution_id, node_id, attempt, limit, dispatcher):
+    """The node ran past its timeout and nothing stopped it: its attempt fails as a timeout."""
+    from executions.runtime import Outcome, Prepared, finish_node
+
+    error = NodeError(f"the node ran longer than its timeout of {limit:g} s", TIMEOUT, code="node_timeout")
+    compiled = compiled_for(Execution.objects.values_list("definition_id", flat=True).get(pk=execution_id))
+    prepared = Prepared(execution_id=str(execution_id), node_id=node_id, attempt=attempt, compiled=compiled,
+                        execution_info={}, input_data={}, vars_state=None, upstream=[])
+    finish_node(prepared, Outcome(error=error), dispatcher=dispatcher)  # ignored if it finished meanwhile
+    return 1
 
 
 def _requeue_lost(execution_id, node_id, attempt, dispatcher):

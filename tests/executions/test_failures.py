@@ -235,3 +235,19 @@ def test_input_schema_describes_a_manual_input_and_a_webhook_body_but_not_schedu
         run_inline(doc, input_data={**webhook, "body": {}}, trigger="webhook")
     schedule = {"fired_at": "2026-11-21T00:00:00+00:00", "schedule": "every 1 minutes"}
     assert run_inline(doc, input_data=schedule, trigger="schedule").status == "succeeded"
+
+
+@pytest.mark.slow
+def test_a_thread_pool_worker_cannot_interrupt_a_node_so_the_reaper_times_it_out(transactional_db, _session_worker):
+    _session_worker.stop()  # only the thread-pool worker may take the node
+    worker = WorkerProcess(pool="threads", concurrency=2, env={"NODEFLOW_REAPER_INTERVAL_S": "1"}).start()
+    try:
+        doc = chain({"id": "slow", "type": "test.sleep", "params": {"seconds": 30}, "timeout_s": 1},
+                    {"id": "after", "type": "flow.noop"})
+        execution = wait_for_execution(start(doc).pk, timeout=25)
+    finally:
+        worker.kill()
+    assert execution.status == "failed"
+    run = execution.node_runs.get(node_id="slow")
+    assert run.error["class"] == "timeout" and "timeout of 1 s" in run.error["message"]
+    assert execution.node_runs.get(node_id="after").status == "cancelled"
