@@ -6,7 +6,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { toast } from "../ui/overlays";
 import { api } from "../api/client";
-import { formatDuration, type LiveState, type NodeRunDetail } from "../executions/live";
+import { formatDuration, timeline, type LiveState, type NodeRunDetail, type NodeRunSummary } from "../executions/live";
 import { JsonTree } from "../ui/JsonTree";
 import { useEditorContext, useEditorState } from "./context";
 
@@ -80,6 +80,10 @@ function ExecutionPanel({ live, details }: { live: LiveState; details: Record<st
           </li>
         ))}
       </ol>
+      <h3 className="nf-panel-subtitle">Timeline</h3>
+      <Timeline runs={runs.map((run) => details[run.node_id] ?? run)} />
+      <h3 className="nf-panel-subtitle">Logs</h3>
+      <AllLogs runs={runs.map((run) => details[run.node_id] ?? run)} />
       <h3 className="nf-panel-subtitle">Input</h3>
       <JsonTree value={execution.input ?? {}} root="input" label="Run input" />
       {execution.result !== undefined && execution.result !== null && (
@@ -94,7 +98,9 @@ function ExecutionPanel({ live, details }: { live: LiveState; details: Record<st
 
 function NodeRunPanel({ executionId, nodeId, run }: { executionId: string; nodeId: string; run: NodeRunDetail | undefined }) {
   const error = errorText(run?.error);
-  const [tab, setTab] = useState<Tab>(error ? "error" : "output");
+  // Opens on the error when there is one (also when it arrives after the panel opened), until a tab is picked.
+  const [picked, setTab] = useState<Tab | null>(null);
+  const tab: Tab = picked ?? (error ? "error" : "output");
   const [context, setContext] = useState<{ tab: Tab; value: unknown; error?: string } | null>(null);
   useEffect(() => {
     if (tab !== "context" && tab !== "diff") return;
@@ -201,5 +207,57 @@ function ProvideInput({ executionId, nodeId }: { executionId: string; nodeId: st
       {error && <p className="nf-field-error" role="alert">{error}</p>}
       <button type="submit" className="nf-button nf-button--primary nf-button--small" disabled={sending}>Send input</button>
     </form>
+  );
+}
+
+/** A Gantt chart of the node runs: one row each, on one time axis, so parallel runs overlap. */
+function Timeline({ runs }: { runs: NodeRunSummary[] }) {
+  const bars = timeline(runs);
+  if (!bars.length) return <p className="nf-muted nf-small">Nothing has started yet.</p>;
+  return (
+    <ol className="nf-timeline" aria-label="Timeline">
+      {bars.map((bar) => (
+        <li key={bar.nodeId} className="nf-timeline-row" data-node-id={bar.nodeId}>
+          <span className="nf-timeline-name">{bar.nodeId}</span>
+          <span className="nf-timeline-track">
+            <span className={`nf-timeline-bar nf-timeline-bar--${bar.status}`} title={`${bar.nodeId}: ${formatDuration(bar.duration_ms)}`}
+              style={{ left: `${(bar.left * 100).toFixed(2)}%`, width: `${(bar.width * 100).toFixed(2)}%` }} />
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+type LogLine = { level?: string; message?: string };
+
+/** Every node's log lines, in node-run order, filtered by node and level. */
+function AllLogs({ runs }: { runs: NodeRunDetail[] }) {
+  const [node, setNode] = useState("");
+  const [level, setLevel] = useState("");
+  const lines = runs.flatMap((run) => (Array.isArray(run.logs) ? (run.logs as LogLine[]) : []).map((line) => ({ node: run.node_id, ...line })));
+  const levels = [...new Set(lines.map((line) => line.level ?? "info"))];
+  const shown = lines.filter((line) => (!node || line.node === node) && (!level || (line.level ?? "info") === level));
+  if (!lines.length) return <p className="nf-muted nf-small">No logs.</p>;
+  return (
+    <div className="nf-all-logs">
+      <div className="nf-json-tools">
+        <select className="nf-input" aria-label="Logs of node" value={node} onChange={(event) => setNode(event.target.value)}>
+          <option value="">All nodes</option>
+          {[...new Set(lines.map((line) => line.node))].map((id) => <option key={id} value={id}>{id}</option>)}
+        </select>
+        <select className="nf-input" aria-label="Log level" value={level} onChange={(event) => setLevel(event.target.value)}>
+          <option value="">All levels</option>
+          {levels.map((value) => <option key={value} value={value}>{value}</option>)}
+        </select>
+      </div>
+      <ol className="nf-logs" aria-label="All logs">
+        {shown.map((line, index) => (
+          <li key={index} className={`nf-log nf-log--${line.level ?? "info"}`}>
+            <span className="nf-log-level">{line.node} · {line.level ?? "info"}</span> <span className="nf-log-message">{line.message ?? JSON.stringify(line)}</span>
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

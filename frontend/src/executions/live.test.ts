@@ -32,3 +32,16 @@ describe("live execution state", () => {
     expect(formatDuration(null)).toBe("");
   });
 });
+
+describe("timeline", () => {
+  it("places runs on one time axis so parallel runs overlap", async () => {
+    const { timeline } = await import("./live");
+    const bars = timeline([
+      { node_id: "a", status: "completed", started_at: "2026-01-01T00:00:00Z", finished_at: "2026-01-01T00:00:01Z" },
+      { node_id: "b", status: "completed", started_at: "2026-01-01T00:00:01Z", finished_at: "2026-01-01T00:00:03Z" },
+      { node_id: "c", status: "completed", started_at: "2026-01-01T00:00:01Z", finished_at: "2026-01-01T00:00:04Z" },
+      { node_id: "d", status: "pending" },
+    ]);
+    expect(bars.map((bar) => [bar.nodeId, bar.left, bar.width])).toEqual([["a", 0, 0.25], ["b", 0.25, 0.5], ["c", 0.25, 0.75]]);
+  });
+});

@@ -136,3 +136,26 @@ export function formatDuration(ms: number | null | undefined): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+export interface TimelineBar {
+  nodeId: string;
+  status: NodeRunStatus;
+  /** Offset from the first node run's start and length, as fractions of the whole span (0..1). */
+  left: number;
+  width: number;
+  duration_ms: number;
+}
+
+/** Bars for a Gantt chart of node runs: runs that overlap ran in parallel. `now` ends the runs still going. */
+export function timeline(runs: readonly NodeRunSummary[], now = Date.now()): TimelineBar[] {
+  const timed = runs.filter((run) => run.started_at);
+  if (!timed.length) return [];
+  const start = Math.min(...timed.map((run) => Date.parse(run.started_at as string)));
+  const ends = timed.map((run) => (run.finished_at ? Date.parse(run.finished_at) : now));
+  const span = Math.max(1, Math.max(...ends) - start);
+  return timed.map((run, index) => {
+    const begin = Date.parse(run.started_at as string) - start;
+    const length = Math.max(0, ends[index] - start - begin);
+    return { nodeId: run.node_id, status: run.status, left: begin / span, width: Math.max(length / span, 0.005), duration_ms: length };
+  });
+}
