@@ -133,6 +133,10 @@ class Graph:
         bits = self._bits(node_id)
         return [self.order[i] for i in range(bits.bit_length()) if bits >> i & 1]
 
+    def ancestor_view(self, node_id):
+        """The node's ancestors as a collection: `in` is a bit test; the list is built only if iterated."""
+        return _AncestorView(self, node_id)
+
     def descendants(self, node_id):
         return self.reachable_from([node_id]) - {node_id}
 
@@ -144,3 +148,26 @@ class Graph:
                     seen.add(child)
                     queue.append(child)
         return seen
+
+
+class _AncestorView:
+    """A node's ancestors, lazily: most node runs only ask whether one node is upstream."""
+
+    __slots__ = ("graph", "node_id", "_list")
+
+    def __init__(self, graph, node_id):
+        self.graph, self.node_id, self._list = graph, node_id, None
+
+    def __contains__(self, other):
+        return other in self.graph.nodes and self.graph.is_ancestor(other, self.node_id)
+
+    def _ids(self):
+        if self._list is None:
+            self._list = self.graph.ancestors(self.node_id)
+        return self._list
+
+    def __iter__(self):
+        return iter(self._ids())
+
+    def __len__(self):
+        return len(self._ids())

@@ -631,8 +631,7 @@ def _execute(prepared, secrets):
     started_at = datetime.now(timezone.utc)
     if prepared.merge_error is not None:
         return Outcome(error=prepared.merge_error, started_at=started_at)
-    visible = set(compiled.graph.ancestors(node_id))
-    nodes = LazyNodes(visible, lambda ids: load_node_entries(prepared.execution_id, ids))
+    nodes = LazyNodes(compiled.graph.ancestor_view(node_id), lambda ids: load_node_entries(prepared.execution_id, ids))
     context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes)
     params = {**node_type.defaults, **(node.get("params") or {})}
     call = NodeCall(

@@ -40,3 +40,11 @@ def test_no_cycle_in_a_dag_and_topological_order_respects_edges():
 def test_edges_to_unknown_nodes_are_left_out():
     g = Graph([{"id": "a"}], [{"from": "a", "to": "ghost"}])
     assert g.outgoing["a"] == []
+
+
+def test_ancestor_view_answers_membership_without_listing_and_lists_in_document_order():
+    g = graph([("a", "b"), ("b", "c"), ("x", "c"), ("c", "d")])
+    view = g.ancestor_view("c")
+    assert "a" in view and "x" in view and "d" not in view and "ghost" not in view
+    assert view._list is None  # membership alone built no list
+    assert list(view) == ["a", "b", "x"] and len(view) == 3
