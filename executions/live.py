@@ -56,7 +56,7 @@ class _Sender:
         thread.start()
 
     def submit(self, execution_id, workflow_id, message):
-        self.last = asyncio.run_coroutine_threadsafe(self._send(execution_id, workflow_id, message), self.loop)
+        asyncio.run_coroutine_threadsafe(self._send(execution_id, workflow_id, message), self.loop)
 
     async def _send(self, execution_id, workflow_id, message):
         if self.lock is None:
@@ -75,14 +75,3 @@ class _Sender:
                 await self.layer.group_send(workflow_group(workflow_id), message)
         except Exception:  # live updates must never break the engine; consumers repair gaps
             logger.exception("broadcast to %s failed", execution_id)
-
-    def drain(self, timeout=5):
-        """Wait until everything submitted so far was sent (sends run one at a time, in order)."""
-        last = getattr(self, "last", None)
-        if last is not None:
-            last.result(timeout)
-
-
-def drain(timeout=5):
-    if _sender is not None and _sender_pid == os.getpid():
-        _sender.drain(timeout)

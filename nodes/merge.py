@@ -52,11 +52,8 @@ def _join_mode(params):
 )
 def merge(call):
     params = call.params
-    upstream = list(call.upstream)
-    if params.get("mode") == "first":
-        # The engine starts a first-mode merge at the first branch to finish; keep that one only.
-        upstream = upstream[:1]
-    outputs = {node_id: call.context["nodes"][node_id]["output"] for node_id in upstream}
+    # In mode "first" the engine passes only the branch that finished first.
+    outputs = call.upstream_outputs()
     shape = params.get("shape", "object")
     if shape == "object":
         merged = outputs
