@@ -15,6 +15,7 @@ from executions import outputs, runtime, services
 from executions.models import Execution, NodeRun
 from nodeflow.api import ApiError, ErrorSerializer
 from nodeflow.security import RunThrottle
+from workflows.api import DocumentField
 
 
 class ExecutionSerializer(serializers.ModelSerializer):
@@ -78,6 +79,17 @@ class ContextSerializer(serializers.Serializer):
                                  help_text="With diff=1: what that node changed, as JSON Patch operations.")
 
 
+class ExecutionDefinitionSerializer(serializers.Serializer):
+    """The workflow document exactly as the execution ran it (the draft may have changed since)."""
+
+    definition = DocumentField(source="definition.document", read_only=True,
+                               help_text="The document the execution ran, as stored when it started.")
+    version = serializers.IntegerField(read_only=True, allow_null=True,
+                                       help_text="The published version it ran (null: a draft run).")
+    revision = serializers.IntegerField(read_only=True, allow_null=True,
+                                        help_text="The draft revision it ran (null: a published version ran).")
+
+
 class ControlSerializer(serializers.Serializer):
     execution_id = serializers.UUIDField()
     status = serializers.CharField()
@@ -103,6 +115,8 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return Execution.objects.none()
         queryset = Execution.objects.filter(owner=self.request.user).order_by("-created_at")
+        if self.action == "definition":
+            return queryset.select_related("definition")
         if self.action != "list":
             return queryset
         params = self.request.query_params
@@ -146,6 +160,12 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         execution = self.get_object()
         runs = execution.node_runs.order_by("start_seq", "id")
         return Response(NodeRunSerializer(runs, many=True).data)
+
+    @extend_schema(responses={200: ExecutionDefinitionSerializer})
+    @action(detail=True, methods=["get"])
+    def definition(self, request, pk=None):
+        execution = self.get_object()
+        return Response(ExecutionDefinitionSerializer(execution).data)
 
     @extend_schema(responses={200: OpenApiTypes.ANY})
     @action(detail=True, methods=["get"], url_path=r"nodes/(?P<node_id>[a-z][a-z0-9_]{0,63})/output")

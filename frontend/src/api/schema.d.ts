@@ -162,6 +162,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{id}/definition/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["v1_executions_definition_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/executions/{id}/events/": {
         parameters: {
             query?: never;
@@ -690,6 +706,15 @@ export interface components {
             };
             /** Format: int64 */
             last_seq?: number;
+        };
+        /** @description The workflow document exactly as the execution ran it (the draft may have changed since). */
+        ExecutionDefinition: {
+            /** @description The document the execution ran, as stored when it started. */
+            readonly definition: components["schemas"]["WorkflowDocument"];
+            /** @description The published version it ran (null: a draft run). */
+            readonly version: number | null;
+            /** @description The draft revision it ran (null: a published version ran). */
+            readonly revision: number | null;
         };
         /**
          * @description * `queued` - Queued
@@ -1735,6 +1760,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object of yours (another user's objects answer 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_executions_definition_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this execution. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionDefinition"];
                 };
             };
             /** @description No or invalid credentials. */
