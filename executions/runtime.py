@@ -8,9 +8,11 @@ runner (executions.inline) are two dispatchers around these same functions."""
 
 import logging
 import socket
+import time
 import traceback
 import uuid
 from collections import OrderedDict, namedtuple
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from threading import Lock
@@ -57,6 +59,16 @@ class CompiledWorkflow:
         self._join_modes = {
             node_id: node_type.join_mode_of(self.graph.nodes[node_id]) for node_id, node_type in self.node_types.items()
         }
+        routes = settings.NODEFLOW["QUEUE_ROUTES"]
+        # Instant nodes run in the worker that made them ready, unless they carry a time limit
+        # (only a task of their own enforces it) or an operator routed their type to a queue.
+        self._local = {
+            node_id for node_id, node_type in self.node_types.items()
+            if node_type.instant and not self.graph.nodes[node_id].get("timeout_s") and node_type.type not in routes
+        }
+
+    def runs_locally(self, node_id):
+        return node_id in self._local
 
     def join_mode(self, node_id):
         return self._join_modes[node_id]
@@ -98,6 +110,37 @@ def worker_name():
     return f"inline@{socket.gethostname()}"
 
 
+# Execution fields a transition does not need to lock and change the row.
+_EXECUTION_PAYLOADS = ("input", "result", "artifacts", "error")
+
+
+def _runs():
+    """Node runs as transitions load them: without their params and output (never needed there)."""
+    return NodeRun.objects.defer("input", "output")
+
+
+_inputs = OrderedDict()
+_inputs_lock = Lock()
+_INPUTS_MAX = 256
+
+
+def execution_input(execution):
+    """The execution's input, which never changes: loaded once per process."""
+    if "input" not in execution.get_deferred_fields():
+        return execution.input
+    key = execution.pk
+    with _inputs_lock:
+        if key in _inputs:
+            _inputs.move_to_end(key)
+            return _inputs[key]
+    value = Execution.objects.filter(pk=key).values_list("input", flat=True).get()
+    with _inputs_lock:
+        _inputs[key] = value
+        while len(_inputs) > _INPUTS_MAX:
+            _inputs.popitem(last=False)
+    return value
+
+
 # ---------------------------------------------------------------------------
 # Transitions
 
@@ -110,7 +153,8 @@ class Transition:
     dispatches to happen after commit."""
 
     def __init__(self, execution_id, dispatcher):
-        self.execution = Execution.objects.select_for_update().get(pk=execution_id)
+        # The lock needs the row, not its JSON payloads; they load on first use (input is cached).
+        self.execution = Execution.objects.select_for_update().defer(*_EXECUTION_PAYLOADS).get(pk=execution_id)
         self.dispatcher = dispatcher
         self.compiled = compiled_for(self.execution.definition_id)
         self.events = []
@@ -120,20 +164,21 @@ class Transition:
         self.to_start = []
         self.to_wake = []  # (node_id, eta, reason): "timer" wakes a waiting node, "retry" runs it again
         self.to_revoke = []  # task ids of queued or running node runs that were cancelled
+        self.claimed = []  # node runs claimed here to run in this process (Prepared)
 
     # -- loading
 
     def run(self, node_id):
         run = self.runs.get(node_id)
         if run is None:
-            run = NodeRun.objects.get(execution_id=self.execution.pk, node_id=node_id)
+            run = _runs().get(execution_id=self.execution.pk, node_id=node_id)
             self.runs[node_id] = run
         return run
 
     def load_runs(self, node_ids):
         missing = [node_id for node_id in node_ids if node_id not in self.runs]
         if missing:
-            for run in NodeRun.objects.filter(execution_id=self.execution.pk, node_id__in=missing):
+            for run in _runs().filter(execution_id=self.execution.pk, node_id__in=missing):
                 self.runs[run.node_id] = run
         return [self.runs[node_id] for node_id in node_ids]
 
@@ -174,6 +219,9 @@ class Transition:
             setattr(execution, name, value)
             self._dirty_execution.add(name)
         if status in EXECUTION_FINAL:
+            unloaded = execution.get_deferred_fields() & {"result", "error"}
+            if unloaded:  # the event carries them: one query for both
+                execution.refresh_from_db(fields=sorted(unloaded))
             if tracing.enabled():
                 transaction.on_commit(lambda: tracing.execution_finished(execution))
             self.event(
@@ -293,8 +341,8 @@ class Transition:
         execution = self.execution
         if execution.status in EXECUTION_FINAL or execution.status == E.PAUSED:
             return
-        if self.to_start:
-            return  # something was just queued: the execution goes on
+        if self.to_start or self.claimed:
+            return  # something was just queued or claimed: the execution goes on
         counts = self.open_counts()
         if not counts:
             self.set_execution(E.SUCCEEDED)
@@ -305,6 +353,63 @@ class Transition:
                 self.set_execution(E.WAITING)
         elif busy and execution.status == E.WAITING:
             self.set_execution(E.RUNNING)
+
+    def claim(self, node_id, worker):
+        """Mark a queued node run running in `worker`; its Prepared, or None when it is not queued."""
+        run = self.run(node_id)
+        if run.status not in (N.QUEUED, N.RETRYING):
+            logger.info("node %s of %s is %s: delivery ignored", node_id, self.execution.pk, run.status)
+            return None
+        execution = self.execution
+        if execution.status in (E.QUEUED, E.WAITING):
+            self.set_execution(E.RUNNING)
+        upstream, vars_state, vars_from, merged, merge_error = _incoming_vars(self, node_id)
+        run.attempt += 1
+        now = self.now()
+        self.set_node(
+            run,
+            N.RUNNING,
+            event_data={"worker": worker},
+            attempt=run.attempt,
+            started_at=now,
+            finished_at=None,
+            worker=worker,
+            start_seq=execution.last_seq + 1,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            vars_from=vars_from,
+            vars_state=vars_state.as_dict() if merged else None,
+        )
+        info = {
+            "id": str(execution.pk),
+            "workflow_id": str(execution.workflow_id) if execution.workflow_id else None,
+            "trigger": execution.trigger,
+            "started_at": execution.started_at.isoformat() if execution.started_at else None,
+        }
+        prepared = Prepared(
+            execution_id=str(execution.pk),
+            node_id=node_id,
+            attempt=run.attempt,
+            compiled=self.compiled,
+            execution_info=info,
+            input_data=execution_input(execution),
+            vars_state=vars_state,
+            upstream=upstream,
+            owner_id=execution.owner_id,
+            merge_error=merge_error,
+        )
+        self.claimed.append(prepared)
+        return prepared
+
+    def claim_local(self, worker):
+        """Claim the just-queued nodes that run in this process (instant ones) instead of sending them."""
+        if self.execution.status in EXECUTION_FINAL or self.execution.status == E.PAUSED:
+            return []
+        local = [node_id for node_id in self.to_start if self.compiled.runs_locally(node_id)]
+        if not local:
+            return []
+        self.to_start = [node_id for node_id in self.to_start if node_id not in local]
+        self.load_runs([p for node_id in local for p in self.compiled.graph.predecessors(node_id)])
+        return [prepared for prepared in (self.claim(node_id, worker) for node_id in local) if prepared]
 
     def flush_runs(self):
         """Write the changed node runs now (events and the execution wait for flush())."""
@@ -467,27 +572,46 @@ class Outcome:
 
 
 def run_node(execution_id, node_id, *, dispatcher, worker=None):
-    """Claim, execute and finish one node run. Returns False when there was nothing to run."""
-    prepared = claim_node(execution_id, node_id, dispatcher=dispatcher, worker=worker or worker_name())
+    """Claim, execute and finish one node run. Returns False when there was nothing to run.
+
+    The instant nodes it makes ready (flow, data, logic: no network, no sandbox) run here
+    next, each finish claiming the next ones in the same transaction, instead of going
+    through the broker. After LOCAL_RUN_BUDGET_S seconds the rest goes through the broker,
+    so one long run of instant nodes does not hold this worker from other executions."""
+    worker = worker or worker_name()
+    prepared = claim_node(execution_id, node_id, dispatcher=dispatcher, worker=worker)
     if prepared is None:
         return False
+    deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+    batch = [prepared]
+    while batch:
+        outcomes = _execute_batch(batch)
+        local_worker = worker if time.monotonic() < deadline else None
+        batch = finish_nodes(list(zip(batch, outcomes)), dispatcher=dispatcher, worker=local_worker)
+    return True
+
+
+def _execute_batch(batch):
+    """Execute claimed node runs one after the other, their leases held for the whole batch."""
     from executions import leases
 
-    if not tracing.enabled():
-        with leases.held(prepared.execution_id, prepared.node_id, prepared.attempt):
-            outcome = execute_node(prepared)
-        finish_node(prepared, outcome, dispatcher=dispatcher)
-        return True
-    node_type = prepared.compiled.node_types[node_id]
-    with tracing.node_span(prepared.execution_id, prepared.execution_info["workflow_id"], node_id,
+    with ExitStack() as stack:
+        for prepared in batch:
+            stack.enter_context(leases.held(prepared.execution_id, prepared.node_id, prepared.attempt))
+        if not tracing.enabled():
+            return [execute_node(prepared) for prepared in batch]
+        return [_execute_traced(prepared) for prepared in batch]
+
+
+def _execute_traced(prepared):
+    node_type = prepared.compiled.node_types[prepared.node_id]
+    with tracing.node_span(prepared.execution_id, prepared.execution_info["workflow_id"], prepared.node_id,
                            f"{node_type.type} v{node_type.version}", prepared.attempt) as span:
-        with leases.held(prepared.execution_id, prepared.node_id, prepared.attempt):
-            outcome = execute_node(prepared)
-        finish_node(prepared, outcome, dispatcher=dispatcher)
+        outcome = execute_node(prepared)
         span.set_attribute("nodeflow.status", outcome.status)
         if outcome.error is not None:
             span.set_attribute("nodeflow.error_class", outcome.error.error_class)
-    return True
+    return outcome
 
 
 def lease_seconds():
@@ -498,52 +622,13 @@ def claim_node(execution_id, node_id, *, dispatcher, worker):
     """Mark the node run running (refusing duplicates and late deliveries) and gather its inputs."""
     with transaction.atomic():
         transition = Transition(execution_id, dispatcher)
-        execution = transition.execution
-        if execution.status in EXECUTION_FINAL or execution.status == E.PAUSED:
+        if transition.execution.status in EXECUTION_FINAL or transition.execution.status == E.PAUSED:
             return None
         # One query for the node and its predecessors (their ports and variables decide its input).
         transition.load_runs([node_id] + transition.compiled.graph.predecessors(node_id))
-        run = transition.run(node_id)
-        if run.status not in (N.QUEUED, N.RETRYING):
-            logger.info("node %s of %s is %s: delivery ignored", node_id, execution_id, run.status)
-            return None
-        if execution.status in (E.QUEUED, E.WAITING):
-            transition.set_execution(E.RUNNING)
-        compiled = transition.compiled
-        upstream, vars_state, vars_from, merged, merge_error = _incoming_vars(transition, node_id)
-        run.attempt += 1
-        transition.set_node(
-            run,
-            N.RUNNING,
-            event_data={"worker": worker},
-            attempt=run.attempt,
-            started_at=transition.now(),
-            finished_at=None,
-            worker=worker,
-            start_seq=execution.last_seq + 1,
-            lease_expires_at=transition.now() + timedelta(seconds=lease_seconds()),
-            vars_from=vars_from,
-            vars_state=vars_state.as_dict() if merged else None,
-        )
+        prepared = transition.claim(node_id, worker)
         transition.flush()
-        info = {
-            "id": str(execution.pk),
-            "workflow_id": str(execution.workflow_id) if execution.workflow_id else None,
-            "trigger": execution.trigger,
-            "started_at": execution.started_at.isoformat() if execution.started_at else None,
-        }
-        return Prepared(
-            execution_id=str(execution.pk),
-            node_id=node_id,
-            attempt=run.attempt,
-            compiled=compiled,
-            execution_info=info,
-            input_data=execution.input,
-            vars_state=vars_state,
-            upstream=upstream,
-            owner_id=execution.owner_id,
-            merge_error=merge_error,
-        )
+        return prepared
 
 
 def _incoming_vars(transition, node_id):
@@ -676,41 +761,57 @@ def _execute(prepared, secrets):
 
 def finish_node(prepared, outcome, *, dispatcher):
     """Record how the node run ended and move the execution on."""
+    finish_nodes([(prepared, outcome)], dispatcher=dispatcher)
+
+
+def finish_nodes(finished, *, dispatcher, worker=None):
+    """Record how node runs of one execution ended, in one transaction, and move the execution on.
+
+    With `worker`, the instant nodes this makes ready are claimed for that worker in the same
+    transaction and returned (Prepared), to run here instead of going through the broker."""
     with transaction.atomic():
-        transition = Transition(prepared.execution_id, dispatcher)
-        # One query for the node and the successors whose join counters it moves.
-        transition.load_runs([prepared.node_id] + prepared.compiled.graph.successors(prepared.node_id))
-        run = transition.run(prepared.node_id)
-        if run.status != N.RUNNING or run.attempt != prepared.attempt:
-            logger.info("late result for %s of %s (%s): ignored", prepared.node_id, prepared.execution_id, run.status)
-            return
-        if transition.execution.status in EXECUTION_FINAL:
-            transition.cancel_node(run, f"the execution was {transition.execution.status}")
-            transition.flush()
-            return
-        now = transition.now()
-        attempt_record = {
-            "attempt": run.attempt,
-            "started_at": run.started_at.isoformat() if run.started_at else None,
-            "finished_at": now.isoformat(),
-            "error": outcome.error.as_dict() if outcome.error else None,
-        }
-        common = {
-            "lease_expires_at": None,
-            "input": outputs.store_if_large(prepared.execution_id, f"{run.node_id}-{run.attempt}-input", outcome.params),
-            "logs": (run.logs or []) + outcome.logs,
-            "attempts": (run.attempts or []) + [attempt_record],
-        }
-        if outcome.logs:
-            transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
-        if outcome.error is not None:
-            _finish_failed(transition, prepared, run, outcome.error, now, common)
-        elif outcome.result.wait is not None:
-            _finish_waiting(transition, run, outcome.result.wait, common)
-        else:
-            _finish_completed(transition, prepared, run, outcome.result, now, common)
+        transition = Transition(finished[0][0].execution_id, dispatcher)
+        graph = transition.compiled.graph
+        # One query for the nodes and the successors whose join counters they move.
+        node_ids = [prepared.node_id for prepared, _ in finished]
+        transition.load_runs(node_ids + [s for node_id in node_ids for s in graph.successors(node_id)])
+        for prepared, outcome in finished:
+            _record_finish(transition, prepared, outcome)
+        claimed = transition.claim_local(worker) if worker else []
         transition.settle()
         transition.flush()
+    return claimed
+
+
+def _record_finish(transition, prepared, outcome):
+    run = transition.run(prepared.node_id)
+    if run.status != N.RUNNING or run.attempt != prepared.attempt:
+        logger.info("late result for %s of %s (%s): ignored", prepared.node_id, prepared.execution_id, run.status)
+        return
+    if transition.execution.status in EXECUTION_FINAL:
+        transition.cancel_node(run, f"the execution was {transition.execution.status}")
+        return
+    now = transition.now()
+    attempt_record = {
+        "attempt": run.attempt,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": now.isoformat(),
+        "error": outcome.error.as_dict() if outcome.error else None,
+    }
+    common = {
+        "lease_expires_at": None,
+        "input": outputs.store_if_large(prepared.execution_id, f"{run.node_id}-{run.attempt}-input", outcome.params),
+        "logs": (run.logs or []) + outcome.logs,
+        "attempts": (run.attempts or []) + [attempt_record],
+    }
+    if outcome.logs:
+        transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
+    if outcome.error is not None:
+        _finish_failed(transition, prepared, run, outcome.error, now, common)
+    elif outcome.result.wait is not None:
+        _finish_waiting(transition, run, outcome.result.wait, common)
+    else:
+        _finish_completed(transition, prepared, run, outcome.result, now, common)
 
 
 def _finish_completed(transition, prepared, run, result, now, common):

@@ -25,13 +25,21 @@ def env_bool(name, default=False):
 
 
 def env_int(name, default, *, minimum=None, maximum=None):
+    return _env_number(name, default, int, "a whole number", minimum, maximum)
+
+
+def env_float(name, default, *, minimum=None, maximum=None):
+    return _env_number(name, default, float, "a number", minimum, maximum)
+
+
+def _env_number(name, default, kind, what, minimum, maximum):
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {what}") from None
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={value} is below the minimum of {minimum}")
     if maximum is not None and value > maximum:

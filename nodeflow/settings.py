@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from nodeflow.env import env_bool, env_int, env_list, env_mapping, env_rate, env_str
+from nodeflow.env import env_bool, env_float, env_int, env_list, env_mapping, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("NODEFLOW_DATA_DIR", str(BASE_DIR / "data")))
@@ -255,6 +255,8 @@ NODEFLOW = {
     # A running node's lease: a worker renews it while the node runs; when it expires
     # (the worker was killed) the reaper runs the node again.
     "NODE_LEASE_S": env_int("NODEFLOW_NODE_LEASE_S", 30, minimum=2),
+    # How long a worker goes on running instant nodes it made ready before sending the rest to the broker.
+    "LOCAL_RUN_BUDGET_S": env_float("NODEFLOW_LOCAL_RUN_BUDGET_S", 1.0, minimum=0.0),
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
     # Node outputs larger than this (JSON bytes) are stored as files and referenced with a preview.
     "OUTPUT_INLINE_MAX_BYTES": env_int("NODEFLOW_OUTPUT_INLINE_MAX_BYTES", 256 * 1024, minimum=1024),

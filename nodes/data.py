@@ -6,6 +6,7 @@ from nodes.registry import NodeResult, register_node
 
 @register_node(
     "data.set",
+    instant=True,
     title="Set",
     category="data",
     description=(

@@ -8,6 +8,7 @@ from nodes.registry import NodeResult, WaitFor, register_node
 
 @register_node(
     "flow.noop",
+    instant=True,
     title="No operation",
     category="flow",
     description="Does nothing; useful as a junction or a placeholder in a draft.",
@@ -19,6 +20,7 @@ def noop(call):
 
 @register_node(
     "flow.terminal",
+    instant=True,
     title="Terminal",
     category="flow",
     ports_out=(),
@@ -52,6 +54,7 @@ def _read_path(context, path):
 
 @register_node(
     "flow.fail",
+    instant=True,
     title="Fail",
     category="flow",
     ports_out=(),
@@ -73,6 +76,7 @@ def _wait_ports(params):
 
 @register_node(
     "flow.wait",
+    instant=True,
     title="Wait",
     category="flow",
     ports_out=("main", "timeout"),

@@ -29,6 +29,7 @@ def _shown(rule, limit=200):
 
 @register_node(
     "logic.if",
+    instant=True,
     title="If",
     category="logic",
     ports_out=("true", "false"),
@@ -60,6 +61,7 @@ def _switch_ports(params):
 
 @register_node(
     "logic.switch",
+    instant=True,
     title="Switch",
     category="logic",
     ports_out=("default",),

@@ -18,6 +18,7 @@ def _join_mode(params):
 
 @register_node(
     "flow.merge",
+    instant=True,
     title="Merge",
     category="flow",
     join_mode=_join_mode,

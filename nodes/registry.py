@@ -59,6 +59,9 @@ class NodeType:
     join_mode: Callable | None = None
     # Checks beyond the JSON Schema, at save time: check_params(params) -> [(param name, message)].
     check_params: Callable | None = None
+    # Does no network or sandbox work and returns at once: the worker that made such a node
+    # ready runs it itself, with no trip through the broker (see executions.runtime.run_node).
+    instant: bool = False
 
     def output_ports(self, node):
         """Every port a node of this type can emit, given the node (its params and on_error)."""
@@ -262,6 +265,7 @@ def register_node(
     dynamic_ports=None,
     join_mode=None,
     check_params=None,
+    instant=False,
     target_registry=None,
 ):
     """Register a function as a node type: `@register_node(type="acme.score", version=1, params_schema={…})`.
@@ -287,6 +291,7 @@ def register_node(
                 dynamic_ports=dynamic_ports,
                 join_mode=join_mode,
                 check_params=check_params,
+                instant=instant,
             )
         )
         return run

@@ -46,6 +46,7 @@ def _webhook_problems(params):
 
 register_node(
     "trigger.manual",
+    instant=True,
     title="Manual trigger",
     category="trigger",
     trigger=True,
@@ -55,6 +56,7 @@ register_node(
 
 register_node(
     "trigger.schedule",
+    instant=True,
     title="Schedule",
     check_params=_schedule_problems,
     category="trigger",
@@ -81,6 +83,7 @@ register_node(
 
 register_node(
     "trigger.webhook",
+    instant=True,
     title="Webhook",
     check_params=_webhook_problems,
     category="trigger",

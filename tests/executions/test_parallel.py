@@ -85,14 +85,18 @@ def test_merge_policies_on_celery(policy, winner, celery_worker):
 def test_a_join_fires_exactly_once_when_fifty_branches_finish_together(transactional_db, _session_worker):
     worker = WorkerProcess(concurrency=4).start()
     try:
+        # test.sleep is not an instant type: each branch is its own task, so the 50 branches
+        # finish in four processes at once (flow.noop branches would run in one worker's batch).
         for _ in range(20):
-            execution = runtime.start_execution(fan_out(50), dispatcher=dispatcher)
+            execution = runtime.start_execution(fan_out(50, "test.sleep", {"seconds": 0}), dispatcher=dispatcher)
             execution = wait_for_execution(execution.pk, timeout=60)
             assert execution.status == "succeeded"
             join = execution.node_runs.get(node_id="join")
             assert join.attempt == 1 and join.inputs_remaining == 0 and join.inputs_taken == 50
             starts = execution.events.filter(type="NODE_STATE_CHANGED", node_id="join", data__status="running")
             assert starts.count() == 1
+            workers = set(execution.node_runs.filter(node_id__startswith="b").values_list("output__pid", flat=True))
+            assert len(workers) > 1
             assert len(execution.result) == 50
     finally:
         worker.stop()

@@ -1,0 +1,138 @@
+"""Instant nodes (flow, data, logic, triggers) run in the worker that made them ready, with no
+trip through the broker; every other node type, and any node with a time limit, is sent."""
+
+import uuid
+
+import pytest
+
+from executions import runtime
+from executions.inline import InlineDispatcher
+from executions.models import Execution
+from tests.executions.test_parallel import document, fan_out
+
+pytestmark = pytest.mark.django_db
+
+
+class RecordingDispatcher(InlineDispatcher):
+    """The inline dispatcher, recording which node runs were sent (as a broker would get them)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sent = []
+
+    def dispatch(self, execution_id, starts):
+        self.sent.extend(start.node_id for start in starts)
+        super().dispatch(execution_id, starts)
+
+
+def run(doc):
+    dispatcher = RecordingDispatcher()
+    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    dispatcher.drain()
+    return Execution.objects.get(pk=execution.pk), dispatcher.sent
+
+
+def chain(*nodes):
+    nodes = [{"id": "start", "type": "trigger.manual"}, *nodes]
+    # A name of its own: compiled workflows are cached per process by their content.
+    return document(nodes, [{"from": a["id"], "to": b["id"]} for a, b in zip(nodes, nodes[1:])]) | {"name": uuid.uuid4().hex}
+
+
+def states(execution, node_id):
+    events = execution.events.filter(type="NODE_STATE_CHANGED", node_id=node_id).order_by("seq")
+    return [event.data["status"] for event in events]
+
+
+def test_a_chain_of_instant_nodes_is_sent_once_and_keeps_every_state_and_event():
+    doc = chain(*[{"id": f"n{i}", "type": "flow.noop"} for i in range(8)],
+                {"id": "set", "type": "data.set", "params": {"vars": {"x": "{{ input.x * 2 }}"}}},
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.x }}"}})
+    dispatcher = RecordingDispatcher()
+    execution = runtime.start_execution(doc, dispatcher=dispatcher, input_data={"x": 21})
+    dispatcher.drain()
+    execution = Execution.objects.get(pk=execution.pk)
+
+    assert execution.status == "succeeded" and execution.result == 42
+    assert dispatcher.sent == ["start"]
+    runs = {run.node_id: run for run in execution.node_runs.all()}
+    for node_id in ["n0", "n5", "set", "done"]:
+        assert states(execution, node_id) == ["queued", "running", "completed"]
+        assert runs[node_id].attempt == 1 and runs[node_id].lease_expires_at is None
+    # Each node starts after its predecessor finished, and the event log has no gaps.
+    assert runs["n1"].start_seq > runs["n0"].finish_seq
+    assert runs["n1"].started_at >= runs["n0"].finished_at
+    seqs = list(execution.events.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, execution.last_seq + 1))
+
+
+def test_nodes_that_are_not_instant_go_through_the_broker_and_what_follows_runs_in_their_worker():
+    doc = chain({"id": "a", "type": "flow.noop"},
+                {"id": "slow", "type": "test.sleep", "params": {"seconds": 0}},
+                {"id": "b", "type": "flow.noop"},
+                {"id": "done", "type": "flow.terminal"})
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    assert sent == ["start", "slow"]
+
+
+def test_an_instant_node_with_a_time_limit_gets_a_task_of_its_own():
+    doc = chain({"id": "a", "type": "flow.noop"}, {"id": "limited", "type": "flow.noop", "timeout_s": 5},
+                {"id": "done", "type": "flow.terminal"})
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    assert sent == ["start", "limited"]
+
+
+def test_a_type_an_operator_routed_to_a_queue_goes_to_that_queue(settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "QUEUE_ROUTES": {"flow.noop": "flow"}}
+    doc = chain({"id": "a", "type": "flow.noop"}, {"id": "done", "type": "flow.terminal"})
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    assert sent == ["start", "a"]
+
+
+def test_past_the_time_budget_the_rest_goes_through_the_broker(settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_BUDGET_S": 0}
+    doc = chain({"id": "a", "type": "flow.noop"}, {"id": "b", "type": "flow.noop"}, {"id": "done", "type": "flow.terminal"})
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    assert sent == ["start", "a", "b", "done"]
+
+
+def test_instant_branches_of_a_fan_out_are_claimed_together_and_the_join_fires_once():
+    doc = fan_out(5) | {"name": uuid.uuid4().hex}
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    assert sent == ["start"]
+    assert sorted(execution.result) == [f"b{i}" for i in range(5)]
+    assert states(execution, "join") == ["queued", "running", "completed"]
+    # The five branches were marked running in one transaction, before any of them completed.
+    running = [execution.node_runs.get(node_id=f"b{i}").start_seq for i in range(5)]
+    first_done = min(execution.node_runs.filter(node_id__startswith="b").values_list("finish_seq", flat=True))
+    assert max(running) < first_done
+
+
+def test_a_first_mode_merge_in_one_batch_continues_with_the_first_branch_and_cancels_the_rest():
+    doc = fan_out(4, join_params={"mode": "first"}) | {"name": uuid.uuid4().hex}
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    branches = {run.node_id: run.status for run in execution.node_runs.filter(node_id__startswith="b")}
+    assert sorted(branches.values()) == ["cancelled", "cancelled", "cancelled", "completed"]
+    winner = next(node_id for node_id, status in branches.items() if status == "completed")
+    assert list(execution.result) == [winner]
+    assert sent == ["start"]
+
+
+def test_a_failing_instant_node_in_a_batch_fails_the_execution_and_cancels_its_siblings():
+    nodes = [{"id": "start", "type": "trigger.manual"},
+             {"id": "ok", "type": "flow.noop"},
+             {"id": "bad", "type": "flow.fail", "params": {"message": "stop here"}},
+             {"id": "after", "type": "flow.noop"}]
+    edges = [{"from": "start", "to": "bad"}, {"from": "start", "to": "ok"}, {"from": "ok", "to": "after"}]
+    execution, _ = run(document(nodes, edges) | {"name": uuid.uuid4().hex})
+    assert execution.status == "failed"
+    assert execution.error["node_id"] == "bad" and "stop here" in execution.error["message"]
+    statuses = dict(execution.node_runs.values_list("node_id", "status"))
+    assert statuses["bad"] == "failed"
+    assert statuses["after"] in ("pending", "cancelled", "skipped")
+    assert not execution.node_runs.filter(status__in=["queued", "running"]).exists()
