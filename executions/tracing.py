@@ -44,7 +44,7 @@ def configure(exporter=None):
     else:
         processor = SimpleSpanProcessor(exporter)
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", "nodeflow")})
-    provider = TracerProvider(resource=resource, id_generator=_ExecutionIds())
+    provider = TracerProvider(resource=resource, id_generator=_execution_ids())
     provider.add_span_processor(processor)
     _tracer = provider.get_tracer("nodeflow")
     return True
@@ -70,24 +70,32 @@ def _parent(execution_id):
     return trace.set_span_in_context(NonRecordingSpan(context))
 
 
-class _ExecutionIds:
-    """Random ids, except for an execution's root span, whose ids come from the execution id."""
+def _execution_ids():
+    from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 
-    def __init__(self):
-        from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+    class ExecutionIds(IdGenerator):
+        """Random ids, except for an execution's root span, whose ids come from the execution id.
 
-        self._random = RandomIdGenerator()
+        Execution ids are UUID4s, random in their rightmost 7 bytes, as W3C's random flag asks."""
 
-    def generate_trace_id(self):
-        forced = _forced_ids.get()
-        return forced[0] if forced else self._random.generate_trace_id()
+        def __init__(self):
+            self._random = RandomIdGenerator()
 
-    def generate_span_id(self):
-        forced = _forced_ids.get()
-        if forced:
-            _forced_ids.set(None)
-            return forced[1]
-        return self._random.generate_span_id()
+        def generate_trace_id(self):
+            forced = _forced_ids.get()
+            return forced[0] if forced else self._random.generate_trace_id()
+
+        def generate_span_id(self):
+            forced = _forced_ids.get()
+            if forced:
+                _forced_ids.set(None)
+                return forced[1]
+            return self._random.generate_span_id()
+
+        def is_trace_id_random(self):
+            return True
+
+    return ExecutionIds()
 
 
 def _ns(moment):
@@ -120,10 +128,13 @@ def execution_started(execution):
 
 def execution_finished(execution):
     """The execution's root span, emitted when it ends, covering its whole life."""
+    from opentelemetry.context import Context
+
     token = _forced_ids.set(ids_of(execution.pk))
     try:
         span = _tracer.start_span(
             f"execution {execution.pk}",
+            context=Context(),  # a root: never the child of whatever span is current here
             start_time=_ns(execution.created_at),
             attributes={"nodeflow.execution_id": str(execution.pk),
                         "nodeflow.workflow_id": str(execution.workflow_id or ""),

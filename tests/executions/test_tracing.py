@@ -29,7 +29,8 @@ def test_each_node_run_is_a_span_in_the_execution_trace(spans):
     assert nodes["check"].attributes["nodeflow.node_type"] == "logic.if v1"
     assert nodes["check"].attributes["nodeflow.status"] == "completed" and nodes["check"].attributes["nodeflow.attempt"] == 1
     root = [span for span in finished if span.name.startswith("execution ")]
-    assert len(root) == 1 and root[0].context.span_id == root_id
+    assert len(root) == 1 and root[0].context.span_id == root_id and root[0].context.trace_id == trace_id
+    assert root[0].parent is None  # the root of the trace, not the child of the last node's span
     assert root[0].attributes["nodeflow.status"] == "succeeded"
 
 
