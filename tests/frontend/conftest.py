@@ -1,6 +1,7 @@
 """Browser fixtures: headless Debian Chromium driven by Playwright against the live test server."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,9 @@ def browser():
 @pytest.fixture
 def page(browser, request):
     """A fresh browser page; console errors and page crashes fail the test; a screenshot is kept on failure."""
+    if "asgi_live_server" in request.fixturenames:
+        # Up before the page and down after it: a server stopping under an open page would break its socket.
+        request.getfixturevalue("asgi_live_server")
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, accept_downloads=True,
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -62,6 +66,58 @@ def page(browser, request):
     allowed = getattr(page, "allowed_errors", ())
     unexpected = [error for error in errors if not any(text in error for text in allowed)]
     assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
+
+
+class AsgiLiveServer:
+    """NodeFlow's ASGI application (HTTP and WebSockets, as in production) served by uvicorn in a thread."""
+
+    def __init__(self, host, port):
+        self.host = host
+        self.port = port
+        self.url = f"http://{host}:{port}"
+
+    def __str__(self):
+        return self.url
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db):
+    """Like pytest-django's `live_server`, but with WebSockets: the execution view gets its live events.
+
+    It runs in this process, so it uses the test database, and its Channels layer is the Redis one
+    tests/settings.py configures (with this run's key prefix): events that a `celery_worker`
+    broadcasts reach the page's socket."""
+    import asyncio
+    import socket
+    import threading
+
+    import uvicorn
+    from django.db import connections
+
+    from nodeflow.asgi import application
+
+    # The server's threads would otherwise keep their database connections open past the test
+    # (CONN_MAX_AGE), and the flush between tests and the test database's removal would wait on them.
+    database = connections.settings["default"]
+    conn_max_age = database.get("CONN_MAX_AGE")
+    database["CONN_MAX_AGE"] = 0
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning", ws="websockets-sansio"))
+
+    # channels_redis closes this loop's Redis connections itself when asyncio.run closes the loop.
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])), name="asgi-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the ASGI test server did not start"
+        time.sleep(0.02)
+    yield AsgiLiveServer(*listener.getsockname()[:2])
+    server.should_exit = True
+    thread.join(timeout=15)
+    listener.close()
+    database["CONN_MAX_AGE"] = conn_max_age
 
 
 @pytest.hookimpl(hookwrapper=True)

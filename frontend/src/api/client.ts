@@ -6,6 +6,8 @@
 import { appConfig } from "../app/config";
 import type {
   Execution,
+  ExecutionContext,
+  ExecutionDefinition,
   NodeTypeEntry,
   Paginated,
   SavedWorkflow,
@@ -111,8 +113,9 @@ export const api = {
   },
   executions: {
     /** The newest executions, newest first (optionally of one workflow). */
-    list: (options: { workflow?: string; limit?: number; status?: string; trigger?: string } = {}) => {
+    list: (options: { workflow?: string; limit?: number; offset?: number; status?: string; trigger?: string } = {}) => {
       const query = new URLSearchParams({ limit: String(options.limit ?? 100) });
+      if (options.offset) query.set("offset", String(options.offset));
       if (options.workflow) query.set("workflow", options.workflow);
       if (options.status) query.set("status", options.status);
       if (options.trigger) query.set("trigger", options.trigger);
@@ -130,6 +133,10 @@ export const api = {
     /** The global context after a node ran, or (diff) what that node changed, as JSON Patch. */
     context: (id: string, after: string, diff = false) =>
       request<unknown>("GET", `executions/${id}/context/?after=${encodeURIComponent(after)}${diff ? "&diff=1" : ""}`),
+    /** The global context after the last node that finished (`after`: that node, null before any). */
+    globalContext: (id: string) => request<ExecutionContext>("GET", `executions/${id}/context/`),
+    /** The workflow document exactly as the execution ran it, with the version or draft revision it was. */
+    definition: (id: string) => request<ExecutionDefinition>("GET", `executions/${id}/definition/`),
     /** Runs a workflow's draft (or a version); 202 with the new execution's id. */
     run: (workflowId: string, input: unknown, version: string | number = "draft") =>
       request<{ execution_id: string; status: string }>("POST", `workflows/${workflowId}/run/`, { input, version }),

@@ -15,6 +15,8 @@ export type Trigger = Schemas["Trigger"];
 export type Version = Schemas["Version"];
 export type VersionDetail = Schemas["VersionDetail"];
 export type Execution = Schemas["Execution"];
+export type ExecutionDefinition = Schemas["ExecutionDefinition"];
+export type ExecutionContext = Schemas["Context"];
 export type ExecutionStatus = NonNullable<Execution["status"]>;
 /** A node run's status: what the canvas shows on a node while an execution is watched (issue 11). */
 export type NodeRunStatus = NonNullable<Schemas["NodeRun"]["status"]>;

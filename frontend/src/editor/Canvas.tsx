@@ -17,7 +17,7 @@ import {
   type NodeChange,
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
-import type { DocEdge } from "../document/types";
+import type { DocEdge, Problem, WorkflowDocument } from "../document/types";
 import { connect, hasEdge } from "../document/edit";
 import { ancestors } from "../document/graph";
 import { canvasToDocument, createCanvasCache, documentToCanvas, type CanvasEdge, type CanvasNode, type RunState } from "../document/convert";
@@ -52,16 +52,23 @@ function minimapColor(node: CanvasNode): string {
   }
 }
 
-export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
+const NO_PROBLEMS: readonly Problem[] = [];
+
+export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, document: shown }: {
   onInteractive?: () => void;
+  /** The execution view: draw this document (the one that ran), read-only, instead of the draft. */
+  document?: WorkflowDocument;
   /** The execution view: each node's run state. */
   runStates?: Readonly<Record<string, RunState>>;
   runNotes?: Readonly<Record<string, string>>;
   edgeCarried?: (edge: DocEdge, port: string) => boolean;
 }) {
-  const { store, catalog, actions } = useEditorContext();
-  const doc = useEditorState((state) => state.history.present);
-  const problems = useEditorState((state) => state.problems);
+  const { store, catalog, actions, readOnly } = useEditorContext();
+  const draft = useEditorState((state) => state.history.present);
+  const draftProblems = useEditorState((state) => state.problems);
+  // The draft's problems are not about the document that ran.
+  const doc = shown ?? draft;
+  const problems = shown ? NO_PROBLEMS : draftProblems;
   const selectedNodes = useEditorState((state) => state.selectedNodes);
   const selectedEdges = useEditorState((state) => state.selectedEdges);
   const flow = useReactFlow<CanvasNode, CanvasEdge>();
@@ -104,7 +111,7 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
           else selection.delete(change.id);
         }
       }
-      if (moves.length) {
+      if (moves.length && !readOnly) {
         const { nodes: before, edges: edgesNow } = current.current;
         const next = canvasToDocument(store.doc, applyNodeChanges(moves, before), edgesNow);
         if (dragging.current) store.dragTo(next);
@@ -113,7 +120,7 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
       if (selection) store.select(selection, store.getState().selectedEdges);
       if (remeasured) setMeasuredVersion((version) => version + 1);
     },
-    [store],
+    [store, readOnly],
   );
 
   const onEdgesChange = useCallback(
@@ -151,20 +158,20 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
   const onDrop = useCallback(
     (event: DragEvent) => {
       const type = event.dataTransfer.getData(PALETTE_MIME);
-      if (!type) return;
+      if (!type || readOnly) return;
       event.preventDefault();
       const point = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
       actions.addNode(type, [point.x - NODE_WIDTH / 2, point.y - 30]);
     },
-    [flow, actions],
+    [flow, actions, readOnly],
   );
 
   const onDragOver = useCallback((event: DragEvent) => {
-    if (event.dataTransfer.types.includes(PALETTE_MIME)) {
+    if (!readOnly && event.dataTransfer.types.includes(PALETTE_MIME)) {
       event.preventDefault();
       event.dataTransfer.dropEffect = "copy";
     }
-  }, []);
+  }, [readOnly]);
 
   const beginDrag = useCallback(() => {
     dragging.current = true;
@@ -186,7 +193,7 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
   }, [initialized, nodes.length, onInteractive]);
 
   return (
-    <div className="nf-canvas" onDrop={onDrop} onDragOver={onDragOver}>
+    <div className={`nf-canvas ${readOnly ? "nf-canvas--read-only" : ""}`} onDrop={onDrop} onDragOver={onDragOver} data-read-only={readOnly || undefined}>
       <ReactFlow<CanvasNode, CanvasEdge>
         nodes={nodes}
         edges={edges}
@@ -195,6 +202,8 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried }: {
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
         isValidConnection={isValidConnection}
         onNodeDragStart={beginDrag}
         onNodeDragStop={endDrag}

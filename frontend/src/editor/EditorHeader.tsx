@@ -25,7 +25,7 @@ function SaveState() {
 }
 
 export function EditorHeader() {
-  const { store, actions } = useEditorContext();
+  const { store, actions, readOnly } = useEditorContext();
   const doc = useEditorState((state) => state.history.present);
   const workflow = useEditorState((state) => state.workflow);
   const problems = useEditorState((state) => state.problems);
@@ -55,17 +55,25 @@ export function EditorHeader() {
       <Brand />
       <Link to={{ name: "workflows" }} className="nf-back" aria-label="Back to workflows"><Icon name="back" /> Workflows</Link>
       <span className="nf-crumb-sep">/</span>
-      <input className="nf-name-input" aria-label="Workflow name" value={doc.name ?? ""} placeholder="Untitled workflow" maxLength={200}
+      <input className="nf-name-input" aria-label="Workflow name" value={doc.name ?? ""} placeholder="Untitled workflow" maxLength={200} readOnly={readOnly}
+        title={readOnly ? "Go back to the draft to rename the workflow" : undefined}
         onChange={(event) => store.edit((current) => withKey(current, "name", event.target.value), "workflow:name")} />
-      <SaveState />
-      <div className="nf-toolbar" role="toolbar" aria-label="Editing">
-        <IconButton icon="undo" label="Undo (Ctrl/⌘ Z)" disabled={!store.canUndo()} onClick={() => store.undo()} />
-        <IconButton icon="redo" label="Redo (Ctrl/⌘ Shift Z)" disabled={!store.canRedo()} onClick={() => store.redo()} />
-        <IconButton icon="trash" label="Delete selection (Delete)" disabled={selected === 0} onClick={() => actions.deleteSelection()} />
-        <span className="nf-toolbar-sep" />
-        <IconButton icon="download" label="Export JSON" onClick={() => downloadJson(store.doc, store.doc.name || workflow.name || "workflow")} />
-        <Button icon="save" onClick={() => void store.save()} disabled={!store.isDirty()} title="Save (Ctrl/⌘ S)">Save</Button>
-      </div>
+      {readOnly ? (
+        // The execution view edits nothing: the toolbar's place stays, empty, so the rest keeps its place.
+        <div className="nf-toolbar" />
+      ) : (
+        <>
+          <SaveState />
+          <div className="nf-toolbar" role="toolbar" aria-label="Editing">
+            <IconButton icon="undo" label="Undo (Ctrl/⌘ Z)" disabled={!store.canUndo()} onClick={() => store.undo()} />
+            <IconButton icon="redo" label="Redo (Ctrl/⌘ Shift Z)" disabled={!store.canRedo()} onClick={() => store.redo()} />
+            <IconButton icon="trash" label="Delete selection (Delete)" disabled={selected === 0} onClick={() => actions.deleteSelection()} />
+            <span className="nf-toolbar-sep" />
+            <IconButton icon="download" label="Export JSON" onClick={() => downloadJson(store.doc, store.doc.name || workflow.name || "workflow")} />
+            <Button icon="save" onClick={() => void store.save()} disabled={!store.isDirty()} title="Save (Ctrl/⌘ S)">Save</Button>
+          </div>
+        </>
+      )}
       <Link to={{ name: "executions", workflowId: String(workflow.id) }} className="nf-button nf-button--ghost" title="Runs of this workflow"><Icon name="clock" /> Executions</Link>
       <Button icon="play" onClick={() => setRunning(true)} disabled={publishBlocked}
         title={publishBlocked ? `Fix ${problems.length} problem(s) to run` : "Run the draft and watch it"}>Run</Button>

@@ -1,9 +1,9 @@
 /** The workflow editor page: loads the workflow and the catalog, then the palette, canvas and side panel. */
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
 import { ApiError, api } from "../api/client";
-import type { NodeTypeEntry } from "../api/types";
-import { navigate, setNavigationGuard } from "../app/router";
+import type { ExecutionDefinition, NodeTypeEntry, WorkflowDocument } from "../api/types";
+import { Link, navigate, setNavigationGuard } from "../app/router";
 import { TopBar } from "../app/TopBar";
 import { Catalog } from "../catalog/catalog";
 import { addNode, copyNodes, parseClipboard, pasteNodes, removeElements } from "../document/edit";
@@ -15,7 +15,7 @@ import { Button } from "../ui/Button";
 import { Icon } from "../ui/Icon";
 import { choiceDialog, toast } from "../ui/overlays";
 import { Canvas } from "./Canvas";
-import { EditorContext, useEditorContext, type EditorActions } from "./context";
+import { EditorContext, useEditorContext, useEditorState, type EditorActions } from "./context";
 import { EditorHeader } from "./EditorHeader";
 import { Palette } from "./Palette";
 import { ProblemsBar } from "./ProblemsBar";
@@ -26,6 +26,7 @@ import { RunInspector } from "./RunInspector";
 import { carried, runNotes, runStates } from "../executions/live";
 import type { DocEdge } from "../document/types";
 import { useExecution } from "../executions/useExecution";
+import { ranRevisionLabel, sameContent } from "../executions/revision";
 
 let catalogRequest: Promise<[NodeTypeEntry[], JsonSchema]> | null = null;
 
@@ -121,10 +122,16 @@ function typingIn(target: EventTarget | null): boolean {
 
 function Editor({ store, catalog, documentSchema, executionId }: Loaded & { executionId?: string }) {
   const flow = useReactFlow();
+  const readOnly = Boolean(executionId);
   const live = useExecution(executionId);
+  const ran = useRanDefinition(executionId);
   const states = useMemo(() => (executionId ? runStates(live) : undefined), [executionId, live]);
   const notes = useMemo(() => (executionId ? runNotes(live) : undefined), [executionId, live]);
   const edgeCarried = useMemo(() => (executionId ? (edge: DocEdge, port: string) => carried(live, edge.from, port, edge.to) : undefined), [executionId, live]);
+  // The execution view draws the document that ran (the draft while it is loading or could not be had).
+  const drawn = executionId ? ran?.value?.definition : undefined;
+  const drawnRef = useRef<WorkflowDocument | undefined>(drawn);
+  drawnRef.current = drawn;
 
   const actions = useMemo<EditorActions>(() => {
     const visibleCentre = (): [number, number] => {
@@ -136,7 +143,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
     return {
       addNode(type, position) {
         const entry = catalog.latest(type);
-        if (!entry) return;
+        if (!entry || readOnly) return;
         let id = "";
         const at = position ?? freePosition(store.doc, visibleCentre());
         store.edit((doc) => {
@@ -148,7 +155,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
       },
       deleteSelection() {
         const { selectedNodes, selectedEdges } = store.getState();
-        if (!selectedNodes.size && !selectedEdges.size) return;
+        if (readOnly || (!selectedNodes.size && !selectedEdges.size)) return;
         store.edit((doc) => {
           const byId = canvasEdgesById(doc);
           const removed = new Set([...selectedEdges].map((id) => byId.get(id)));
@@ -158,7 +165,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
       },
       duplicateSelection() {
         const ids = store.getState().selectedNodes;
-        if (!ids.size) return;
+        if (readOnly || !ids.size) return;
         let pasted: string[] = [];
         store.edit((doc) => {
           const result = pasteNodes(doc, copyNodes(doc, ids), [40, 40]);
@@ -172,7 +179,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
         void flow.fitView({ nodes: [{ id }], duration: 300, maxZoom: 1.2 });
       },
     };
-  }, [store, catalog, flow]);
+  }, [store, catalog, flow, readOnly]);
 
   // Keyboard: save, undo/redo, delete, select all, duplicate, deselect.
   useEffect(() => {
@@ -185,6 +192,10 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
         return;
       }
       if (typingIn(event.target) || document.querySelector(".nf-modal")) return;
+      if (readOnly) {
+        if (event.key === "Escape") store.select([], []);
+        return;
+      }
       if (mod && key === "z") {
         event.preventDefault();
         if (event.shiftKey) store.redo();
@@ -207,23 +218,23 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [store, actions]);
+  }, [store, actions, readOnly]);
 
   // Copy, cut and paste through the system clipboard (also between tabs and workflows).
   useEffect(() => {
     const onCopy = (event: ClipboardEvent, cut: boolean) => {
       if (typingIn(event.target) || window.getSelection()?.toString()) return;
       const ids = store.getState().selectedNodes;
-      if (!ids.size || !event.clipboardData) return;
+      if (!ids.size || !event.clipboardData || (cut && readOnly)) return;
       event.preventDefault();
-      event.clipboardData.setData("text/plain", JSON.stringify(copyNodes(store.doc, ids), null, 2));
+      event.clipboardData.setData("text/plain", JSON.stringify(copyNodes(drawnRef.current ?? store.doc, ids), null, 2));
       if (cut) actions.deleteSelection();
       else toast(`Copied ${ids.size} node${ids.size === 1 ? "" : "s"}.`);
     };
     const copy = (event: ClipboardEvent) => onCopy(event, false);
     const cut = (event: ClipboardEvent) => onCopy(event, true);
     const paste = (event: ClipboardEvent) => {
-      if (typingIn(event.target)) return;
+      if (typingIn(event.target) || readOnly) return;
       const payload = parseClipboard(event.clipboardData?.getData("text/plain") ?? "");
       if (!payload || !payload.nodes.length) return;
       event.preventDefault();
@@ -243,7 +254,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
       document.removeEventListener("cut", cut);
       document.removeEventListener("paste", paste);
     };
-  }, [store, actions]);
+  }, [store, actions, readOnly]);
 
   // Unsaved changes: the browser asks before leaving the page; in-app navigation saves first.
   useEffect(() => {
@@ -288,23 +299,101 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
     document.body.dataset.editorReady = "true";
   }, []);
 
-  const context = useMemo(() => ({ store, catalog, actions }), [store, catalog, actions]);
+  const context = useMemo(() => ({ store, catalog, actions, readOnly }), [store, catalog, actions, readOnly]);
+  const workflowId = store.getState().workflow.id as string;
   return (
     <EditorContext.Provider value={context}>
       <div className="nf-editor">
         <EditorHeader />
-        <div className="nf-editor-body">
-          <Palette />
+        <div className={`nf-editor-body ${readOnly ? "nf-editor-body--run" : ""}`}>
+          {!readOnly && <Palette />}
           <div className="nf-canvas-area">
-            {executionId && <RunBar workflowId={store.getState().workflow.id as string} live={live} />}
-            <Canvas onInteractive={onInteractive} runStates={states} runNotes={notes} edgeCarried={edgeCarried} />
-            <ProblemsBar />
-            <EmptyHint />
+            {executionId ? (
+              <>
+                <RunTop>
+                  <RunBar workflowId={workflowId} live={live} />
+                  {ran && <RanRevisionNotice workflowId={workflowId} ran={ran} />}
+                </RunTop>
+                {ran ? (
+                  <Canvas key={executionId} document={drawn} onInteractive={onInteractive} runStates={states} runNotes={notes} edgeCarried={edgeCarried} />
+                ) : (
+                  <div className="nf-loading" aria-busy="true"><span className="nf-spinner" /> Loading what ran…</div>
+                )}
+              </>
+            ) : (
+              <>
+                <Canvas onInteractive={onInteractive} />
+                <ProblemsBar />
+                <EmptyHint />
+              </>
+            )}
           </div>
-          {executionId ? <RunInspector executionId={executionId} live={live} /> : <SidePanel documentSchema={documentSchema} />}
+          {executionId ? <RunInspector key={executionId} executionId={executionId} live={live} /> : <SidePanel documentSchema={documentSchema} />}
         </div>
       </div>
     </EditorContext.Provider>
+  );
+}
+
+type RanDefinition = { executionId: string; value?: ExecutionDefinition; error?: string };
+
+/** The document an execution ran (null while it loads). */
+function useRanDefinition(executionId: string | undefined): RanDefinition | null {
+  const [ran, setRan] = useState<RanDefinition | null>(null);
+  useEffect(() => {
+    if (!executionId) return;
+    let cancelled = false;
+    api.executions.definition(executionId).then(
+      (value) => !cancelled && setRan({ executionId, value }),
+      (reason) => !cancelled && setRan({ executionId, error: reason instanceof Error ? reason.message : String(reason) }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [executionId]);
+  return ran && ran.executionId === executionId ? ran : null;
+}
+
+/**
+ * The run bar and the notes under it, at the top of the canvas. Toasts go just below it
+ * (`--nf-toast-top`), so that a "Copied …" never covers the run's controls.
+ */
+function RunTop({ children }: { children: ReactNode }) {
+  const box = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const root = document.documentElement;
+    const place = () => root.style.setProperty("--nf-toast-top", `${Math.round(element.getBoundingClientRect().bottom + 10)}px`);
+    place();
+    const observer = new ResizeObserver(place);
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      root.style.removeProperty("--nf-toast-top");
+    };
+  }, []);
+  return <div className="nf-run-top" ref={box}>{children}</div>;
+}
+
+/** Says so when the run used another document than the draft now, and leads back to the draft. */
+function RanRevisionNotice({ workflowId, ran }: { workflowId: string; ran: RanDefinition }) {
+  const draft = useEditorState((state) => state.history.present);
+  const same = useMemo(() => (ran.value ? sameContent(ran.value.definition, draft) : true), [ran.value, draft]);
+  if (ran.error) {
+    return (
+      <div className="nf-run-notice nf-run-notice--error" role="alert">
+        <Icon name="alert" size={14} /> The document this run used could not be loaded ({ran.error}); the canvas shows the current draft.
+      </div>
+    );
+  }
+  if (same || !ran.value) return null;
+  return (
+    <div className="nf-run-notice" role="note" aria-label="Revision that ran" data-testid="ran-revision">
+      <Icon name="clock" size={14} />
+      <span>This run used {ranRevisionLabel(ran.value)}; the draft has changed since. The canvas shows what ran, read-only.</span>
+      <Link to={{ name: "editor", workflowId }} className="nf-button nf-button--small nf-button--secondary">Back to the draft</Link>
+    </div>
   );
 }
 

@@ -52,12 +52,18 @@ export function RunBar({ workflowId, live }: { workflowId: string; live: Watched
   const error = execution?.error as { message?: string } | string | null | undefined;
   const message = typeof error === "string" ? error : error?.message;
   return (
-    <div className={`nf-run-bar nf-run-bar--${status}`} role="status" aria-label="Execution" data-status={status}>
+    <div className={`nf-run-bar nf-run-bar--${status}`} role="status" aria-label="Execution" data-status={status} data-transport={live.transport}>
       {!isFinished(live) && <span className="nf-spinner" aria-hidden="true" />}
       <strong>Run {execution ? String(execution.id).slice(0, 8) : ""}</strong>
       <span className={`nf-run-badge nf-run-badge--${status}`} data-testid="execution-status">{status}</span>
       <span className="nf-muted">{done} completed{failed ? `, ${failed} failed` : ""} · {runs.length} node runs</span>
       {execution?.duration_ms != null && <span className="nf-muted">{formatDuration(execution.duration_ms)}</span>}
+      {!isFinished(live) && live.transport !== "connecting" && (
+        <span className={`nf-run-transport nf-run-transport--${live.transport}`}
+          title={live.transport === "websocket" ? "Live: every change arrives as it happens" : "No live connection: the page asks the server every moment"}>
+          {live.transport === "websocket" ? "live" : "polling"}
+        </span>
+      )}
       {message && <span className="nf-run-bar-error" title={message}><Icon name="alert" size={13} /> {message}</span>}
       {live.error && <span className="nf-run-bar-error">{live.error}</span>}
       {controlsFor(status).map((action) => (

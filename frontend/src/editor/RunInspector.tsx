@@ -1,16 +1,34 @@
 /**
- * The execution view's side panel: with no node selected, the run (its input, result or error,
- * its node runs in order); with one, that node's run — input, output, error, logs, attempts,
- * timings, the context after it and the change it made.
+ * The execution view's side panel: with no node selected, the run — its node runs in order, a
+ * timeline, every node's logs, the global context, its input and result; with one, that node's
+ * run — input, output, error, logs, attempts, timings, the context after it and the change it made.
+ * Log lines and outputs that arrive over the socket show up in an open panel as they come.
  */
-import { useEffect, useState, type FormEvent } from "react";
+import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { toast } from "../ui/overlays";
 import { api } from "../api/client";
-import { formatDuration, timeline, type LiveState, type NodeRunDetail, type NodeRunSummary } from "../executions/live";
+import type { ExecutionContext } from "../api/types";
+import {
+  formatDuration,
+  isFinished,
+  mergeLogs,
+  timeline,
+  type LogLine,
+  type NodeRunDetail,
+  type NodeRunSummary,
+} from "../executions/live";
+import type { WatchedExecution } from "../executions/useExecution";
 import { JsonTree } from "../ui/JsonTree";
 import { useEditorContext, useEditorState } from "./context";
 
 type Tab = "output" | "input" | "error" | "logs" | "attempts" | "context" | "diff";
+export type RunTab = "nodes" | "timeline" | "logs" | "context" | "data";
+
+const RUN_TABS: [RunTab, string][] = [["nodes", "Nodes"], ["timeline", "Timeline"], ["logs", "Logs"], ["context", "Context"], ["data", "Input & result"]];
+/** Least time between two fetches of the node runs' data while a selected node keeps changing. */
+const NODE_REFETCH_MS = 300;
+/** Least time between two fetches of everything (polling, or the global context) while the run goes on. */
+const RUN_REFETCH_MS = 1000;
 
 function errorText(error: unknown): { message: string; traceback?: string } | null {
   if (!error) return null;
@@ -25,35 +43,91 @@ function clock(ts: string | null | undefined): string {
   return ts ? new Date(ts).toLocaleTimeString(undefined, { hour12: false }) + `.${String(new Date(ts).getMilliseconds()).padStart(3, "0")}` : "—";
 }
 
-export function RunInspector({ executionId, live }: { executionId: string; live: LiveState }) {
-  const selectedNodes = useEditorState((state) => state.selectedNodes);
-  const [details, setDetails] = useState<Record<string, NodeRunDetail>>({});
-  // Fetched again whenever a node run changes state (cheap: one request per change burst).
-  const version = Object.values(live.nodes).map((run) => `${run.node_id}:${run.status}:${run.attempt ?? ""}`).join(",");
+/**
+ * Runs `effect` when `key` changes, at most once per `gapMs`: a key that changes on every frame of
+ * a burst leads to one call now and one at the end, not one per frame (nor none until the burst ends).
+ */
+export function useThrottledEffect(key: string, effect: () => void, gapMs: number) {
+  const latest = useRef(effect);
+  latest.current = effect;
+  const timing = useRef({ timer: 0, last: 0 });
   useEffect(() => {
-    let cancelled = false;
-    const timer = window.setTimeout(() => {
-      api.executions.nodeDetails(executionId).then(
-        (runs) => !cancelled && setDetails(Object.fromEntries(runs.map((run) => [run.node_id, run]))),
-        () => undefined,
-      );
-    }, 150);
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-  }, [executionId, version]);
+    const state = timing.current;
+    if (state.timer) return; // a call is due already: it runs the latest effect
+    const wait = Math.max(30, state.last + gapMs - Date.now());
+    state.timer = window.setTimeout(() => {
+      state.timer = 0;
+      state.last = Date.now();
+      latest.current();
+    }, wait);
+  }, [key, gapMs]);
+  useEffect(() => () => window.clearTimeout(timing.current.timer), []);
+}
+
+/** The node runs with their data (`…/nodes/`), fetched again when what `key` sums up changes. */
+function useNodeDetails(executionId: string, key: string, gapMs: number): Record<string, NodeRunDetail> {
+  const [details, setDetails] = useState<Record<string, NodeRunDetail>>({});
+  const asked = useRef(0);
+  const mounted = useRef(true);
+  useEffect(() => () => {
+    mounted.current = false;
+  }, []);
+  const load = useCallback(() => {
+    const ticket = ++asked.current;
+    api.executions.nodeDetails(executionId).then(
+      (runs) => mounted.current && ticket === asked.current && setDetails(Object.fromEntries(runs.map((run) => [run.node_id, run]))),
+      () => undefined,
+    );
+  }, [executionId]);
+  useThrottledEffect(key, load, gapMs);
+  return details;
+}
+
+/** What the panel shows of a node run: its data as last fetched, its state as last heard. */
+function currentRun(detail: NodeRunDetail | undefined, summary: NodeRunSummary | undefined): NodeRunDetail | undefined {
+  if (!summary) return detail;
+  if (!detail) return summary;
+  return {
+    ...detail,
+    status: summary.status,
+    attempt: summary.attempt ?? detail.attempt,
+    started_at: summary.started_at ?? detail.started_at,
+    finished_at: summary.finished_at === undefined ? detail.finished_at : summary.finished_at,
+    duration_ms: summary.duration_ms ?? detail.duration_ms,
+    error: detail.error ?? summary.error,
+  };
+}
+
+export function RunInspector({ executionId, live }: { executionId: string; live: WatchedExecution }) {
+  const selectedNodes = useEditorState((state) => state.selectedNodes);
+  const [runTab, setRunTab] = useState<RunTab>("nodes");
   const nodeId = selectedNodes.size === 1 ? [...selectedNodes][0] : null;
+  const summary = nodeId ? live.nodes[nodeId] : undefined;
+  const finished = isFinished(live);
+  // Fetch again when the selected node changes in any way (a state, an output, an error, log lines),
+  // when the run ends, and — without a socket, so without those events — when any node changes.
+  const polled = live.transport === "polling" && !finished ? `${live.lastSeq}:${Object.keys(live.nodes).length}` : "";
+  const key = [executionId, finished, live.execution?.status ?? "", polled,
+    nodeId ?? "", summary?.status ?? "", summary?.attempt ?? "", nodeId ? live.nodeSeq[nodeId] ?? "" : ""].join("|");
+  const details = useNodeDetails(executionId, key, polled ? RUN_REFETCH_MS : NODE_REFETCH_MS);
   return (
     <aside className="nf-side nf-inspector" aria-label="Run details">
-      {nodeId ? <NodeRunPanel key={nodeId} executionId={executionId} nodeId={nodeId} run={details[nodeId] ?? live.nodes[nodeId]} />
-        : <ExecutionPanel live={live} details={details} />}
+      {nodeId ? (
+        <NodeRunPanel key={nodeId} executionId={executionId} nodeId={nodeId} run={currentRun(details[nodeId], summary)} streamed={live.logs[nodeId]} />
+      ) : (
+        <ExecutionPanel executionId={executionId} live={live} details={details} tab={runTab} onTab={setRunTab} />
+      )}
     </aside>
   );
 }
 
-function ExecutionPanel({ live, details }: { live: LiveState; details: Record<string, NodeRunDetail> }) {
-  const { actions } = useEditorContext();
+function ExecutionPanel({ executionId, live, details, tab, onTab }: {
+  executionId: string;
+  live: WatchedExecution;
+  details: Record<string, NodeRunDetail>;
+  tab: RunTab;
+  onTab: (tab: RunTab) => void;
+}) {
   const { execution } = live;
   if (!execution) return <div className="nf-panel-body nf-muted">Loading the run…</div>;
   const runs = Object.values(live.nodes);
@@ -68,35 +142,93 @@ function ExecutionPanel({ live, details }: { live: LiveState; details: Record<st
         <dt>Duration</dt><dd>{formatDuration(execution.duration_ms as number | null) || "—"}</dd>
       </dl>
       {error && <div className="nf-run-error" role="alert"><strong>Error</strong><p>{error.message}</p></div>}
-      <h3 className="nf-panel-subtitle">Node runs</h3>
-      <ol className="nf-run-list" aria-label="Node runs in order">
-        {runs.map((run) => (
-          <li key={run.node_id}>
-            <button type="button" className="nf-run-list-item" onClick={() => actions.focusNode(run.node_id)}>
-              <span className={`nf-run-badge nf-run-badge--${run.status}`}>{run.status}</span>
-              <span className="nf-run-list-name">{run.node_id}</span>
-              <span className="nf-muted">{formatDuration(details[run.node_id]?.duration_ms ?? run.duration_ms)}</span>
-            </button>
-          </li>
+      <div className="nf-tabs" role="tablist" aria-label="Run views">
+        {RUN_TABS.map(([name, label]) => (
+          <button key={name} type="button" role="tab" aria-selected={tab === name} className={`nf-tab ${tab === name ? "is-active" : ""}`} onClick={() => onTab(name)}>{label}</button>
         ))}
-      </ol>
-      <h3 className="nf-panel-subtitle">Timeline</h3>
-      <Timeline runs={runs.map((run) => details[run.node_id] ?? run)} />
-      <h3 className="nf-panel-subtitle">Logs</h3>
-      <AllLogs runs={runs.map((run) => details[run.node_id] ?? run)} />
-      <h3 className="nf-panel-subtitle">Input</h3>
-      <JsonTree value={execution.input ?? {}} root="input" label="Run input" />
-      {execution.result !== undefined && execution.result !== null && (
-        <>
-          <h3 className="nf-panel-subtitle">Result</h3>
-          <JsonTree value={execution.result} root="result" label="Run result" />
-        </>
-      )}
+      </div>
+      <div role="tabpanel" className="nf-tabpanel" aria-label={RUN_TABS.find(([name]) => name === tab)?.[1]}>
+        {tab === "nodes" && <NodeRunList runs={runs} />}
+        {tab === "timeline" && <Timeline runs={runs} />}
+        {tab === "logs" && <AllLogs runs={runs} details={details} streamed={live.logs} />}
+        {tab === "context" && <GlobalContext executionId={executionId} refreshKey={`${live.contextSeq}:${String(execution.status)}`} />}
+        {tab === "data" && (
+          <>
+            <h3 className="nf-panel-subtitle">Input</h3>
+            <JsonTree value={execution.input ?? {}} root="input" label="Run input" />
+            <h3 className="nf-panel-subtitle">Result</h3>
+            {execution.result !== undefined && execution.result !== null
+              ? <JsonTree value={execution.result} root="result" label="Run result" />
+              : <p className="nf-muted nf-small">{isFinished(live) ? "This run has no result." : "No result yet."}</p>}
+          </>
+        )}
+      </div>
     </div>
   );
 }
 
-function NodeRunPanel({ executionId, nodeId, run }: { executionId: string; nodeId: string; run: NodeRunDetail | undefined }) {
+/** One row of the node runs list: memoised, so a burst of events redraws the rows that changed, not all of them. */
+const NodeRunRow = memo(function NodeRunRow({ run, onOpen }: { run: NodeRunSummary; onOpen: (id: string) => void }) {
+  return (
+    <li>
+      <button type="button" className="nf-run-list-item" onClick={() => onOpen(run.node_id)}>
+        <span className={`nf-run-badge nf-run-badge--${run.status}`}>{run.status}</span>
+        <span className="nf-run-list-name">{run.node_id}</span>
+        <span className="nf-muted">{formatDuration(run.duration_ms)}</span>
+      </button>
+    </li>
+  );
+});
+
+function NodeRunList({ runs }: { runs: NodeRunSummary[] }) {
+  const { actions } = useEditorContext();
+  const open = useCallback((id: string) => actions.focusNode(id), [actions]);
+  return (
+    <ol className="nf-run-list" aria-label="Node runs in order">
+      {runs.map((run) => <NodeRunRow key={run.node_id} run={run} onOpen={open} />)}
+    </ol>
+  );
+}
+
+/** The global context of the run: after the last node that finished, fetched again as nodes finish. */
+function GlobalContext({ executionId, refreshKey }: { executionId: string; refreshKey: string }) {
+  const [answer, setAnswer] = useState<{ after: string | null; context: unknown; at: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const asked = useRef(0);
+  const mounted = useRef(true);
+  useEffect(() => () => {
+    mounted.current = false;
+  }, []);
+  const load = useCallback(() => {
+    const ticket = ++asked.current;
+    api.executions.globalContext(executionId).then(
+      (value) => {
+        if (!mounted.current || ticket !== asked.current) return;
+        setAnswer({ after: value.after, context: value.context ?? {}, at: Date.now() });
+        setError(null);
+      },
+      (reason: Error) => mounted.current && ticket === asked.current && setError(reason.message),
+    );
+  }, [executionId]);
+  useThrottledEffect(refreshKey, load, RUN_REFETCH_MS);
+  if (error) return <p className="nf-field-error" role="alert">{error}</p>;
+  if (!answer) return <p className="nf-muted"><span className="nf-spinner" /> Loading…</p>;
+  return (
+    <div className="nf-global-context" data-after={answer.after ?? ""}>
+      <p className="nf-muted nf-small">
+        {answer.after ? <>After <code>{answer.after}</code></> : "Before any node ran"} · updated {clock(new Date(answer.at).toISOString())}
+      </p>
+      <JsonTree value={answer.context} root="" label="Global context" />
+    </div>
+  );
+}
+
+function NodeRunPanel({ executionId, nodeId, run, streamed }: {
+  executionId: string;
+  nodeId: string;
+  run: NodeRunDetail | undefined;
+  streamed: readonly LogLine[] | undefined;
+}) {
   const error = errorText(run?.error);
   // Opens on the error when there is one (also when it arrives after the panel opened), until a tab is picked.
   const [picked, setTab] = useState<Tab | null>(null);
@@ -107,7 +239,7 @@ function NodeRunPanel({ executionId, nodeId, run }: { executionId: string; nodeI
     let cancelled = false;
     setContext(null);
     api.executions.context(executionId, nodeId, tab === "diff").then(
-      (value) => !cancelled && setContext({ tab, value }),
+      (answer) => !cancelled && setContext({ tab, value: (answer as ExecutionContext)[tab === "diff" ? "diff" : "context"] ?? null }),
       (reason: Error) => !cancelled && setContext({ tab, value: null, error: reason.message }),
     );
     return () => {
@@ -122,11 +254,11 @@ function NodeRunPanel({ executionId, nodeId, run }: { executionId: string; nodeI
       </div>
     );
   }
-  const logs = Array.isArray(run.logs) ? (run.logs as { level?: string; message?: string; ts?: string }[]) : [];
+  const logs = mergeLogs(run.logs, streamed);
   const tabs: [Tab, string][] = [["output", "Output"], ["input", "Input"], ["error", "Error"], ["logs", `Logs (${logs.length})`], ["attempts", "Attempts"], ["context", "Context after"], ["diff", "Changes"]];
   return (
     <div className="nf-panel-body">
-      <h2 className="nf-panel-title">{nodeId} <span className={`nf-run-badge nf-run-badge--${run.status}`}>{run.status}</span></h2>
+      <h2 className="nf-panel-title">{nodeId} <span className={`nf-run-badge nf-run-badge--${run.status}`} data-testid="node-run-status">{run.status}</span></h2>
       <dl className="nf-facts">
         <dt>Type</dt><dd>{run.type}</dd>
         <dt>Queued</dt><dd>{clock(run.queued_at)}</dd>
@@ -143,7 +275,7 @@ function NodeRunPanel({ executionId, nodeId, run }: { executionId: string; nodeI
         ))}
       </div>
       <div role="tabpanel" className="nf-tabpanel" aria-label={tabs.find(([name]) => name === tab)?.[1]}>
-        {tab === "output" && (run.output === undefined || run.output === null ? <p className="nf-muted">No output.</p> : <JsonTree value={run.output} root={`nodes.${nodeId}.output`} label="Output" />)}
+        {tab === "output" && (run.output === undefined || run.output === null ? <p className="nf-muted">No output{isDone(run.status) ? "." : " yet."}</p> : <JsonTree value={run.output} root={`nodes.${nodeId}.output`} label="Output" />)}
         {tab === "output" && run.output_stored && <p className="nf-muted nf-small">This output is large: a preview is shown.</p>}
         {tab === "input" && <JsonTree value={run.input ?? {}} root="params" label="Input" />}
         {tab === "error" && (error ? (
@@ -161,16 +293,20 @@ function NodeRunPanel({ executionId, nodeId, run }: { executionId: string; nodeI
               </li>
             ))}
           </ol>
-        ) : <p className="nf-muted">No logs.</p>)}
+        ) : <p className="nf-muted">No logs{isDone(run.status) ? "." : " yet."}</p>)}
         {tab === "attempts" && <JsonTree value={run.attempts ?? []} root="attempts" label="Attempts" />}
         {(tab === "context" || tab === "diff") && (
           context === null ? <p className="nf-muted"><span className="nf-spinner" /> Loading…</p>
             : context.error ? <p className="nf-field-error" role="alert">{context.error}</p>
-              : <JsonTree value={context.value} root={tab === "diff" ? "" : ""} label={tab === "diff" ? "Changes (JSON Patch)" : "Context after"} />
+              : <JsonTree value={context.value} root="" label={tab === "diff" ? "Changes (JSON Patch)" : "Context after"} />
         )}
       </div>
     </div>
   );
+}
+
+function isDone(status: string): boolean {
+  return status === "completed" || status === "failed" || status === "skipped" || status === "cancelled";
 }
 
 /** A waiting node's input: JSON, sent with `POST …/input/`. */
@@ -229,13 +365,15 @@ function Timeline({ runs }: { runs: NodeRunSummary[] }) {
   );
 }
 
-type LogLine = { level?: string; message?: string };
-
-/** Every node's log lines, in node-run order, filtered by node and level. */
-function AllLogs({ runs }: { runs: NodeRunDetail[] }) {
+/** Every node's log lines (stored, then streamed), in node-run order, filtered by node and level. */
+function AllLogs({ runs, details, streamed }: {
+  runs: NodeRunSummary[];
+  details: Record<string, NodeRunDetail>;
+  streamed: Record<string, LogLine[]>;
+}) {
   const [node, setNode] = useState("");
   const [level, setLevel] = useState("");
-  const lines = runs.flatMap((run) => (Array.isArray(run.logs) ? (run.logs as LogLine[]) : []).map((line) => ({ node: run.node_id, ...line })));
+  const lines = runs.flatMap((run) => mergeLogs(details[run.node_id]?.logs, streamed[run.node_id]).map((line) => ({ node: run.node_id, ...line })));
   const levels = [...new Set(lines.map((line) => line.level ?? "info"))];
   const shown = lines.filter((line) => (!node || line.node === node) && (!level || (line.level ?? "info") === level));
   if (!lines.length) return <p className="nf-muted nf-small">No logs.</p>;

@@ -15,6 +15,8 @@ export interface EditorContextValue {
   store: EditorStore;
   catalog: Catalog;
   actions: EditorActions;
+  /** The execution view: the canvas draws what ran and nothing on it edits the draft. */
+  readOnly: boolean;
 }
 
 export const EditorContext = createContext<EditorContextValue | null>(null);

@@ -6,14 +6,14 @@ import { Icon } from "../ui/Icon";
 import { useEditorContext } from "./context";
 
 function WorkflowEdgeView({ id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd }: EdgeProps<CanvasEdge>) {
-  const { actions } = useEditorContext();
+  const { actions, readOnly } = useEditorContext();
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
   const problems = data?.problems ?? [];
   const className = `nf-edge ${problems.length ? "has-problems" : ""} ${data?.port === "error" ? "nf-edge--error-port" : ""} ${selected ? "is-selected" : ""} ${data?.runState ? "nf-edge--carried" : ""}`;
   return (
     <>
       <BaseEdge id={id} path={path} className={className} markerEnd={markerEnd} interactionWidth={18} />
-      {(problems.length > 0 || selected) && (
+      {(problems.length > 0 || (selected && !readOnly)) && (
         <EdgeLabelRenderer>
           <div className="nf-edge-label nodrag nopan" style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }} data-edge-id={id}>
             {problems.length > 0 && (
@@ -21,7 +21,7 @@ function WorkflowEdgeView({ id, sourceX, sourceY, targetX, targetY, sourcePositi
                 <Icon name="alert" size={12} /> {problems[0].message}
               </span>
             )}
-            {selected && (
+            {selected && !readOnly && (
               <button type="button" className="nf-edge-delete" aria-label="Delete connection" title="Delete connection" onClick={() => actions.deleteSelection()}>
                 <Icon name="x" size={12} />
               </button>

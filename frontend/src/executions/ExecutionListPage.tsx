@@ -11,11 +11,16 @@ import { dateTime } from "../ui/format";
 import { toast } from "../ui/overlays";
 import { FINAL_EXECUTION, formatDuration } from "./live";
 
+/** Rows per page (the API pages with limit/offset). */
+export const PAGE_SIZE = 100;
 const STATUSES = ["queued", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "timed_out"];
 const TRIGGERS = ["manual", "schedule", "webhook"];
 
 export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
   const [executions, setExecutions] = useState<Execution[] | null>(null);
+  // The page asked for, and the one shown (they differ while it loads): with its total.
+  const [offset, setOffset] = useState(0);
+  const [shown, setShown] = useState({ offset: 0, count: 0 });
   const [names, setNames] = useState<Map<string, string>>(new Map());
   const [status, setStatus] = useState("");
   const [trigger, setTrigger] = useState("");
@@ -28,15 +33,21 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
 
   const load = useCallback(async () => {
     try {
-      const page = await api.executions.list({ workflow: workflowId, status, trigger, limit: 100 });
+      const page = await api.executions.list({ workflow: workflowId, status, trigger, limit: PAGE_SIZE, offset });
+      if (offset > 0 && page.results.length === 0 && page.count > 0) {
+        // The page emptied (runs deleted, a filter narrowed): show the last one there is.
+        setOffset(Math.floor((page.count - 1) / PAGE_SIZE) * PAGE_SIZE);
+        return null;
+      }
       setExecutions(page.results);
+      setShown({ offset, count: page.count });
       setError(null);
       return page.results;
     } catch (reason) {
       setError(reason instanceof Error ? reason.message : String(reason));
       return null;
     }
-  }, [workflowId, status, trigger]);
+  }, [workflowId, status, trigger, offset]);
 
   // Reloads every 2 s while something in the list is still going.
   useEffect(() => {
@@ -80,14 +91,20 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
           <div className="nf-list-tools">
             <label className="nf-filter">
               <span>Status</span>
-              <select className="nf-input" aria-label="Status" value={status} onChange={(event) => setStatus(event.target.value)}>
+              <select className="nf-input" aria-label="Status" value={status} onChange={(event) => {
+                setStatus(event.target.value);
+                setOffset(0);
+              }}>
                 <option value="">Any</option>
                 {STATUSES.map((value) => <option key={value} value={value}>{value}</option>)}
               </select>
             </label>
             <label className="nf-filter">
               <span>Trigger</span>
-              <select className="nf-input" aria-label="Trigger" value={trigger} onChange={(event) => setTrigger(event.target.value)}>
+              <select className="nf-input" aria-label="Trigger" value={trigger} onChange={(event) => {
+                setTrigger(event.target.value);
+                setOffset(0);
+              }}>
                 <option value="">Any</option>
                 {TRIGGERS.map((value) => <option key={value} value={value}>{value}</option>)}
               </select>
@@ -139,6 +156,13 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
               })}
             </tbody>
           </table>
+        )}
+        {executions && shown.count > PAGE_SIZE && (
+          <nav className="nf-pager" aria-label="Pages">
+            <Button size="small" disabled={shown.offset === 0} onClick={() => setOffset(Math.max(0, shown.offset - PAGE_SIZE))}>Newer</Button>
+            <span className="nf-muted" data-testid="page-range">{shown.offset + 1}–{shown.offset + executions.length} of {shown.count}</span>
+            <Button size="small" disabled={shown.offset + PAGE_SIZE >= shown.count} onClick={() => setOffset(shown.offset + PAGE_SIZE)}>Older</Button>
+          </nav>
         )}
       </main>
     </div>

@@ -45,3 +45,53 @@ describe("timeline", () => {
     expect(bars.map((bar) => [bar.nodeId, bar.left, bar.width])).toEqual([["a", 0, 0.25], ["b", 0.25, 0.5], ["c", 0.25, 0.75]]);
   });
 });
+
+describe("log lines and outputs streamed into an open view", () => {
+  const start = applyMessage(EMPTY_LIVE, snapshot);
+
+  it("gathers LOG lines per node and notes which nodes have new data", async () => {
+    const state = applyMessage(start, [
+      { seq: 4, type: "LOG", node_id: "a", ts: "t", data: { lines: [{ ts: "1", level: "info", message: "one" }], count: 1 } },
+      { seq: 5, type: "DATA_AVAILABLE", node_id: "a", ts: "t", data: { ports: ["main"], has_output: true } },
+      { seq: 6, type: "LOG", node_id: "a", ts: "t", data: { lines: [{ ts: "2", level: "error", message: "two" }], count: 1 } },
+    ]);
+    expect(state.logs.a.map((line) => line.message)).toEqual(["one", "two"]);
+    expect(state.nodeSeq).toEqual({ a: 6 });
+    expect(state.contextSeq).toBe(5);
+    // The state it came from is untouched (the view compares states by identity).
+    expect(start.logs).toEqual({});
+    expect(start.nodeSeq).toEqual({});
+    // An event seen before (a resumed socket repeats some) changes nothing.
+    expect(applyMessage(state, { seq: 6, type: "LOG", node_id: "a", ts: "t", data: { lines: [{ message: "two" }] } })).toBe(state);
+  });
+
+  it("keeps streamed lines when the same run's snapshot comes again, and drops them for another run", () => {
+    const state = applyMessage(start, { seq: 4, type: "LOG", node_id: "a", ts: "t", data: { lines: [{ message: "one" }] } });
+    expect(applyMessage(state, snapshot).logs.a).toHaveLength(1);
+    expect(applyMessage(state, { ...snapshot, execution: { id: "other", status: "running" } }).logs).toEqual({});
+  });
+
+  it("merges stored and streamed log lines without repeating the ones stored already", async () => {
+    const { mergeLogs } = await import("./live");
+    const stored = [{ ts: "1", level: "info", message: "one" }];
+    const streamed = [{ ts: "1", level: "info", message: "one" }, { ts: "2", level: "info", message: "two" }];
+    expect(mergeLogs(stored, streamed).map((line) => line.message)).toEqual(["one", "two"]);
+    expect(mergeLogs(undefined, streamed)).toHaveLength(2);
+    expect(mergeLogs(stored, undefined)).toBe(stored);
+  });
+
+  it("applies a burst of 1,500 events over 500 nodes in one pass", () => {
+    const nodes = Array.from({ length: 500 }, (_, index) => ({ node_id: `n${index}`, status: "pending" }));
+    let state = applyMessage(EMPTY_LIVE, { type: "SNAPSHOT", execution: { id: "e", status: "running" }, nodes, last_seq: 0 });
+    const events = nodes.flatMap((node, index) => ["queued", "running", "completed"].map((status, step) => ({
+      seq: index * 3 + step + 1, type: "NODE_STATE_CHANGED", node_id: node.node_id, ts: `2026-01-01T00:00:0${step}Z`, data: { status },
+    })));
+    const started = performance.now();
+    state = applyMessage(state, events);
+    const elapsed = performance.now() - started;
+    expect(Object.values(runStates(state)).every((status) => status === "completed")).toBe(true);
+    expect(state.nodes.n499.duration_ms).toBe(1000);
+    expect(state.lastSeq).toBe(1500);
+    expect(elapsed).toBeLessThan(250);
+  });
+});

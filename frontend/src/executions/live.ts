@@ -35,13 +35,26 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
+/** One line a node logged (`print` in a code node, `call.log` in a node type). */
+export interface LogLine {
+  ts?: string;
+  level?: string;
+  message?: string;
+}
+
 export interface LiveState {
   execution: Execution | null;
   nodes: Record<string, NodeRunSummary>;
   lastSeq: number;
+  /** Log lines that LOG events brought since the view opened, per node (the node runs' stored logs hold the earlier ones). */
+  logs: Record<string, LogLine[]>;
+  /** Per node, the seq of the last event about it: its stored data (output, error, logs) may have changed since a fetch. */
+  nodeSeq: Record<string, number>;
+  /** The seq of the last event that changed the global context (a node's output became available). */
+  contextSeq: number;
 }
 
-export const EMPTY_LIVE: LiveState = { execution: null, nodes: {}, lastSeq: 0 };
+export const EMPTY_LIVE: LiveState = { execution: null, nodes: {}, lastSeq: 0, logs: {}, nodeSeq: {}, contextSeq: 0 };
 
 const FINAL_NODE = new Set(["completed", "failed", "cancelled", "skipped"]);
 export const FINAL_EXECUTION = new Set(["completed", "succeeded", "failed", "cancelled", "timed_out"]);
@@ -50,12 +63,24 @@ export function isFinished(state: LiveState): boolean {
   return Boolean(state.execution && FINAL_EXECUTION.has(state.execution.status as string));
 }
 
-function applyEvent(state: LiveState, event: LiveEvent): LiveState {
-  if (event.seq <= state.lastSeq) return state; // already applied (a resume may repeat)
-  const next: LiveState = { ...state, lastSeq: event.seq };
+/**
+ * Applies one event to `next`, a copy of the state made for this frame: its maps are copied at
+ * most once per frame (`owned`), so a burst of 500 events does not copy 500 nodes 500 times.
+ */
+function applyEvent(next: LiveState, event: LiveEvent, owned: Set<string>): void {
+  if (event.seq <= next.lastSeq) return; // already applied (a resume may repeat)
+  next.lastSeq = event.seq;
+  const own = <K extends "nodes" | "logs" | "nodeSeq">(key: K): LiveState[K] => {
+    if (!owned.has(key)) {
+      owned.add(key);
+      next[key] = { ...next[key] } as LiveState[K];
+    }
+    return next[key];
+  };
   const status = typeof event.data?.status === "string" ? event.data.status : null;
+  if (event.node_id) own("nodeSeq")[event.node_id] = event.seq;
   if (event.type === "NODE_STATE_CHANGED" && event.node_id && status) {
-    const before = state.nodes[event.node_id] ?? { node_id: event.node_id, status: "pending" as NodeRunStatus };
+    const before = next.nodes[event.node_id] ?? { node_id: event.node_id, status: "pending" as NodeRunStatus };
     const run: NodeRunSummary = { ...before, status: status as NodeRunStatus };
     if (typeof event.data.attempt === "number") run.attempt = event.data.attempt;
     if (status === "queued") run.queued_at = event.ts;
@@ -68,36 +93,88 @@ function applyEvent(state: LiveState, event: LiveEvent): LiveState {
       run.finished_at = event.ts;
       if (run.started_at) run.duration_ms = Date.parse(event.ts) - Date.parse(run.started_at);
     }
-    next.nodes = { ...state.nodes, [event.node_id]: run };
+    own("nodes")[event.node_id] = run;
+  } else if (event.type === "LOG" && event.node_id && Array.isArray(event.data?.lines)) {
+    const logs = own("logs");
+    logs[event.node_id] = [...(logs[event.node_id] ?? []), ...(event.data.lines as LogLine[])];
+  } else if (event.type === "DATA_AVAILABLE") {
+    next.contextSeq = event.seq;
   } else if (
     (event.type === "EXECUTION_STARTED" || event.type === "EXECUTION_STATE_CHANGED" || event.type === "EXECUTION_COMPLETED") &&
     status &&
-    state.execution
+    next.execution
   ) {
-    const execution = { ...state.execution, status } as Execution;
+    const execution = { ...next.execution, status } as Execution;
     if (event.type === "EXECUTION_STARTED") execution.started_at = event.ts;
     if (event.type === "EXECUTION_COMPLETED") {
       execution.finished_at = event.ts;
+      if (execution.started_at) Object.assign(execution, { duration_ms: Date.parse(event.ts) - Date.parse(execution.started_at as string) });
       if ("error" in event.data) execution.error = event.data.error as Execution["error"];
       if ("result" in event.data) execution.result = event.data.result as Execution["result"];
+      next.contextSeq = event.seq;
     }
     next.execution = execution;
   }
-  return next;
+}
+
+function isEvent(message: unknown): message is LiveEvent {
+  return Boolean(message) && typeof message === "object" && typeof (message as { seq?: unknown }).seq === "number";
 }
 
 /** Applies one WebSocket frame: a SNAPSHOT, one event, or an array of events. */
 export function applyMessage(state: LiveState, message: unknown): LiveState {
-  if (Array.isArray(message)) return message.reduce<LiveState>((current, event) => applyMessage(current, event), state);
+  if (Array.isArray(message)) {
+    let current = state;
+    let next: LiveState | null = null;
+    let owned = new Set<string>();
+    for (const item of message) {
+      if (isEvent(item)) {
+        if (!next) {
+          next = { ...current };
+          owned = new Set();
+        }
+        applyEvent(next, item, owned);
+      } else {
+        current = applyMessage(next ?? current, item);
+        next = null;
+      }
+    }
+    return next ?? current;
+  }
   if (!message || typeof message !== "object") return state;
   const frame = message as Record<string, unknown>;
   if (frame.type === "SNAPSHOT") {
     const nodes: Record<string, NodeRunSummary> = {};
     for (const run of (frame.nodes as NodeRunSummary[]) ?? []) nodes[run.node_id] = run;
-    return { execution: frame.execution as Execution, nodes, lastSeq: Number(frame.last_seq) || 0 };
+    const lastSeq = Number(frame.last_seq) || 0;
+    // Lines streamed before a snapshot are in the node runs' stored logs by now; the live extras are kept
+    // only when this is the same view catching up (a resumed socket), never across executions.
+    const sameRun = state.execution && frame.execution && (state.execution as Execution).id === (frame.execution as Execution).id;
+    return {
+      execution: frame.execution as Execution,
+      nodes,
+      lastSeq,
+      logs: sameRun ? state.logs : {},
+      nodeSeq: sameRun ? state.nodeSeq : {},
+      contextSeq: sameRun ? Math.max(state.contextSeq, lastSeq) : lastSeq,
+    };
   }
-  if (typeof frame.seq === "number") return applyEvent(state, frame as unknown as LiveEvent);
+  if (isEvent(frame)) {
+    const next = { ...state };
+    applyEvent(next, frame, new Set());
+    return next.lastSeq === state.lastSeq ? state : next;
+  }
   return state;
+}
+
+/** A node run's log: the lines stored with it, then the ones streamed since that are not among them. */
+export function mergeLogs(stored: unknown, streamed: readonly LogLine[] | undefined): LogLine[] {
+  const lines = Array.isArray(stored) ? (stored as LogLine[]) : [];
+  if (!streamed?.length) return lines;
+  const key = (line: LogLine) => `${line.ts ?? ""}\u0000${line.level ?? ""}\u0000${line.message ?? ""}`;
+  const known = new Set(lines.map(key));
+  const extra = streamed.filter((line) => !known.has(key(line)));
+  return extra.length ? [...lines, ...extra] : lines;
 }
 
 /** {node id: status} for the canvas. */

@@ -14,17 +14,22 @@ export function socketUrl(executionId: string, after?: number): string {
   return `${scheme}://${window.location.host}/ws/executions/${executionId}/${query}`;
 }
 
-export type WatchedExecution = LiveState & { error: string | null; refresh: () => void };
+/** How the view hears about the run: over the WebSocket, or by polling the REST API where sockets are not served. */
+export type Transport = "connecting" | "websocket" | "polling";
+
+export type WatchedExecution = LiveState & { error: string | null; transport: Transport; refresh: () => void };
 
 export function useExecution(executionId: string | undefined): WatchedExecution {
   const [state, setState] = useState<LiveState>(EMPTY_LIVE);
   const [error, setError] = useState<string | null>(null);
+  const [transport, setTransport] = useState<Transport>("connecting");
   // Bumped after a control (retry, resume…) to watch again from a fresh snapshot.
   const [generation, setGeneration] = useState(0);
   const refresh = useCallback(() => setGeneration((value) => value + 1), []);
 
   useEffect(() => {
     setError(null);
+    setTransport("connecting");
     if (!executionId) return;
     let stopped = false;
     let current = EMPTY_LIVE;
@@ -33,16 +38,23 @@ export function useExecution(executionId: string | undefined): WatchedExecution 
     let reconnects = 0;
     // After a control (retry…), the first answers may still show the old final status.
     let patience = generation > 0 ? 6 : 0;
+    // Frames may come every few milliseconds in a burst: the page draws the latest state once per animation frame.
+    let drawing = 0;
     const update = (next: LiveState) => {
       current = next;
-      if (!stopped) setState(next);
+      if (stopped || drawing) return;
+      drawing = window.requestAnimationFrame(() => {
+        drawing = 0;
+        if (!stopped) setState(current);
+      });
     };
 
     const poll = async () => {
       if (stopped) return;
+      setTransport("polling");
       try {
         const [execution, nodes] = await Promise.all([api.executions.get(executionId), api.executions.nodes(executionId)]);
-        update(applyMessage(EMPTY_LIVE, { type: "SNAPSHOT", execution, nodes, last_seq: execution.last_seq ?? 0 }));
+        update(applyMessage(current, { type: "SNAPSHOT", execution, nodes, last_seq: execution.last_seq ?? 0 }));
         setError(null);
         if (FINAL_EXECUTION.has(execution.status as string) && patience-- <= 0) return;
       } catch (reason) {
@@ -61,6 +73,7 @@ export function useExecution(executionId: string | undefined): WatchedExecution 
       }
       socket.onopen = () => {
         opened = true;
+        if (!stopped) setTransport("websocket");
       };
       socket.onmessage = (message) => {
         try {
@@ -82,9 +95,10 @@ export function useExecution(executionId: string | undefined): WatchedExecution 
     return () => {
       stopped = true;
       window.clearTimeout(timer);
+      window.cancelAnimationFrame(drawing);
       socket?.close();
     };
   }, [executionId, generation]);
 
-  return { ...state, error, refresh };
+  return { ...state, error, transport, refresh };
 }
