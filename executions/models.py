@@ -23,8 +23,12 @@ class Definition(models.Model):
 
     @classmethod
     def store(cls, document):
+        """The stored definition of `document` (stored now if it is new), without reading the document back."""
         digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
-        definition, _ = cls.objects.get_or_create(sha256=digest, defaults={"document": document})
+        if not cls.objects.filter(sha256=digest).exists():
+            cls.objects.get_or_create(sha256=digest, defaults={"document": document})
+        definition = cls(sha256=digest, document=document)
+        definition._state.adding = False  # it is stored (created_at is not read back)
         return definition
 
 

@@ -154,7 +154,20 @@ class Transition:
 
     def __init__(self, execution_id, dispatcher):
         # The lock needs the row, not its JSON payloads; they load on first use (input is cached).
-        self.execution = Execution.objects.select_for_update().defer(*_EXECUTION_PAYLOADS).get(pk=execution_id)
+        self._setup(Execution.objects.select_for_update().defer(*_EXECUTION_PAYLOADS).get(pk=execution_id), dispatcher)
+
+    @classmethod
+    def creating(cls, execution, runs, dispatcher):
+        """The transition that creates `execution` and its node runs (both unsaved): flush() inserts them."""
+        transition = cls.__new__(cls)
+        transition._setup(execution, dispatcher)
+        transition.runs = {run.node_id: run for run in runs}
+        transition._creating = True
+        return transition
+
+    def _setup(self, execution, dispatcher):
+        self.execution = execution
+        self._creating = False
         self.dispatcher = dispatcher
         self.compiled = compiled_for(self.execution.definition_id)
         self.events = []
@@ -252,11 +265,13 @@ class Transition:
         self.runs[run.node_id] = run
 
     def flush(self):
+        creating = self._creating
         self.flush_runs()
         if self.events:
             ExecutionEvent.objects.bulk_create(self.events)
-        if self._dirty_execution:
+        if self._dirty_execution and not creating:
             self.execution.save(update_fields=sorted(self._dirty_execution))
+        self._dirty_execution = set()
         execution_id = str(self.execution.pk)
         dispatcher = self.dispatcher
         # A message to another process must wait for the commit, or the worker may not see
@@ -413,8 +428,13 @@ class Transition:
 
     def flush_runs(self):
         """Write the changed node runs now (events and the execution wait for flush())."""
-        for node_id, names in self._dirty_runs.items():
-            self.runs[node_id].save(update_fields=sorted(names))
+        if self._creating:  # one INSERT each for the execution and its node runs, as they are now
+            self.execution.save(force_insert=True)
+            NodeRun.objects.bulk_create(self.runs.values())
+            self._creating = False
+        else:
+            for node_id, names in self._dirty_runs.items():
+                self.runs[node_id].save(update_fields=sorted(names))
         self._dirty_runs = {}
 
     def fail_execution(self, error, status=E.FAILED):
@@ -448,9 +468,11 @@ class InvalidInput(ValueError):
     """The run's input does not match the workflow's input_schema."""
 
 
-def start_execution(document, *, dispatcher, owner=None, workflow=None, version=None, revision=None,
+def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow=None, version=None, revision=None,
                     input_data=None, trigger="manual", trigger_node=None):
-    """Create an execution of `document` and queue its trigger node (after commit)."""
+    """Create an execution of `document` and queue its trigger node (after commit).
+
+    The owner is a user, or only its id (`owner_id`), which saves loading the user."""
     input_data = {} if input_data is None else input_data
     schema = document.get("input_schema")
     checked = _schema_subject(trigger, input_data)
@@ -463,9 +485,9 @@ def start_execution(document, *, dispatcher, owner=None, workflow=None, version=
         compiled = compiled_for(definition.sha256, load_document=lambda: document)
         graph = compiled.graph
         start_node = _choose_trigger(compiled, trigger, trigger_node)
-        execution = Execution.objects.create(
+        execution = Execution(
             workflow=workflow,
-            owner=owner,
+            owner_id=owner.pk if owner is not None else owner_id,
             definition=definition,
             version=version,
             revision=revision,
@@ -473,7 +495,7 @@ def start_execution(document, *, dispatcher, owner=None, workflow=None, version=
             trigger_node=start_node,
             input=input_data,
         )
-        NodeRun.objects.bulk_create(
+        runs = [
             NodeRun(
                 execution=execution,
                 node_id=node_id,
@@ -482,8 +504,9 @@ def start_execution(document, *, dispatcher, owner=None, workflow=None, version=
                 inputs_remaining=len(graph.incoming[node_id]),
             )
             for node_id in graph.order
-        )
-        transition = Transition(execution.pk, dispatcher)
+        ]
+        # Built in memory and written at flush: one INSERT for the execution, one for its node runs.
+        transition = Transition.creating(execution, runs, dispatcher)
         transition.queue_node(start_node)
         # Every other root (other triggers) does not fire in this execution.
         for node_id in graph.roots():

@@ -124,7 +124,7 @@ def _accept(request, token, test):
 
 def find_hook(token, test):
     """The trigger behind a token: the published version's node (production URL) or the draft's (test URL)."""
-    endpoints = WebhookEndpoint.objects.select_related("workflow__published_version", "workflow__owner")
+    endpoints = WebhookEndpoint.objects.select_related("workflow__published_version")
     if not test:
         endpoints = endpoints.defer("workflow__definition")
     endpoint = endpoints.filter(token=token).first() if len(token) <= 64 else None

@@ -196,7 +196,7 @@ def run_workflow(workflow, *, input_data=None, version="draft", trigger="manual"
     return runtime.start_execution(
         document,
         dispatcher=dispatcher or celery_dispatcher,
-        owner=workflow.owner,
+        owner_id=workflow.owner_id,
         workflow=workflow,
         version=number,
         revision=revision,

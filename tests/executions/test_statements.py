@@ -1,0 +1,57 @@
+"""How many SQL statements the engine spends: starting an execution, and per node of a chain.
+
+These are the engine's per-node cost (PERFORMANCE.md P1, P2): a change that adds a round
+trip to every node shows here before it shows in a benchmark."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from executions import runtime
+from executions.inline import InlineDispatcher
+from executions.models import Execution
+from tests.executions.test_local_runs import chain
+
+pytestmark = pytest.mark.django_db
+
+
+def opens_transaction(sql):
+    return sql == "BEGIN" or sql.startswith("SAVEPOINT")  # a savepoint inside the test's own transaction
+
+
+def statements(queries):
+    """The statements that do work, without those that open and close transactions."""
+    return [q["sql"] for q in queries
+            if not (opens_transaction(q["sql"]) or q["sql"] == "COMMIT" or q["sql"].startswith("RELEASE SAVEPOINT"))]
+
+
+def test_starting_an_execution_is_one_insert_each_for_the_execution_its_node_runs_and_its_events():
+    doc = chain({"id": "a", "type": "flow.noop"}, {"id": "b", "type": "flow.noop"})
+    runtime.start_execution(doc, dispatcher=InlineDispatcher())  # the definition is stored once
+    with CaptureQueriesContext(connection) as queries:
+        execution = runtime.start_execution(doc, dispatcher=InlineDispatcher())
+    sql = statements(queries.captured_queries)
+    assert len(sql) == 4, sql  # the definition exists?, the execution, its node runs, its first event
+    assert sql[0].startswith("SELECT 1") and all(s.startswith("INSERT") for s in sql[1:])
+    stored = Execution.objects.get(pk=execution.pk)
+    assert stored.last_seq == 1 and stored.status == "queued"
+    assert dict(stored.node_runs.values_list("node_id", "status")) == {"start": "queued", "a": "pending", "b": "pending"}
+
+
+def test_a_node_of_a_chain_of_instant_nodes_costs_one_transaction_of_six_statements():
+    length = 20
+    doc = chain(*[{"id": f"n{i}", "type": "flow.noop"} for i in range(length)]) | {"name": uuid.uuid4().hex}
+    dispatcher = InlineDispatcher()
+    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    with CaptureQueriesContext(connection) as queries:
+        dispatcher.drain()
+    assert Execution.objects.get(pk=execution.pk).status == "succeeded"
+    transactions = sum(1 for q in queries.captured_queries if opens_transaction(q["sql"]))
+    sql = statements(queries.captured_queries)
+    # The trigger's claim, then one transaction per node: its finish and the next node's claim.
+    assert transactions == length + 2
+    # Lock the execution, load the runs, update two runs, insert the events, update the execution;
+    # the last transaction counts open nodes and reads the result to close the execution.
+    assert len(sql) <= 6 * (length + 2) + 3, len(sql)
