@@ -138,9 +138,9 @@ def _server_environment():
     env = _environment(prefix)
     # No rate limit: one URL takes the whole load. The server logs warnings only, like the workers.
     # Django under ASGI runs each request's sync code in a thread of its own, so a persistent
-    # connection is never reused and piles up until PostgreSQL refuses more (Django's docs:
-    # disable them under ASGI, or pool): the web process runs with CONN_MAX_AGE=0, as the Procfile's.
-    env.update(NODEFLOW_WEBHOOK_RATE_LIMIT_PER_MIN="0", LOG_LEVEL="WARNING", DATABASE_CONN_MAX_AGE="0")
+    # connection is never reused (Django's docs: disable them under ASGI, or pool): the web
+    # process borrows connections from a pool, as the Procfile's does.
+    env.update(NODEFLOW_WEBHOOK_RATE_LIMIT_PER_MIN="0", LOG_LEVEL="WARNING", DATABASE_POOL_SIZE="20")
     return env
 
 

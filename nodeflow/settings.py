@@ -129,6 +129,13 @@ def _database():
         config["CONN_MAX_AGE"] = 0
     elif engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(f"DATABASE_URL must be sqlite:// or postgres://, not {engine}")
+    else:
+        pool_size = env_int("DATABASE_POOL_SIZE", 0, minimum=0)
+        if pool_size:
+            # A pool of open connections (psycopg_pool) instead of one per request: what an
+            # ASGI web process wants, where each request's sync code runs in a thread of its own.
+            config["OPTIONS"] = {"pool": {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}}
+            config["CONN_MAX_AGE"] = 0
     config["TEST"] = {"NAME": env_str("NODEFLOW_TEST_DATABASE")}
     return config
 
