@@ -2,7 +2,6 @@
 
 import time
 
-import redis
 from celery import shared_task
 from django.conf import settings
 
@@ -15,4 +14,6 @@ def noop(*args):
 @shared_task(name="bench.mark", ignore_result=True)
 def mark(*args, key):
     """Tell the benchmark that a baseline shape finished (the last task of a chain or chord)."""
+    import redis  # here, not at the top: every worker (embedded mode too) imports this module
+
     redis.Redis.from_url(settings.REDIS_URL).rpush(key, time.time())

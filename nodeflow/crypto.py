@@ -15,9 +15,8 @@ import base64
 import binascii
 import threading
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# cryptography is imported where it is used: it weighs about 8 MB, and embedded mode (idle
+# RSS under 100 MB) may well run without ever storing a secret.
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -35,6 +34,8 @@ def encrypt(text: str) -> str:
 
 def decrypt(token: str) -> str:
     """The text `encrypt()` made; DecryptionError when no configured key opens it."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, UnicodeError, AttributeError):
@@ -43,6 +44,8 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     """The same secret encrypted again with the first key (after a new key was put first)."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().rotate(token.encode("ascii")).decode("ascii")
     except (InvalidToken, UnicodeError, AttributeError):
@@ -51,11 +54,16 @@ def rotate(token: str) -> str:
 
 def generate_key() -> str:
     """A new random key for NODEFLOW_SECRET_KEYS."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode("ascii")
 
 
 def key_from_secret_key(secret_key=None) -> str:
     """The key used when NODEFLOW_SECRET_KEYS is not set: HKDF-SHA256 of SECRET_KEY."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     material = (secret_key if secret_key is not None else settings.SECRET_KEY).encode("utf-8")
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO).derive(material)
     return base64.urlsafe_b64encode(derived).decode("ascii")
@@ -63,6 +71,11 @@ def key_from_secret_key(secret_key=None) -> str:
 
 def configured_keys():
     """The keys in use, first (encrypting) key first; ImproperlyConfigured for a malformed one."""
+    return check_keys() or [key_from_secret_key()]
+
+
+def check_keys():
+    """The keys of NODEFLOW_SECRET_KEYS (maybe none); ImproperlyConfigured for a malformed one."""
     keys = list(settings.NODEFLOW.get("SECRET_KEYS") or [])
     for number, key in enumerate(keys, 1):
         try:
@@ -74,7 +87,7 @@ def configured_keys():
                 f"NODEFLOW_SECRET_KEYS: key #{number} is not a Fernet key (32 bytes, URL-safe base64); "
                 "make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
             )
-    return keys or [key_from_secret_key()]
+    return keys
 
 
 _cache = {}
@@ -87,6 +100,8 @@ def _fernet():
     source = (tuple(settings.NODEFLOW.get("SECRET_KEYS") or ()), settings.SECRET_KEY)
     fernet = _cache.get(source)
     if fernet is None:
+        from cryptography.fernet import Fernet, MultiFernet
+
         fernet = MultiFernet([Fernet(key) for key in configured_keys()])
         with _cache_lock:
             _cache.clear()

@@ -6,6 +6,7 @@ Setting REDIS_URL (and DATABASE_URL for PostgreSQL) switches to production mode.
 """
 
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -127,6 +128,10 @@ def _database():
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
         config["CONN_MAX_AGE"] = 0
+        # Nothing needs psycopg with SQLite, but DRF imports django.contrib.postgres (and with it
+        # psycopg and libpq, about 10 MB) whenever it can: embedded mode's idle RSS is to stay
+        # under 100 MB, so psycopg is made unimportable in a process that uses SQLite.
+        sys.modules.setdefault("psycopg", None)
     elif engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(f"DATABASE_URL must be sqlite:// or postgres://, not {engine}")
     else:

@@ -9,4 +9,4 @@ class TriggersConfig(AppConfig):
     def ready(self):
         from nodeflow import crypto
 
-        crypto.configured_keys()  # a malformed NODEFLOW_SECRET_KEYS stops the process at start
+        crypto.check_keys()  # a malformed NODEFLOW_SECRET_KEYS stops the process at start

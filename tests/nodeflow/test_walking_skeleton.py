@@ -156,3 +156,25 @@ def test_manage_py_check_is_clean():
     result = subprocess.run([sys.executable, "manage.py", "check", "--fail-level", "WARNING"], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, "DJANGO_SETTINGS_MODULE": "nodeflow.settings"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+IMPORTS_PROBE = """
+import json, sys, django
+django.setup()
+import nodeflow.urls, nodeflow.asgi, nodeflow.embedded, executions.tasks, uvicorn  # what `nodeflow dev` loads
+from nodeflow.celery import app
+app.loader.import_default_modules()  # every app's tasks, as the embedded worker imports them
+print(json.dumps({name: sys.modules.get(name) is not None for name in ("psycopg", "cryptography", "redis")}))
+"""
+
+
+def test_embedded_mode_starts_without_the_libraries_only_production_or_secrets_need(tmp_path):
+    # Each weighs 8–25 MB of the 100 MB embedded mode may use when idle (PERFORMANCE.md P8):
+    # psycopg (SQLite needs none), cryptography (loaded when a secret is first stored or read),
+    # redis (production's broker and cache).
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "NODEFLOW_BROKER_PREFIX")}
+    env.update(DJANGO_SETTINGS_MODULE="nodeflow.settings", NODEFLOW_DATA_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", IMPORTS_PROBE], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == {"psycopg": False, "cryptography": False, "redis": False}
