@@ -96,6 +96,7 @@ def asgi_live_server(transactional_db):
 
     from nodeflow.asgi import application
 
+
     # The server's threads would otherwise keep their database connections open past the test
     # (CONN_MAX_AGE), and the flush between tests and the test database's removal would wait on them.
     database = connections.settings["default"]
@@ -118,6 +119,16 @@ def asgi_live_server(transactional_db):
     thread.join(timeout=15)
     listener.close()
     database["CONN_MAX_AGE"] = conn_max_age
+
+
+def pytest_collection_modifyitems(config, items):
+    # Under asgi_live_server the editor's bundle comes through Django, which warns that it streams
+    # the static files' synchronous iterators under ASGI (production serves them in front of Django).
+    if not config.pluginmanager.hasplugin("warnings"):
+        return
+    for item in items:
+        if "asgi_live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators"))
 
 
 @pytest.hookimpl(hookwrapper=True)

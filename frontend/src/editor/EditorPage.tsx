@@ -61,11 +61,12 @@ export function EditorPage({ workflowId, executionId }: { workflowId: string; ex
     let store: EditorStore | null = null;
     let cancelled = false;
     performance.mark("nodeflow:editor-load");
+    // The execution view needs the document that ran as well: asked for at once, not after the workflow.
+    if (executionId) void ranDefinition(executionId);
     Promise.all([api.workflows.get(workflowId), loadCatalog()])
       .then(([workflow, [entries, documentSchema]]) => {
         if (cancelled) return;
         store = new EditorStore(workflow, editorApi);
-        store.scheduleValidation(0);
         if (workflow.published_version) {
           const opened = store;
           api.workflows
@@ -85,6 +86,8 @@ export function EditorPage({ workflowId, executionId }: { workflowId: string; ex
       cancelled = true;
       store?.dispose();
     };
+    // executionId: only which definition to ask for early; the editor follows it without reloading.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [workflowId]);
 
   if (error) {
@@ -132,6 +135,11 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
   const drawn = executionId ? ran?.value?.definition : undefined;
   const drawnRef = useRef<WorkflowDocument | undefined>(drawn);
   drawnRef.current = drawn;
+
+  // The draft's problems matter while editing it; the execution view draws another document.
+  useEffect(() => {
+    if (!readOnly && store.getState().problemsOf === null) store.scheduleValidation(0);
+  }, [store, readOnly]);
 
   const actions = useMemo<EditorActions>(() => {
     const visibleCentre = (): [number, number] => {
@@ -314,7 +322,8 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
                   <RunBar workflowId={workflowId} live={live} />
                   {ran && <RanRevisionNotice workflowId={workflowId} ran={ran} />}
                 </RunTop>
-                {ran ? (
+                {/* Drawn once what ran and its states are both known: one draw of every node, not two. */}
+                {ran && (live.execution || live.error) ? (
                   <Canvas key={executionId} document={drawn} onInteractive={onInteractive} runStates={states} runNotes={notes} edgeCarried={edgeCarried} />
                 ) : (
                   <div className="nf-loading" aria-busy="true"><span className="nf-spinner" /> Loading what ran…</div>
@@ -337,13 +346,27 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
 
 type RanDefinition = { executionId: string; value?: ExecutionDefinition; error?: string };
 
+let definitionRequest: { executionId: string; answer: Promise<ExecutionDefinition> } | null = null;
+
+/** The document an execution ran, asked for once per execution opened (an execution's document never changes). */
+function ranDefinition(executionId: string): Promise<ExecutionDefinition> {
+  if (definitionRequest?.executionId !== executionId) {
+    const answer = api.executions.definition(executionId);
+    definitionRequest = { executionId, answer };
+    answer.catch(() => {
+      if (definitionRequest?.answer === answer) definitionRequest = null;
+    });
+  }
+  return definitionRequest.answer;
+}
+
 /** The document an execution ran (null while it loads). */
 function useRanDefinition(executionId: string | undefined): RanDefinition | null {
   const [ran, setRan] = useState<RanDefinition | null>(null);
   useEffect(() => {
     if (!executionId) return;
     let cancelled = false;
-    api.executions.definition(executionId).then(
+    ranDefinition(executionId).then(
       (value) => !cancelled && setRan({ executionId, value }),
       (reason) => !cancelled && setRan({ executionId, error: reason instanceof Error ? reason.message : String(reason) }),
     );

@@ -39,8 +39,13 @@ function errorText(error: unknown): { message: string; traceback?: string } | nu
   return { message, traceback };
 }
 
+// One formatter for every time shown (toLocaleTimeString makes a new one on each call, which shows on a large run).
+const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+
 function clock(ts: string | null | undefined): string {
-  return ts ? new Date(ts).toLocaleTimeString(undefined, { hour12: false }) + `.${String(new Date(ts).getMilliseconds()).padStart(3, "0")}` : "—";
+  if (!ts) return "—";
+  const moment = new Date(ts);
+  return `${TIME.format(moment)}.${String(moment.getMilliseconds()).padStart(3, "0")}`;
 }
 
 /**
@@ -64,15 +69,18 @@ export function useThrottledEffect(key: string, effect: () => void, gapMs: numbe
   useEffect(() => () => window.clearTimeout(timing.current.timer), []);
 }
 
-/** The node runs with their data (`…/nodes/`), fetched again when what `key` sums up changes. */
+/** The node runs with their data (`…/nodes/`), fetched again when what `key` sums up changes ("": not needed now). */
 function useNodeDetails(executionId: string, key: string, gapMs: number): Record<string, NodeRunDetail> {
   const [details, setDetails] = useState<Record<string, NodeRunDetail>>({});
   const asked = useRef(0);
+  const wanted = useRef(false);
+  wanted.current = key !== "";
   const mounted = useRef(true);
   useEffect(() => () => {
     mounted.current = false;
   }, []);
   const load = useCallback(() => {
+    if (!wanted.current) return;
     const ticket = ++asked.current;
     api.executions.nodeDetails(executionId).then(
       (runs) => mounted.current && ticket === asked.current && setDetails(Object.fromEntries(runs.map((run) => [run.node_id, run]))),
@@ -104,11 +112,14 @@ export function RunInspector({ executionId, live }: { executionId: string; live:
   const nodeId = selectedNodes.size === 1 ? [...selectedNodes][0] : null;
   const summary = nodeId ? live.nodes[nodeId] : undefined;
   const finished = isFinished(live);
-  // Fetch again when the selected node changes in any way (a state, an output, an error, log lines),
-  // when the run ends, and — without a socket, so without those events — when any node changes.
+  // The node runs' data (every one of them, a large answer on a large run) is asked for when something
+  // shows it: a node's panel, or the logs of all nodes. Again when the selected node changes in any way
+  // (a state, an output, an error, log lines), when the run ends, and — without a socket, so without
+  // those events — when any node changes.
+  const needed = nodeId !== null || runTab === "logs";
   const polled = live.transport === "polling" && !finished ? `${live.lastSeq}:${Object.keys(live.nodes).length}` : "";
-  const key = [executionId, finished, live.execution?.status ?? "", polled,
-    nodeId ?? "", summary?.status ?? "", summary?.attempt ?? "", nodeId ? live.nodeSeq[nodeId] ?? "" : ""].join("|");
+  const key = needed ? [executionId, finished, live.execution?.status ?? "", polled,
+    nodeId ?? "", summary?.status ?? "", summary?.attempt ?? "", nodeId ? live.nodeSeq[nodeId] ?? "" : ""].join("|") : "";
   const details = useNodeDetails(executionId, key, polled ? RUN_REFETCH_MS : NODE_REFETCH_MS);
   return (
     <aside className="nf-side nf-inspector" aria-label="Run details">

@@ -52,7 +52,9 @@ function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { var
           </span>
         )}
       </div>
-      {runNote && <div className="nf-node-run-note" data-run-note>{runNote}</div>}
+      {/* In the execution view every node keeps a line for its note, so a node that finishes does not
+          grow: a size change makes the canvas measure the node and route its edges again. */}
+      {runState && <div className="nf-node-run-note" data-run-note>{runNote || "\u00a0"}</div>}
       {problems.length > 0 && (
         <div className="nf-node-problem" role="alert" title={problems.map((problem) => problem.message).join("\n")}>
           <Icon name="alert" size={13} />

@@ -108,7 +108,9 @@ function applyEvent(next: LiveState, event: LiveEvent, owned: Set<string>): void
     if (event.type === "EXECUTION_STARTED") execution.started_at = event.ts;
     if (event.type === "EXECUTION_COMPLETED") {
       execution.finished_at = event.ts;
-      if (execution.started_at) Object.assign(execution, { duration_ms: Date.parse(event.ts) - Date.parse(execution.started_at as string) });
+      const duration = typeof event.data.duration_ms === "number" ? event.data.duration_ms
+        : execution.started_at ? Date.parse(event.ts) - Date.parse(execution.started_at as string) : null;
+      if (duration !== null) Object.assign(execution, { duration_ms: duration });
       if ("error" in event.data) execution.error = event.data.error as Execution["error"];
       if ("result" in event.data) execution.result = event.data.result as Execution["result"];
       next.contextSeq = event.seq;

@@ -17,6 +17,15 @@ export function socketUrl(executionId: string, after?: number): string {
 /** How the view hears about the run: over the WebSocket, or by polling the REST API where sockets are not served. */
 export type Transport = "connecting" | "websocket" | "polling";
 
+/**
+ * The least time between two draws of a run with `nodes` node runs: none up to 64 of them (every
+ * frame), then a quarter of a millisecond per node run, at most 250 ms: a draw of a 500-node canvas
+ * takes tens of milliseconds, and drawing it on every frame of a burst would leave none for people.
+ */
+export function drawGap(nodes: number): number {
+  return nodes <= 64 ? 0 : Math.min(250, nodes / 4);
+}
+
 export type WatchedExecution = LiveState & { error: string | null; transport: Transport; refresh: () => void };
 
 export function useExecution(executionId: string | undefined): WatchedExecution {
@@ -38,15 +47,29 @@ export function useExecution(executionId: string | undefined): WatchedExecution 
     let reconnects = 0;
     // After a control (retry…), the first answers may still show the old final status.
     let patience = generation > 0 ? 6 : 0;
-    // Frames may come every few milliseconds in a burst: the page draws the latest state once per animation frame.
+    // Frames may come every few milliseconds in a burst: the page draws the latest state at most once
+    // per animation frame, and less often for a large run, whose every draw costs more (see drawGap).
     let drawing = 0;
-    const update = (next: LiveState) => {
-      current = next;
-      if (stopped || drawing) return;
+    let waiting: number | undefined;
+    let drawnAt = 0;
+    const draw = () => {
       drawing = window.requestAnimationFrame(() => {
         drawing = 0;
+        drawnAt = performance.now();
         if (!stopped) setState(current);
       });
+    };
+    const update = (next: LiveState) => {
+      current = next;
+      if (stopped || drawing || waiting !== undefined) return;
+      const wait = drawnAt + drawGap(Object.keys(next.nodes).length) - performance.now();
+      if (wait <= 0) draw();
+      else {
+        waiting = window.setTimeout(() => {
+          waiting = undefined;
+          draw();
+        }, wait);
+      }
     };
 
     const poll = async () => {
@@ -96,6 +119,7 @@ export function useExecution(executionId: string | undefined): WatchedExecution 
       stopped = true;
       window.clearTimeout(timer);
       window.cancelAnimationFrame(drawing);
+      window.clearTimeout(waiting);
       socket?.close();
     };
   }, [executionId, generation]);
