@@ -38,7 +38,7 @@ from engine.states import (
     check_execution_transition,
     check_node_transition,
 )
-from executions import live, outputs, tracing
+from executions import live, outputs, store, tracing
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from nodes.registry import NodeCall, NodeResult, registry
 
@@ -110,15 +110,6 @@ def worker_name():
     return f"inline@{socket.gethostname()}"
 
 
-# Execution fields a transition does not need to lock and change the row.
-_EXECUTION_PAYLOADS = ("input", "result", "artifacts", "error")
-
-
-def _runs():
-    """Node runs as transitions load them: without their params and output (never needed there)."""
-    return NodeRun.objects.defer("input", "output")
-
-
 _inputs = OrderedDict()
 _inputs_lock = Lock()
 _INPUTS_MAX = 256
@@ -152,9 +143,11 @@ class Transition:
     the events it appended (consecutive `seq`) and the execution, and registers the
     dispatches to happen after commit."""
 
-    def __init__(self, execution_id, dispatcher):
-        # The lock needs the row, not its JSON payloads; they load on first use (input is cached).
-        self._setup(Execution.objects.select_for_update().defer(*_EXECUTION_PAYLOADS).get(pk=execution_id), dispatcher)
+    def __init__(self, execution_id, dispatcher, node_ids=()):
+        """Lock the execution and load the node runs `node_ids` (one round trip on PostgreSQL)."""
+        execution, runs = store.lock_and_load(execution_id, node_ids)
+        self._setup(execution, dispatcher)
+        self.runs.update(runs)
 
     @classmethod
     def creating(cls, execution, runs, dispatcher):
@@ -184,15 +177,16 @@ class Transition:
     def run(self, node_id):
         run = self.runs.get(node_id)
         if run is None:
-            run = _runs().get(execution_id=self.execution.pk, node_id=node_id)
-            self.runs[node_id] = run
+            self.runs.update(store.load_runs(self.execution.pk, [node_id]))
+            run = self.runs.get(node_id)
+            if run is None:
+                raise NodeRun.DoesNotExist(f"no node run {node_id!r} in execution {self.execution.pk}")
         return run
 
     def load_runs(self, node_ids):
         missing = [node_id for node_id in node_ids if node_id not in self.runs]
         if missing:
-            for run in _runs().filter(execution_id=self.execution.pk, node_id__in=missing):
-                self.runs[run.node_id] = run
+            self.runs.update(store.load_runs(self.execution.pk, missing))
         return [self.runs[node_id] for node_id in node_ids]
 
     # -- changing
@@ -265,13 +259,11 @@ class Transition:
         self.runs[run.node_id] = run
 
     def flush(self):
-        creating = self._creating
-        self.flush_runs()
-        if self.events:
-            ExecutionEvent.objects.bulk_create(self.events)
-        if self._dirty_execution and not creating:
-            self.execution.save(update_fields=sorted(self._dirty_execution))
-        self._dirty_execution = set()
+        if self._creating:
+            self.flush_runs()  # inserts the execution and its node runs as they are now
+            self._dirty_execution = set()
+        store.write(self.execution, self._dirty_execution, self.runs, self._dirty_runs, self.events)
+        self._dirty_runs, self._dirty_execution = {}, set()
         execution_id = str(self.execution.pk)
         dispatcher = self.dispatcher
         # A message to another process must wait for the commit, or the worker may not see
@@ -433,8 +425,7 @@ class Transition:
             NodeRun.objects.bulk_create(self.runs.values())
             self._creating = False
         else:
-            for node_id, names in self._dirty_runs.items():
-                self.runs[node_id].save(update_fields=sorted(names))
+            store.write(self.execution, (), self.runs, self._dirty_runs, ())
         self._dirty_runs = {}
 
     def fail_execution(self, error, status=E.FAILED):
@@ -793,11 +784,11 @@ def finish_nodes(finished, *, dispatcher, worker=None):
     With `worker`, the instant nodes this makes ready are claimed for that worker in the same
     transaction and returned (Prepared), to run here instead of going through the broker."""
     with transaction.atomic():
-        transition = Transition(finished[0][0].execution_id, dispatcher)
-        graph = transition.compiled.graph
-        # One query for the nodes and the successors whose join counters they move.
+        # The nodes and the successors whose join counters they move load with the lock.
+        graph = finished[0][0].compiled.graph
         node_ids = [prepared.node_id for prepared, _ in finished]
-        transition.load_runs(node_ids + [s for node_id in node_ids for s in graph.successors(node_id)])
+        wanted = node_ids + [s for node_id in node_ids for s in graph.successors(node_id)]
+        transition = Transition(finished[0][0].execution_id, dispatcher, node_ids=wanted)
         for prepared, outcome in finished:
             _record_finish(transition, prepared, outcome)
         claimed = transition.claim_local(worker) if worker else []

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nodeflow.settings")
 
@@ -17,3 +18,14 @@ def _install_worker_steps(sender, **kwargs):
 
     if Reaper not in sender.steps["worker"]:
         sender.steps["worker"].add(Reaper)
+
+
+@task_prerun.connect
+def _database_hygiene(**kwargs):
+    """Before each task, what Django does before each request: drop a broken or too old connection.
+
+    Celery's own Django fixup closes the connection around every task unless
+    CELERY_DB_REUSE_MAX is set (settings set it), which made each node run open a new one."""
+    from django.db import close_old_connections
+
+    close_old_connections()
