@@ -120,3 +120,19 @@ def test_a_200_node_chain_and_a_500_wide_fan_out_complete(celery_worker, capsys)
     assert len(execution.result) == 500
     with capsys.disabled():
         print(f"\n200-node chain: {chain_s:.2f} s; 500-wide fan-out + join: {fan_s:.2f} s")
+
+
+def test_a_worker_process_keeps_its_database_connection_from_task_to_task(celery_worker):
+    # Celery's Django fixup would close it around every task: each node sent through the
+    # broker then paid for a new connection (settings: CELERY_DB_REUSE_MAX).
+    doc = document([{"id": "start", "type": "trigger.manual"}, {"id": "a", "type": "test.db_session"},
+                    {"id": "b", "type": "test.db_session"}],
+                   [{"from": "start", "to": "a"}, {"from": "a", "to": "b"}])
+    sessions = {}  # worker process → the database sessions its node runs used
+    for _ in range(3):
+        execution = wait_for_execution(runtime.start_execution(doc, dispatcher=dispatcher).pk, timeout=30)
+        assert execution.status == "succeeded"
+        for run in execution.node_runs.filter(node_id__in=["a", "b"]):
+            sessions.setdefault(run.output["pid"], set()).add(run.output["backend_pid"])
+    # Six tasks over the worker's two processes: at least one process ran several.
+    assert len(sessions) <= 2 and all(len(used) == 1 for used in sessions.values()), sessions

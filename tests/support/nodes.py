@@ -23,3 +23,13 @@ def flaky(call):
     if call.attempt <= int(call.params.get("failures", 0)):
         raise NodeError(f"flaky failure on attempt {call.attempt}", TRANSIENT)
     return {"attempt": call.attempt}
+
+
+@register_node("test.db_session", category="test")
+def db_session(call):
+    """The PostgreSQL backend pid of this process's database connection (which session ran the node)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return {"backend_pid": cursor.fetchone()[0], "pid": os.getpid()}
