@@ -24,7 +24,7 @@ import { useEditorContext, useEditorState } from "./context";
 type Tab = "output" | "input" | "error" | "logs" | "attempts" | "context" | "diff";
 export type RunTab = "nodes" | "timeline" | "logs" | "context" | "data";
 
-const RUN_TABS: [RunTab, string][] = [["nodes", "Nodes"], ["timeline", "Timeline"], ["logs", "Logs"], ["context", "Context"], ["data", "Input & result"]];
+const RUN_TABS: [RunTab, string][] = [["nodes", "Nodes"], ["timeline", "Timeline"], ["logs", "Logs"], ["context", "Context"], ["data", "Result"]];
 /** Least time between two fetches of the node runs' data while a selected node keeps changing. */
 const NODE_REFETCH_MS = 300;
 /** Least time between two fetches of everything (polling, or the global context) while the run goes on. */
@@ -165,12 +165,12 @@ function ExecutionPanel({ executionId, live, details, tab, onTab }: {
         {tab === "context" && <GlobalContext executionId={executionId} refreshKey={`${live.contextSeq}:${String(execution.status)}`} />}
         {tab === "data" && (
           <>
-            <h3 className="nf-panel-subtitle">Input</h3>
-            <JsonTree value={execution.input ?? {}} root="input" label="Run input" />
             <h3 className="nf-panel-subtitle">Result</h3>
             {execution.result !== undefined && execution.result !== null
               ? <JsonTree value={execution.result} root="result" label="Run result" />
               : <p className="nf-muted nf-small">{isFinished(live) ? "This run has no result." : "No result yet."}</p>}
+            <h3 className="nf-panel-subtitle">Input</h3>
+            <JsonTree value={execution.input ?? {}} root="input" label="Run input" />
           </>
         )}
       </div>

@@ -36,6 +36,8 @@ describe("a run's input against the input_schema", () => {
     expect(validateValue(SCHEMA, [])).toEqual([{ path: "", message: "Must be an object." }]);
     expect(validateValue({ type: "number", exclusiveMinimum: 0 }, 0)).toEqual([{ path: "", message: "Must be more than 0." }]);
     expect(validateValue({ type: ["string", "null"] }, null)).toEqual([]);
+    expect(validateValue({ enum: [{ a: 1, b: [2] }] }, { b: [2], a: 1 })).toEqual([]);
+    expect(validateValue({ enum: [1] }, true)).toEqual([{ path: "", message: "Must be one of: 1." }]);
   });
 
   it("leaves keywords it does not know to the server", () => {

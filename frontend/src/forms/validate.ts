@@ -5,6 +5,7 @@
  * the run starts; keywords left out here (`$ref`, `anyOf`, `if`…) are its alone. Pure.
  */
 import { isRecord } from "../document/types";
+import { canonicalJson } from "../executions/revision";
 import type { JsonSchema } from "./schema";
 
 /** A problem with the value at `path` ("name", "address.city", "tags.0"; "" is the whole input). */
@@ -30,7 +31,7 @@ const ARTICLE: Record<string, string> = {
 };
 
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 function join(path: string, key: string | number): string {
