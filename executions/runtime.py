@@ -110,26 +110,14 @@ def worker_name():
     return f"inline@{socket.gethostname()}"
 
 
-_inputs = OrderedDict()
-_inputs_lock = Lock()
-_INPUTS_MAX = 256
-
-
 def execution_input(execution):
-    """The execution's input, which never changes: loaded once per process."""
+    """The execution's input: loaded with the execution's row, or read now."""
     if "input" not in execution.get_deferred_fields():
         return execution.input
-    key = execution.pk
-    with _inputs_lock:
-        if key in _inputs:
-            _inputs.move_to_end(key)
-            return _inputs[key]
-    value = Execution.objects.filter(pk=key).values_list("input", flat=True).get()
-    with _inputs_lock:
-        _inputs[key] = value
-        while len(_inputs) > _INPUTS_MAX:
-            _inputs.popitem(last=False)
-    return value
+    return Execution.objects.filter(pk=execution.pk).values_list("input", flat=True).get()
+
+
+_UNREAD = object()
 
 
 # ---------------------------------------------------------------------------
@@ -143,9 +131,9 @@ class Transition:
     the events it appended (consecutive `seq`) and the execution, and registers the
     dispatches to happen after commit."""
 
-    def __init__(self, execution_id, dispatcher, node_ids=()):
+    def __init__(self, execution_id, dispatcher, node_ids=(), with_input=False):
         """Lock the execution and load the node runs `node_ids` (one round trip on PostgreSQL)."""
-        execution, runs = store.lock_and_load(execution_id, node_ids)
+        execution, runs = store.lock_and_load(execution_id, node_ids, with_input)
         self._setup(execution, dispatcher)
         self.runs.update(runs)
 
@@ -361,8 +349,10 @@ class Transition:
         elif busy and execution.status == E.WAITING:
             self.set_execution(E.RUNNING)
 
-    def claim(self, node_id, worker):
-        """Mark a queued node run running in `worker`; its Prepared, or None when it is not queued."""
+    def claim(self, node_id, worker, input_data=_UNREAD):
+        """Mark a queued node run running in `worker`; its Prepared, or None when it is not queued.
+
+        `input_data` is the execution's input when the caller has it already."""
         run = self.run(node_id)
         if run.status not in (N.QUEUED, N.RETRYING):
             logger.info("node %s of %s is %s: delivery ignored", node_id, self.execution.pk, run.status)
@@ -398,7 +388,7 @@ class Transition:
             attempt=run.attempt,
             compiled=self.compiled,
             execution_info=info,
-            input_data=execution_input(execution),
+            input_data=execution_input(execution) if input_data is _UNREAD else input_data,
             vars_state=vars_state,
             upstream=upstream,
             owner_id=execution.owner_id,
@@ -407,7 +397,7 @@ class Transition:
         self.claimed.append(prepared)
         return prepared
 
-    def claim_local(self, worker):
+    def claim_local(self, worker, input_data=_UNREAD):
         """Claim the just-queued nodes that run in this process (instant ones) instead of sending them."""
         if self.execution.status in EXECUTION_FINAL or self.execution.status == E.PAUSED:
             return []
@@ -416,7 +406,7 @@ class Transition:
             return []
         self.to_start = [node_id for node_id in self.to_start if node_id not in local]
         self.load_runs([p for node_id in local for p in self.compiled.graph.predecessors(node_id)])
-        return [prepared for prepared in (self.claim(node_id, worker) for node_id in local) if prepared]
+        return [prepared for prepared in (self.claim(node_id, worker, input_data) for node_id in local) if prepared]
 
     def flush_runs(self):
         """Write the changed node runs now (events and the execution wait for flush())."""
@@ -635,11 +625,12 @@ def lease_seconds():
 def claim_node(execution_id, node_id, *, dispatcher, worker):
     """Mark the node run running (refusing duplicates and late deliveries) and gather its inputs."""
     with transaction.atomic():
-        transition = Transition(execution_id, dispatcher)
+        # The node and the execution's input load with the lock; its predecessors (their ports and
+        # variables decide its input) are known once the execution's workflow is.
+        transition = Transition(execution_id, dispatcher, node_ids=[node_id], with_input=True)
         if transition.execution.status in EXECUTION_FINAL or transition.execution.status == E.PAUSED:
             return None
-        # One query for the node and its predecessors (their ports and variables decide its input).
-        transition.load_runs([node_id] + transition.compiled.graph.predecessors(node_id))
+        transition.load_runs(transition.compiled.graph.predecessors(node_id))
         prepared = transition.claim(node_id, worker)
         transition.flush()
         return prepared
@@ -791,7 +782,8 @@ def finish_nodes(finished, *, dispatcher, worker=None):
         transition = Transition(finished[0][0].execution_id, dispatcher, node_ids=wanted)
         for prepared, outcome in finished:
             _record_finish(transition, prepared, outcome)
-        claimed = transition.claim_local(worker) if worker else []
+        # The input goes on to the nodes claimed here (it never changes; nodes only read it).
+        claimed = transition.claim_local(worker, finished[0][0].input_data) if worker else []
         transition.settle()
         transition.flush()
     return claimed

@@ -17,7 +17,9 @@ EXECUTION_PAYLOADS = ("input", "result", "artifacts", "error")
 # Node run fields transitions never read: the params and the output.
 RUN_PAYLOADS = ("input", "output")
 
+# In the model's order, which Model.from_db() expects.
 _EXECUTION_FIELDS = [f for f in Execution._meta.concrete_fields if f.name not in EXECUTION_PAYLOADS]
+_INPUT_EXECUTION_FIELDS = [f for f in Execution._meta.concrete_fields if f.name == "input" or f in _EXECUTION_FIELDS]
 _RUN_FIELDS = [f for f in NodeRun._meta.concrete_fields if f.name not in RUN_PAYLOADS]
 _EVENT_FIELDS = [ExecutionEvent._meta.get_field(name) for name in ("execution", "seq", "type", "node_id", "ts", "data")]
 
@@ -30,12 +32,15 @@ def _fast():
     return connection.vendor == "postgresql"
 
 
-def lock_and_load(execution_id, node_ids=()):
-    """(the execution, locked for this transaction, without its payloads; {node id: run} of `node_ids`)."""
+def lock_and_load(execution_id, node_ids=(), with_input=False):
+    """(the execution, locked for this transaction, without its payloads but the input if asked;
+    {node id: run} of `node_ids`)."""
+    deferred = [name for name in EXECUTION_PAYLOADS if not (with_input and name == "input")]
     if not _fast():
-        execution = Execution.objects.select_for_update().defer(*EXECUTION_PAYLOADS).get(pk=execution_id)
+        execution = Execution.objects.select_for_update().defer(*deferred).get(pk=execution_id)
         return execution, load_runs(execution_id, node_ids)
-    sql = (f"SELECT {_columns(_EXECUTION_FIELDS)} FROM {Execution._meta.db_table} WHERE id = %s FOR UPDATE")
+    fields = _INPUT_EXECUTION_FIELDS if with_input else _EXECUTION_FIELDS
+    sql = f"SELECT {_columns(fields)} FROM {Execution._meta.db_table} WHERE id = %s FOR UPDATE"
     params = [execution_id]
     if node_ids:
         sql += "; " + _runs_sql()
@@ -45,7 +50,7 @@ def lock_and_load(execution_id, node_ids=()):
         row = cursor.fetchone()
         if row is None:
             raise Execution.DoesNotExist(f"no execution {execution_id}")
-        execution = _from_db(Execution, _EXECUTION_FIELDS, row)
+        execution = _from_db(Execution, fields, row)
         runs = {}
         if node_ids:
             cursor.nextset()

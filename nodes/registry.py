@@ -99,7 +99,7 @@ class NodeCall:
     node_id: str
     node: dict
     params: dict
-    context: dict
+    context: dict  # read it, do not change it: its input is shared with the nodes that run next here
     execution_id: str
     attempt: int = 1
     upstream: list = field(default_factory=list)  # taken predecessors, in edge order
