@@ -247,10 +247,11 @@ class Transition:
         self.runs[run.node_id] = run
 
     def flush(self):
-        if self._creating:
-            self.flush_runs()  # inserts the execution and its node runs as they are now
-            self._dirty_execution = set()
-        store.write(self.execution, self._dirty_execution, self.runs, self._dirty_runs, self.events)
+        if self._creating:  # the execution, its node runs as they are now, and the events
+            store.insert(self.execution, list(self.runs.values()), self.events)
+            self._creating = False
+        else:
+            store.write(self.execution, self._dirty_execution, self.runs, self._dirty_runs, self.events)
         self._dirty_runs, self._dirty_execution = {}, set()
         execution_id = str(self.execution.pk)
         dispatcher = self.dispatcher
@@ -410,12 +411,9 @@ class Transition:
 
     def flush_runs(self):
         """Write the changed node runs now (events and the execution wait for flush())."""
-        if self._creating:  # one INSERT each for the execution and its node runs, as they are now
-            self.execution.save(force_insert=True)
-            NodeRun.objects.bulk_create(self.runs.values())
-            self._creating = False
-        else:
-            store.write(self.execution, (), self.runs, self._dirty_runs, ())
+        if self._creating:  # the execution and its node runs are inserted by flush()
+            return
+        store.write(self.execution, (), self.runs, self._dirty_runs, ())
         self._dirty_runs = {}
 
     def fail_execution(self, error, status=E.FAILED):

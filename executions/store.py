@@ -87,6 +87,40 @@ def _from_db(model, fields, row):
     return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
+def insert(execution, runs, events):
+    """Insert a new execution, its node runs and its first events (one round trip on PostgreSQL)."""
+    if not _fast():
+        execution.save(force_insert=True)
+        NodeRun.objects.bulk_create(runs)
+        ExecutionEvent.objects.bulk_create(events)
+        return
+    statements, params = [], []
+    _insert(statements, params, Execution, [execution])
+    _insert(statements, params, NodeRun, runs, returning=True)
+    _insert(statements, params, ExecutionEvent, events)
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), params)
+        cursor.nextset()  # the node runs' ids
+        for run, (pk,) in zip(runs, cursor.fetchall()):
+            run.pk = pk
+    for instance in [execution, *runs]:
+        instance._state.adding, instance._state.db = False, connection.alias
+
+
+def _insert(statements, params, model, instances, returning=False):
+    if not instances:
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {model._meta.db_table} ({_columns(fields)}) VALUES {', '.join([row] * len(instances))}"
+    if returning:
+        sql += f" RETURNING {model._meta.pk.column}"
+    statements.append(sql)
+    for instance in instances:
+        # pre_save gives auto_now_add fields their value, as Model.save() does on insert.
+        params += [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
 def write(execution, execution_fields, runs, run_fields, events):
     """Write the changed fields of the execution and of node runs ({node id: field names}) and insert the events."""
     if not _fast():
