@@ -150,7 +150,8 @@ def p7_large(quick, worker_pid):
     runtime.context_after(execution)
     context_s = time.perf_counter() - started
     _, peak = rss_mb([worker_pid])
-    return [p7_context_10k(), 
+    return [
+        p7_context_10k(),
         {"id": "P7/items", "scenario": f"{items} items through code nodes and a merge: wall time", "unit": "s",
          "nodeflow": items_s, "baseline": float("nan"), "target": "finishes", "lower_is_better": True},
         {"id": "P7/nodes", "scenario": f"one execution of {width} nodes (fan-out + merge): wall time", "unit": "s",

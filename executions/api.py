@@ -114,7 +114,8 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return Execution.objects.none()
-        queryset = Execution.objects.filter(owner=self.request.user).order_by("-created_at")
+        # The id breaks ties, so that offset pages stay stable when executions share a timestamp.
+        queryset = Execution.objects.filter(owner=self.request.user).order_by("-created_at", "-id")
         if self.action == "definition":
             return queryset.select_related("definition")
         if self.action != "list":

@@ -74,3 +74,21 @@ def test_the_definition_endpoint_is_in_the_openapi_schema(alice_client):
     response = operation["responses"]["200"]["content"]["application/json"]["schema"]
     component = schema["components"]["schemas"][response["$ref"].rsplit("/", 1)[1]]
     assert set(component["properties"]) == {"definition", "version", "revision"}
+
+
+def test_pages_of_executions_that_share_a_timestamp_neither_repeat_nor_skip_one(alice, alice_client):
+    from django.utils import timezone
+
+    from executions.models import Execution
+
+    workflow, _ = services.create_workflow(alice, None, document())
+    ids = {str(run(workflow).pk) for _ in range(7)}
+    Execution.objects.filter(pk__in=ids).update(created_at=timezone.now())  # one timestamp for all
+    seen = []
+    for offset in range(0, 8, 2):
+        response = alice_client.get(f"{LIST}?workflow={workflow.pk}&limit=2&offset={offset}")
+        assert response.status_code == 200
+        seen += [row["id"] for row in response.json()["results"]]
+    # Ties are broken by id (newest first would be arbitrary among equal timestamps), so every
+    # page continues where the last one ended.
+    assert seen == sorted(ids, reverse=True)
