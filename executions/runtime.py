@@ -402,7 +402,10 @@ class Transition:
         """Claim the just-queued nodes that run in this process (instant ones) instead of sending them."""
         if self.execution.status in EXECUTION_FINAL or self.execution.status == E.PAUSED:
             return []
+        # At most LOCAL_RUN_BATCH of them: a very wide fan-out sends the rest to the broker, which
+        # bounds this transaction and this worker's memory, and lets other workers share the work.
         local = [node_id for node_id in self.to_start if self.compiled.runs_locally(node_id)]
+        local = local[:settings.NODEFLOW["LOCAL_RUN_BATCH"]]
         if not local:
             return []
         self.to_start = [node_id for node_id in self.to_start if node_id not in local]

@@ -272,6 +272,8 @@ NODEFLOW = {
     "NODE_LEASE_S": env_int("NODEFLOW_NODE_LEASE_S", 30, minimum=2),
     # How long a worker goes on running instant nodes it made ready before sending the rest to the broker.
     "LOCAL_RUN_BUDGET_S": env_float("NODEFLOW_LOCAL_RUN_BUDGET_S", 1.0, minimum=0.0),
+    # ... and how many of them one transaction claims at most (the rest of a wider fan-out is sent).
+    "LOCAL_RUN_BATCH": env_int("NODEFLOW_LOCAL_RUN_BATCH", 1000, minimum=1),
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
     # Node outputs larger than this (JSON bytes) are stored as files and referenced with a preview.
     "OUTPUT_INLINE_MAX_BYTES": env_int("NODEFLOW_OUTPUT_INLINE_MAX_BYTES", 256 * 1024, minimum=1024),

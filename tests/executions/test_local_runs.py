@@ -136,3 +136,12 @@ def test_a_failing_instant_node_in_a_batch_fails_the_execution_and_cancels_its_s
     assert statuses["bad"] == "failed"
     assert statuses["after"] in ("pending", "cancelled", "skipped")
     assert not execution.node_runs.filter(status__in=["queued", "running"]).exists()
+
+
+def test_a_fan_out_wider_than_the_local_batch_sends_the_rest_to_the_broker(settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_BATCH": 2}
+    doc = fan_out(5) | {"name": uuid.uuid4().hex}
+    execution, sent = run(doc)
+    assert execution.status == "succeeded"
+    assert sent[0] == "start" and sorted(sent[1:]) == ["b2", "b3", "b4"]
+    assert sorted(execution.result) == [f"b{i}" for i in range(5)]
