@@ -23,7 +23,8 @@ def requeue_orphans(dispatcher=None):
     count = 0
     for execution_id, node_id, definition_id, task_id in runs:
         compiled = compiled_for(definition_id)
-        start = Start(node_id, compiled.queue(node_id), compiled.graph.node(node_id).get("timeout_s"), task_id)
+        start = Start(node_id, compiled.queue(node_id), compiled.graph.node(node_id).get("timeout_s"), task_id,
+                      compiled.runs_locally(node_id))
         dispatcher.dispatch(str(execution_id), [start])
         count += 1
     if count:

@@ -99,8 +99,9 @@ def compiled_for(definition_sha, load_document=None):
     return compiled
 
 
-Start = namedtuple("Start", "node_id queue timeout_s task_id")
-Start.__doc__ = "A node run to send to a worker: its queue, its time limit, and the task id to send it under."
+Start = namedtuple("Start", "node_id queue timeout_s task_id instant")
+Start.__doc__ = ("A node run to send to a worker: its queue, its time limit, the task id to send it under, "
+                 "and whether it is instant (several may go as one task, see run_nodes).")
 
 # Exceptions that mean "the node ran out of time" (Celery's soft time limit registers here).
 TIMEOUT_EXCEPTIONS = []
@@ -282,7 +283,8 @@ class Transition:
 
     def start_of(self, node_id):
         node = self.compiled.graph.node(node_id)
-        return Start(node_id, self.compiled.queue(node_id), node.get("timeout_s"), self.run(node_id).task_id)
+        return Start(node_id, self.compiled.queue(node_id), node.get("timeout_s"), self.run(node_id).task_id,
+                     self.compiled.runs_locally(node_id))
 
     def resolve(self, node_id, ports):
         """Resolve the node's outgoing edges for the emitted ports; queue or skip what follows."""
@@ -583,12 +585,19 @@ def run_node(execution_id, node_id, *, dispatcher, worker=None):
     next, each finish claiming the next ones in the same transaction, instead of going
     through the broker. After LOCAL_RUN_BUDGET_S seconds the rest goes through the broker,
     so one long run of instant nodes does not hold this worker from other executions."""
+    return run_nodes(execution_id, [node_id], dispatcher=dispatcher, worker=worker)
+
+
+def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
+    """Claim queued node runs of one execution in one transaction and run them here, as run_node does.
+
+    Several come at once when a fan-out of instant nodes is wider than one local batch: its
+    remainder is sent in tasks of up to LOCAL_RUN_BATCH nodes each, which workers share."""
     worker = worker or worker_name()
-    prepared = claim_node(execution_id, node_id, dispatcher=dispatcher, worker=worker)
-    if prepared is None:
+    batch = claim_nodes(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
+    if not batch:
         return False
     deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
-    batch = [prepared]
     while batch:
         outcomes = _execute_batch(batch)
         local_worker = worker if time.monotonic() < deadline else None
@@ -625,16 +634,23 @@ def lease_seconds():
 
 def claim_node(execution_id, node_id, *, dispatcher, worker):
     """Mark the node run running (refusing duplicates and late deliveries) and gather its inputs."""
+    claimed = claim_nodes(execution_id, [node_id], dispatcher=dispatcher, worker=worker)
+    return claimed[0] if claimed else None
+
+
+def claim_nodes(execution_id, node_ids, *, dispatcher, worker):
+    """claim_node for several node runs of one execution, in one transaction: the Prepared of those still queued."""
     with transaction.atomic():
-        # The node and the execution's input load with the lock; its predecessors (their ports and
-        # variables decide its input) are known once the execution's workflow is.
-        transition = Transition(execution_id, dispatcher, node_ids=[node_id], with_input=True)
+        # The nodes and the execution's input load with the lock; their predecessors (their ports
+        # and variables decide the input) are known once the execution's workflow is.
+        transition = Transition(execution_id, dispatcher, node_ids=node_ids, with_input=True)
         if transition.execution.status in EXECUTION_FINAL or transition.execution.status == E.PAUSED:
-            return None
-        transition.load_runs(transition.compiled.graph.predecessors(node_id))
-        prepared = transition.claim(node_id, worker)
+            return []
+        graph = transition.compiled.graph
+        transition.load_runs(list(dict.fromkeys(p for node_id in node_ids for p in graph.predecessors(node_id))))
+        claimed = [prepared for prepared in (transition.claim(node_id, worker) for node_id in node_ids) if prepared]
         transition.flush()
-        return prepared
+        return claimed
 
 
 def _incoming_vars(transition, node_id):

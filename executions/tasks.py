@@ -2,6 +2,7 @@
 
 from celery import bootsteps, group, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from executions import runtime
 
@@ -24,7 +25,18 @@ class CeleryDispatcher:
     after_commit = True
 
     def dispatch(self, execution_id, starts):
-        signatures = [run_node.si(execution_id, start.node_id).set(**_options(start)) for start in starts]
+        signatures = [run_node.si(execution_id, start.node_id).set(**_options(start))
+                      for start in starts if not start.instant]
+        # Instant nodes (a fan-out wider than one local batch) go in tasks of up to a batch each.
+        instant = [start for start in starts if start.instant]
+        size = settings.NODEFLOW["LOCAL_RUN_BATCH"]
+        for queue in dict.fromkeys(start.queue for start in instant):
+            node_ids = [start.node_id for start in instant if start.queue == queue]
+            for chunk in (node_ids[i:i + size] for i in range(0, len(node_ids), size)):
+                if len(chunk) == 1:
+                    signatures.append(run_node.si(execution_id, chunk[0]).set(queue=queue))
+                else:
+                    signatures.append(run_nodes.si(execution_id, chunk).set(queue=queue))
         if len(signatures) == 1:
             signatures[0].apply_async()
         else:
@@ -56,6 +68,12 @@ worker_name_override = None
 @shared_task(name="nodeflow.run_node", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_node(self, execution_id, node_id):
     runtime.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname)
+
+
+@shared_task(name="nodeflow.run_nodes", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_nodes(self, execution_id, node_ids):
+    runtime.run_nodes(execution_id, node_ids, dispatcher=dispatcher,
+                      worker=worker_name_override or self.request.hostname)
 
 
 @shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True)

@@ -145,3 +145,49 @@ def test_a_fan_out_wider_than_the_local_batch_sends_the_rest_to_the_broker(setti
     assert execution.status == "succeeded"
     assert sent[0] == "start" and sorted(sent[1:]) == ["b2", "b3", "b4"]
     assert sorted(execution.result) == [f"b{i}" for i in range(5)]
+
+
+def test_run_nodes_claims_several_queued_nodes_in_one_transaction_and_runs_them(settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_BATCH": 2}
+    doc = fan_out(5) | {"name": uuid.uuid4().hex}
+    dispatcher = RecordingDispatcher()
+    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    dispatcher.ready.clear()
+    runtime.run_node(str(execution.pk), "start", dispatcher=dispatcher)  # b0, b1 run here; b2–b4 are sent
+    assert dispatcher.sent == ["start", "b2", "b3", "b4"]
+    dispatcher.ready.clear()
+    assert runtime.run_nodes(str(execution.pk), ["b2", "b3", "b4"], dispatcher=dispatcher)
+    # Claimed together: their running events are consecutive in the log.
+    seqs = sorted(execution.node_runs.filter(node_id__in=["b2", "b3", "b4"]).values_list("start_seq", flat=True))
+    assert seqs == list(range(seqs[0], seqs[0] + 3))
+    assert not runtime.run_nodes(str(execution.pk), ["b2", "b3"], dispatcher=dispatcher)  # a late duplicate
+    execution = Execution.objects.get(pk=execution.pk)
+    assert execution.status == "succeeded" and sorted(execution.result) == [f"b{i}" for i in range(5)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_worker_a_fan_out_wider_than_a_batch_is_shared_out_in_batch_sized_tasks(_session_worker):
+    from executions.tasks import dispatcher as celery_dispatcher
+    from tests.conftest import WorkerProcess, wait_for_execution
+
+    worker = WorkerProcess(concurrency=2, env={"NODEFLOW_LOCAL_RUN_BATCH": "7"}).start()
+    try:
+        _session_worker.stop()  # only workers with the small batch
+        doc = fan_out(30) | {"name": uuid.uuid4().hex}
+        execution = wait_for_execution(runtime.start_execution(doc, dispatcher=celery_dispatcher).pk, timeout=60)
+        assert execution.status == "succeeded" and len(execution.result) == 30
+        # b0–b6 ran where the fan-out started; b7–b29 went in tasks of up to 7 nodes, each task
+        # claiming its nodes in one transaction: their running events come in runs of consecutive
+        # seqs (sent one by one, each would be claimed alone).
+        sent = [f"b{i}" for i in range(7, 30)]
+        starts = sorted(execution.node_runs.filter(node_id__in=sent).values_list("start_seq", flat=True))
+        groups = []
+        for seq in starts:
+            if groups and seq == groups[-1][-1] + 1:
+                groups[-1].append(seq)
+            else:
+                groups.append([seq])
+        assert max(len(group) for group in groups) >= 3, groups
+    finally:
+        worker.stop()
+        _session_worker.start()
