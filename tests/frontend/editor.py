@@ -64,3 +64,17 @@ def edge_ids(page):
 
 def save_state(page):
     return page.locator(".nf-save-state").get_attribute("data-state")
+
+
+def chains_of_twenty(count, make_node, row_height, start_y):
+    """A manual trigger and `count - 1` nodes in chains of twenty, side by side (large-document tests).
+
+    make_node(index) gives a node's id, type and params; the layout and edges are added here."""
+    nodes = [{"id": "start", "type": "trigger.manual", "position": [0, start_y]}]
+    edges = []
+    for index in range(1, count):
+        row, column = divmod(index - 1, 20)
+        node = make_node(index)
+        nodes.append({**node, "position": [300 + column * 300, row * row_height]})
+        edges.append({"from": "start" if column == 0 else nodes[-2]["id"], "to": node["id"]})
+    return {"api_version": "nodeflow/v1", "name": f"{count} nodes", "nodes": nodes, "edges": edges}

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.conftest import ARTIFACTS, screenshot
-from tests.frontend.editor import canvas_node, edge_ids, node_positions, open_editor, sign_in
+from tests.frontend.editor import canvas_node, chains_of_twenty, edge_ids, node_positions, open_editor, sign_in
 from workflows import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,16 +54,10 @@ SIGNUP_FLOW = {
 
 
 def large_document(count):
-    """A manual trigger and `count - 1` HTTP requests: ten chains of twenty, side by side."""
-    nodes = [{"id": "start", "type": "trigger.manual", "position": [0, 700]}]
-    edges = []
-    for index in range(1, count):
-        row, column = divmod(index - 1, 20)
-        node_id = f"call_{index}"
-        nodes.append({"id": node_id, "type": "http.request", "position": [300 + column * 300, row * 150],
-                      "params": {"url": f"https://api.example.com/items/{index}"}})
-        edges.append({"from": "start" if column == 0 else f"call_{index - 1}", "to": node_id})
-    return {"api_version": "nodeflow/v1", "name": f"{count} nodes", "nodes": nodes, "edges": edges}
+    """A manual trigger and `count - 1` HTTP requests: chains of twenty, side by side."""
+    return chains_of_twenty(count, lambda index: {"id": f"call_{index}", "type": "http.request",
+                                                  "params": {"url": f"https://api.example.com/items/{index}"}},
+                            row_height=150, start_y=700)
 
 
 def test_a_branching_workflow_draws_its_ports_and_edges(page, live_server, alice):

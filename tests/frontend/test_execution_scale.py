@@ -20,7 +20,7 @@ from executions import live
 from executions.inline import InlineDispatcher
 from executions.models import Execution, ExecutionEvent, NodeRun
 from tests.frontend.conftest import ARTIFACTS, screenshot
-from tests.frontend.editor import canvas_node, sign_in
+from tests.frontend.editor import canvas_node, chains_of_twenty, sign_in
 from workflows import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -67,15 +67,8 @@ ALL_SHOW = """([count, state]) => {
 
 def large_execution_document():
     """A manual trigger and 499 Set nodes: 25 chains of about 20, side by side."""
-    nodes = [{"id": "start", "type": "trigger.manual", "position": [0, 1900]}]
-    edges = []
-    for index in range(1, NODES):
-        row, column = divmod(index - 1, 20)
-        node_id = f"n{index}"
-        nodes.append({"id": node_id, "type": "data.set", "position": [300 + column * 300, row * 160],
-                      "params": {"output": {"index": index}}})
-        edges.append({"from": "start" if column == 0 else f"n{index - 1}", "to": node_id})
-    return {"api_version": "nodeflow/v1", "name": f"{NODES} nodes", "nodes": nodes, "edges": edges}
+    return chains_of_twenty(NODES, lambda index: {"id": f"n{index}", "type": "data.set",
+                                                  "params": {"output": {"index": index}}}, row_height=160, start_y=1900)
 
 
 class EventLog:
