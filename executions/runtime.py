@@ -3,8 +3,11 @@
 A node run goes claim → execute → finish. Claim and finish are short transactions
 that lock the execution row first, so every state change of one execution is
 serialised (joins fire exactly once, event sequence numbers have no gaps) while the
-node itself runs outside any transaction. Celery (executions.tasks) and the inline
-runner (executions.inline) are two dispatchers around these same functions."""
+node itself runs outside any transaction. The finish of a node also claims the instant
+nodes it made ready (flow, data, logic), which this worker then runs itself: one
+transaction per such node and no broker trip. executions.store reads and writes the
+rows. Celery (executions.tasks) and the inline runner (executions.inline) are two
+dispatchers around these same functions."""
 
 import logging
 import socket
