@@ -96,7 +96,6 @@ def asgi_live_server(transactional_db):
 
     from nodeflow.asgi import application
 
-
     # The server's threads would otherwise keep their database connections open past the test
     # (CONN_MAX_AGE), and the flush between tests and the test database's removal would wait on them.
     database = connections.settings["default"]
