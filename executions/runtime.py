@@ -23,7 +23,6 @@ from threading import Lock
 import jsonschema
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone as dj_timezone
 
 from engine import expressions
@@ -327,15 +326,12 @@ class Transition:
             if run.status in NODE_OPEN:
                 self.cancel_node(run, reason)
 
-    def open_counts(self):
-        """{status: count} of the execution's open node runs (changed runs are saved first)."""
-        self.flush_runs()
-        rows = (
-            NodeRun.objects.filter(execution_id=self.execution.pk, status__in=list(NODE_OPEN))
-            .values("status")
-            .annotate(n=Count("id"))
-        )
-        return {row["status"]: row["n"] for row in rows}
+    def open_statuses(self):
+        """The statuses among the execution's open node runs: those loaded here as they are now,
+        the others as stored. Every change to a run's status holds the execution's row lock,
+        which this transition holds, so what is stored for the others is current."""
+        here = {run.status for run in self.runs.values() if run.status in NODE_OPEN}
+        return here | store.open_statuses(self.execution.pk, NODE_OPEN, exclude=list(self.runs))
 
     def settle(self):
         """After the changes: finish the execution when nothing is open, or mark it waiting."""
@@ -344,12 +340,12 @@ class Transition:
             return
         if self.to_start or self.claimed:
             return  # something was just queued or claimed: the execution goes on
-        counts = self.open_counts()
-        if not counts:
+        statuses = self.open_statuses()
+        if not statuses:
             self.set_execution(E.SUCCEEDED)
             return
-        busy = any(counts.get(s) for s in (N.QUEUED, N.RUNNING, N.RETRYING))
-        if not busy and counts.get(N.WAITING):
+        busy = bool(statuses & {N.QUEUED, N.RUNNING, N.RETRYING})
+        if not busy and N.WAITING in statuses:
             if execution.status != E.WAITING:
                 self.set_execution(E.WAITING)
         elif busy and execution.status == E.WAITING:
@@ -416,13 +412,6 @@ class Transition:
         self.to_start = [node_id for node_id in self.to_start if node_id not in local]
         self.load_runs([p for node_id in local for p in self.compiled.graph.predecessors(node_id)])
         return [prepared for prepared in (self.claim(node_id, worker, input_data) for node_id in local) if prepared]
-
-    def flush_runs(self):
-        """Write the changed node runs now (events and the execution wait for flush())."""
-        if self._creating:  # the execution and its node runs are inserted by flush()
-            return
-        store.write(self.execution, (), self.runs, self._dirty_runs, ())
-        self._dirty_runs = {}
 
     def fail_execution(self, error, status=E.FAILED):
         self.cancel_open_nodes(f"the execution {'failed' if status == E.FAILED else status.replace('_', ' ')}")

@@ -12,8 +12,9 @@ from django.db import connection
 
 from executions.models import Execution, ExecutionEvent, NodeRun
 
-# Execution fields a transition does not need to lock and change the row (they load on first use).
-EXECUTION_PAYLOADS = ("input", "result", "artifacts", "error")
+# Execution fields a transition does not need to lock and change the row (they load on first use;
+# the error, small and read when an execution ends, comes with the row).
+EXECUTION_PAYLOADS = ("input", "result", "artifacts")
 # Node run fields transitions never read: the params and the output.
 RUN_PAYLOADS = ("input", "output")
 
@@ -68,6 +69,18 @@ def load_runs(execution_id, node_ids):
     with connection.cursor() as cursor:
         cursor.execute(_runs_sql(), [execution_id, list(node_ids)])
         return _runs_from(cursor.fetchall())
+
+
+def open_statuses(execution_id, open_statuses, exclude=()):
+    """The statuses, among `open_statuses`, of the execution's node runs other than those in `exclude`."""
+    if not _fast():
+        runs = NodeRun.objects.filter(execution_id=execution_id, status__in=list(open_statuses))
+        return set(runs.exclude(node_id__in=list(exclude)).values_list("status", flat=True).distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT status FROM {NodeRun._meta.db_table} "
+                       "WHERE execution_id = %s AND status = ANY(%s) AND NOT (node_id = ANY(%s))",
+                       [execution_id, list(open_statuses), list(exclude)])
+        return {status for (status,) in cursor.fetchall()}
 
 
 def _runs_sql():
