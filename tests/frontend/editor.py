@@ -78,3 +78,19 @@ def chains_of_twenty(count, make_node, row_height, start_y):
         nodes.append({**node, "position": [300 + column * 300, row * row_height]})
         edges.append({"from": "start" if column == 0 else nodes[-2]["id"], "to": node["id"]})
     return {"api_version": "nodeflow/v1", "name": f"{count} nodes", "nodes": nodes, "edges": edges}
+
+
+def fill_run_dialog(page, text):
+    """Open the Run dialog from the run bar and type `text` as the input JSON; returns the dialog."""
+    page.get_by_role("button", name="Run", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Input (JSON)").fill(text)
+    return dialog
+
+
+def start_run(page, text="{}"):
+    """Run the open workflow with `text` as its input; returns the new execution's id once its view shows."""
+    fill_run_dialog(page, text).get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_role("status", name="Execution")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/executions/[0-9a-f-]{36}$"))
+    return page.url.rsplit("/", 1)[1]

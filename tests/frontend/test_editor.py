@@ -12,7 +12,6 @@ from tests.frontend.editor import (
     drag_from_palette,
     edge_ids,
     node_positions,
-    open_editor,
     sign_in,
     wait_until_interactive,
 )

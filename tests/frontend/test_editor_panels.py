@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.conftest import screenshot
-from tests.frontend.editor import canvas_node, connect, drag_from_palette, edge_ids, open_editor, sign_in
+from tests.frontend.editor import canvas_node, connect, edge_ids, open_editor, sign_in
 from workflows import services
 from workflows.models import Workflow
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.conftest import screenshot
-from tests.frontend.editor import canvas_node, open_editor, sign_in
+from tests.frontend.editor import canvas_node, fill_run_dialog, open_editor, sign_in, start_run
 from workflows.models import Workflow
 from workflows.services import with_node_versions
 
@@ -43,11 +43,7 @@ def test_run_from_the_editor_and_watch_every_node_complete(page, asgi_live_serve
     workflow = fan_out_workflow(alice, httpserver.url_for("/users"))
     sign_in(page, live_server)
     open_editor(page, live_server, workflow.pk)
-
-    page.get_by_role("button", name="Run", exact=True).click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Input (JSON)").fill('{"who": "ada"}')
-    dialog.get_by_role("button", name="Run", exact=True).click()
+    start_run(page, '{"who": "ada"}')
 
     expect(page.get_by_test_id("execution-status")).to_have_text("succeeded", timeout=60_000)
     assert "/executions/" in page.url
@@ -120,11 +116,7 @@ def one_node_workflow(owner, node, name="One node"):
 
 def run_from_editor(page, live_server, workflow, text="{}"):
     open_editor(page, live_server, workflow.pk)
-    page.get_by_role("button", name="Run", exact=True).click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Input (JSON)").fill(text)
-    dialog.get_by_role("button", name="Run", exact=True).click()
-    expect(page.get_by_role("status", name="Execution")).to_be_visible()
+    start_run(page, text)
 
 
 FAILING = """def run(ctx):
@@ -200,9 +192,7 @@ def test_a_bad_input_is_refused_in_the_dialog(page, live_server, alice):
     workflow = fan_out_workflow(alice)
     sign_in(page, live_server)
     open_editor(page, live_server, workflow.pk)
-    page.get_by_role("button", name="Run", exact=True).click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Input (JSON)").fill("{nope")
+    dialog = fill_run_dialog(page, "{nope")
     dialog.get_by_role("button", name="Run", exact=True).click()
     expect(dialog.get_by_role("alert")).to_contain_text("not valid JSON")
 

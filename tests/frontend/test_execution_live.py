@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.conftest import screenshot
-from tests.frontend.editor import canvas_node, node_positions, open_editor, sign_in
+from tests.frontend.editor import canvas_node, node_positions, open_editor, sign_in, start_run
 from workflows import services
 from workflows.models import Workflow
 from workflows.services import with_node_versions
@@ -45,16 +45,6 @@ class Traffic:
     def polls_of(self, execution_id):
         """GETs of the execution itself: what the polling fallback does, and nothing else does."""
         return [url for method, url in self.requests if method == "GET" and url.split("?")[0].endswith(f"/api/v1/executions/{execution_id}/")]
-
-
-def start_run(page, text="{}"):
-    page.get_by_role("button", name="Run", exact=True).click()
-    dialog = page.get_by_role("dialog")
-    dialog.get_by_label("Input (JSON)").fill(text)
-    dialog.get_by_role("button", name="Run", exact=True).click()
-    expect(page.get_by_role("status", name="Execution")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/executions/[0-9a-f-]{36}$"))
-    return page.url.rsplit("/", 1)[1]
 
 
 def test_a_running_node_is_seen_live_over_the_websocket_and_its_logs_and_output_stream_into_the_open_inspector(
