@@ -1,6 +1,6 @@
 """The credential types: which fields each holds, which are required and which are secret.
 
-A type is data; the HTTP node (nodes/http_request/v1.py) knows how to apply each one
+A type is data; the HTTP node (nodes/http_request/credentials.py) knows how to apply each one
 to a request. `generic` holds any string fields (for nodes of other kinds)."""
 
 import re

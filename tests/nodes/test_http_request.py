@@ -116,6 +116,22 @@ def test_headers_are_sent_and_null_leaves_a_header_out(httpserver):
     assert headers["user-agent"].startswith("NodeFlow")
 
 
+@pytest.mark.parametrize("headers", [
+    {"X-Note": "a\r\nX-Injected: 1"},  # a line break in a value would start a header of its own
+    {"X-Note\r\nX-Injected": "1"},  # and in a name
+    {"X-Note": " leading space"},
+    {"X-Note": "price in €"},  # not Latin-1: HTTP/1.1 cannot carry it
+], ids=["value_crlf", "name_crlf", "value_leading_space", "value_not_latin1"])
+def test_an_invalid_header_fails_the_node_as_permanent_without_sending_it(httpserver, headers):
+    httpserver.expect_request("/h").respond_with_handler(echo)
+
+    execution, call = call_http(httpserver.url_for("/h"), headers=headers)
+
+    error = assert_failed(execution, call, "http.invalid_params", "permanent")  # so never retried
+    assert "header" in error["message"]
+    assert httpserver.log == []
+
+
 def test_object_body_is_sent_as_json(httpserver):
     httpserver.expect_request("/j", method="POST").respond_with_handler(echo)
 
