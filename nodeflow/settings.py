@@ -256,6 +256,35 @@ else:
         },
     }
 
+# Code node sandbox limits per run (ENGINE.md §Sandbox): NODEFLOW_SANDBOX_<LIMIT> is what a node
+# gets when its params set no `limits`, NODEFLOW_SANDBOX_MAX_<LIMIT> the most a node's `limits` may
+# ask for (more is clamped to it; it defaults to the default). The floors are sandbox.limits.MINIMA
+# (below them the interpreter cannot start); the ceilings keep a slip of the keyboard from handing
+# every code node an hour of CPU. Written out here rather than imported, so that loading the
+# settings does not load the sandbox; tests/nodeflow/test_sandbox_settings.py checks they agree.
+_SANDBOX_LIMIT_BOUNDS = {  # limit: (variable suffix, default, floor, ceiling)
+    "cpu_ms": ("CPU_MS", 250, 10, 10 * 60 * 1000),
+    "wall_ms": ("WALL_MS", 1000, 50, 60 * 60 * 1000),
+    "memory_mb": ("MEMORY_MB", 128, 16, 16 * 1024),
+    "output_bytes": ("OUTPUT_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+}
+
+
+def _sandbox_limits_from_env():
+    """{"default_limits": {…}, "max_limits": {…}} for sandbox.configure(), or ImproperlyConfigured."""
+    defaults, maxima = {}, {}
+    for limit, (suffix, default, floor, ceiling) in _SANDBOX_LIMIT_BOUNDS.items():
+        default_name, max_name = f"NODEFLOW_SANDBOX_{suffix}", f"NODEFLOW_SANDBOX_MAX_{suffix}"
+        defaults[limit] = env_int(default_name, default, minimum=floor, maximum=ceiling)
+        maxima[limit] = env_int(max_name, defaults[limit], minimum=floor, maximum=ceiling)
+        if defaults[limit] > maxima[limit]:
+            raise ImproperlyConfigured(
+                f"{default_name}={defaults[limit]} is above {max_name}={maxima[limit]}: the default a code node "
+                f"gets cannot be more than the most a node may ask for; raise {max_name} or lower {default_name}"
+            )
+    return {"default_limits": defaults, "max_limits": maxima}
+
+
 NODEFLOW = {
     "EMBEDDED": EMBEDDED,
     # Largest workflow document accepted by the API, in bytes.
@@ -265,6 +294,8 @@ NODEFLOW = {
     "HTTP_MAX_RESPONSE_BYTES": env_int("NODEFLOW_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1),
     # Code node sandbox. SANDBOX_ALLOW_WEAK lets code run without bubblewrap/seccomp: unsafe.
     "SANDBOX_ALLOW_WEAK": env_bool("NODEFLOW_SANDBOX_ALLOW_WEAK_ISOLATION_UNSAFE", False),
+    # ... and its limits per run: passed to sandbox.configure() as they are.
+    "SANDBOX": _sandbox_limits_from_env(),
     # Node types of installed packages, as dotted module paths imported on first use.
     "NODE_MODULES": env_list("NODEFLOW_NODE_MODULES", []),
     # A running node's lease: a worker renews it while the node runs; when it expires

@@ -94,6 +94,5 @@ def _configure_sandbox():
         return
     import sandbox
 
-    options = settings.NODEFLOW.get("SANDBOX", {})
-    sandbox.configure(allow_weak=settings.NODEFLOW["SANDBOX_ALLOW_WEAK"], **options)
+    sandbox.configure(allow_weak=settings.NODEFLOW["SANDBOX_ALLOW_WEAK"], **settings.NODEFLOW["SANDBOX"])
     _configured = True

@@ -86,3 +86,55 @@ def test_a_user_exception_fails_the_node_with_a_traceback_of_user_code():
     error = execution.node_runs.get(node_id="code").error
     assert error["class"] == "permanent" and "bad row" in error["message"]
     assert "line 2" in error["traceback"] and "sandbox" not in error["traceback"]
+
+
+@pytest.fixture
+def sandbox_settings_from(settings):
+    """Configure the code node's sandbox from NODEFLOW["SANDBOX"] = the given limits, then back to the defaults."""
+    from nodes.code_python import v1
+    from sandbox import settings as sandbox_settings
+
+    def apply(default_limits, max_limits):
+        settings.NODEFLOW = {**settings.NODEFLOW, "SANDBOX": {"default_limits": default_limits,
+                                                              "max_limits": max_limits}}
+        v1._configured = False  # the node configures the sandbox once per process
+
+    yield apply
+    sandbox_settings.reset()
+    v1._configured = False
+
+
+ALLOCATE_64_MB = "def run(ctx):\n    return len(bytearray(64 * 1024 * 1024))\n"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("node_limits", "outcome"), [
+    (None, "memory limit"),  # the default from the settings: 32 MB
+    ({"memory_mb": 128}, "succeeded"),  # within the maximum
+    ({"memory_mb": 10**6}, "succeeded"),  # clamped to the maximum, which is enough
+])
+def test_the_code_node_takes_its_sandbox_defaults_and_maxima_from_the_settings(sandbox_settings_from, node_limits,
+                                                                               outcome):
+    sandbox_settings_from({"memory_mb": 32}, {"memory_mb": 160})
+    node = {"params": {"code": ALLOCATE_64_MB, **({"limits": node_limits} if node_limits else {})}}
+
+    execution = run_inline(code_workflow(ALLOCATE_64_MB, **node), input_data={"who": "x"})
+
+    run = execution.node_runs.get(node_id="code")
+    if outcome == "succeeded":
+        assert execution.status == "succeeded", run.error
+        assert run.output == 64 * 1024 * 1024
+    else:
+        assert run.status == "failed" and run.error["details"]["limit"] == "memory", run.error
+        assert "Memory limit of 32 MB" in run.error["message"]
+
+
+@pytest.mark.django_db
+def test_a_node_cannot_ask_for_more_than_the_maximum_in_the_settings(sandbox_settings_from):
+    sandbox_settings_from({"memory_mb": 32}, {"memory_mb": 32})
+    node = {"params": {"code": ALLOCATE_64_MB, "limits": {"memory_mb": 128}}}
+
+    execution = run_inline(code_workflow(ALLOCATE_64_MB, **node), input_data={"who": "x"})
+
+    run = execution.node_runs.get(node_id="code")
+    assert run.status == "failed" and "Memory limit of 32 MB" in run.error["message"], run.error
