@@ -137,9 +137,6 @@ class Graph:
         """The node's ancestors as a collection: `in` is a bit test; the list is built only if iterated."""
         return _AncestorView(self, node_id)
 
-    def descendants(self, node_id):
-        return self.reachable_from([node_id]) - {node_id}
-
     def reachable_from(self, start_ids):
         seen, queue = set(start_ids), deque(start_ids)
         while queue:

@@ -5,7 +5,8 @@ suite file runs in one test that prints a pass table and fails when a file passe
 fewer cases than recorded in MINIMUM_PASSED, so a regression cannot hide.
 
 The suites are read from $NODEFLOW_JSONLOGIC_SUITES, else tests/fixtures/jsonlogic/,
-else ../shared/acceptance/jsonlogic/ beside the checkout."""
+else acceptance/jsonlogic/ in the shared folder ($NODEFLOW_SHARED_DIR, default ../shared
+beside the checkout; see tests/support/shared.py)."""
 
 import json
 import math
@@ -15,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from engine import jsonlogic
+from tests.support.shared import shared_dir
 
 
 def _suites_dir():
     candidates = [
         os.environ.get("NODEFLOW_JSONLOGIC_SUITES"),
         Path(__file__).resolve().parent.parent / "fixtures" / "jsonlogic",
-        # shared/ lies beside the checkout (on developer machines and in CI).
-        Path(__file__).resolve().parents[3] / "shared" / "acceptance" / "jsonlogic",
+        shared_dir() / "acceptance" / "jsonlogic",
     ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "index.json").is_file():
@@ -126,7 +127,8 @@ def run_case(case):
 
 def test_suites_are_present():
     assert SUITES is not None, (
-        "JsonLogic suites not found: set NODEFLOW_JSONLOGIC_SUITES or copy them to tests/fixtures/jsonlogic/"
+        "JsonLogic suites not found: set NODEFLOW_JSONLOGIC_SUITES or NODEFLOW_SHARED_DIR, or copy them to "
+        "tests/fixtures/jsonlogic/"
     )
 
 

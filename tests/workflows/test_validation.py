@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.shared import shared_file
 from tests.workflows.documents import changed, codes, document, edge, node
 from workflows.validation import ERROR_CODES, MAX_DEPTH, MAX_PROBLEMS, validate_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
-FORMAT_MD = Path(__file__).resolve().parents[3] / "shared" / "spec" / "FORMAT.md"
 
 
 def trigger_then(*nodes, edges=None):
@@ -266,7 +266,8 @@ def test_golden_workflows_are_valid(name):
 
 
 def test_the_example_of_format_md_is_valid():
-    example = re.search(r"```json\n(\{\n  \"api_version\".*?)\n```", FORMAT_MD.read_text(), re.S).group(1)
+    format_md = shared_file("spec", "FORMAT.md").read_text()
+    example = re.search(r"```json\n(\{\n  \"api_version\".*?)\n```", format_md, re.S).group(1)
 
     assert validate_document(json.loads(example)) == []
 
