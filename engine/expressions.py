@@ -32,6 +32,15 @@ expression builds and the text one `render()` produces are at most 1,000,000
 characters, `**` and `*` refuse results beyond 100,000 bits, `%`-formatting refuses
 widths over 1,000. Compiled expressions are cached; a string without `{{` never
 touches Jinja.
+
+One `render()` (all the params of one node run) also has a budget that holds inside
+every filter, not only between them: every operator, call and filter, and every item a
+filter such as `map` or `select` yields, checks its time (MAX_RENDER_SECONDS) and
+charges what it built to MAX_BUILT_CHARS (characters of new strings, items of new
+lists); the values the expressions return may hold at most MAX_RESULT_CHARS characters,
+a string counted each time it occurs (`[s] * 3000` holds s 3,000 times). Text filters
+(`title`, `upper`, `truncate`…) given a list or object write it as JSON first, within
+those budgets, instead of as Python's unbounded `str()`.
 """
 
 from __future__ import annotations
@@ -60,8 +69,10 @@ from jinja2.utils import missing as _NO_OBJECT
 from markupsafe import Markup
 
 __all__ = [
+    "MAX_BUILT_CHARS",
     "MAX_EXPRESSION_CHARS",
     "MAX_OUTPUT_CHARS",
+    "MAX_RESULT_CHARS",
     "MAX_RANGE",
     "MAX_RENDER_SECONDS",
     "ExpressionError",
@@ -74,6 +85,8 @@ __all__ = [
 MAX_EXPRESSION_CHARS = 4_000
 MAX_RENDER_SECONDS = 1.0  # the time budget of one render() (all the params of one node run)
 MAX_OUTPUT_CHARS = 1_000_000
+MAX_BUILT_CHARS = 16_000_000  # characters and items the operations and filters of one render() build
+MAX_RESULT_CHARS = 64_000_000  # characters the values of one render() hold, shared strings counted each time
 MAX_RANGE = 10_000
 MAX_INT_BITS = 100_000
 MAX_FORMAT_WIDTH = 1_000
@@ -98,14 +111,50 @@ class _LimitReached(ValueError):
     """An expression tried to build something larger than the limits allow, or took too long."""
 
 
-_deadline: ContextVar[float | None] = ContextVar("nodeflow_expression_deadline", default=None)
+class _Meter:
+    """The budget of one render(): its deadline, what its expressions may still build and return."""
+
+    __slots__ = ("deadline", "built_left", "result_left")
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + MAX_RENDER_SECONDS
+        self.built_left = MAX_BUILT_CHARS
+        self.result_left = MAX_RESULT_CHARS
+
+
+_meter: ContextVar[_Meter | None] = ContextVar("nodeflow_expression_meter", default=None)
 
 
 def _check_time() -> None:
-    """Every call and operator an expression makes checks the render's time budget."""
-    deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
+    """Every call, operator, filter and filtered item checks the render's time budget."""
+    meter = _meter.get()
+    if meter is not None and time.monotonic() > meter.deadline:
         raise _LimitReached(f"the expressions took longer than {MAX_RENDER_SECONDS:g} s to evaluate")
+
+
+def _charge_built(value: Any, what: str) -> Any:
+    """Count a value an operation or filter built against the render's budget; returns it."""
+    meter = _meter.get()
+    if meter is None:
+        return value
+    if isinstance(value, (str, list, tuple, dict)):
+        meter.built_left -= len(value)
+        if meter.built_left < 0:
+            raise _LimitReached(f"{what}: the expressions built more than {MAX_BUILT_CHARS:,} characters "
+                                "or items in all")
+    if time.monotonic() > meter.deadline:
+        raise _LimitReached(f"the expressions took longer than {MAX_RENDER_SECONDS:g} s to evaluate")
+    return value
+
+
+def _charge_result(chars: int) -> None:
+    meter = _meter.get()
+    if meter is None:
+        return
+    meter.result_left -= chars
+    if meter.result_left < 0:
+        raise _LimitReached(f"the values would hold more than {MAX_RESULT_CHARS:,} characters (a string "
+                            "counts each time it occurs)")
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -217,7 +266,7 @@ class _Environment(ImmutableSandboxedEnvironment):
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's signature)
         _check_time()
-        return super().call(__context, __obj, *args, **kwargs)
+        return _charge_built(super().call(__context, __obj, *args, **kwargs), "a call")
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _check_time()
@@ -230,7 +279,14 @@ class _Environment(ImmutableSandboxedEnvironment):
             _check_power(left, right)
         elif operator == "%" and isinstance(left, str):
             _check_format_string(left)
-        return self.binop_table[operator](left, right)
+            # Python would write a list or object argument with its own unbounded str().
+            if isinstance(right, tuple):
+                right = tuple(map(_format_argument, right))
+            elif isinstance(right, Mapping):
+                right = {key: _format_argument(item) for key, item in right.items()}
+            else:
+                right = _format_argument(right)
+        return _charge_built(self.binop_table[operator](left, right), f"'{operator}'")
 
     def checked_concat(self, parts: tuple) -> str:
         """`a ~ b ~ …`: each part as text (see _to_text), at most MAX_OUTPUT_CHARS."""
@@ -240,7 +296,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             size += len(text)
             _check_size(size, "'~'")
             texts.append(text)
-        return "".join(texts)
+        return _charge_built("".join(texts), "'~'")
 
 
 def _is_sequence(value: Any) -> bool:
@@ -266,11 +322,12 @@ def _check_repeat(left: Any, right: Any) -> None:
 
 
 def _deep_size(value: Any, limit: int) -> int:
-    """Items in a nested list/dict structure, counting shared ones each time; stops past `limit`."""
+    """Items in a nested list/dict structure plus the characters of its strings, counting
+    shared ones each time; stops past `limit`."""
     size, pending = 0, [value]
     while pending and size <= limit:
         item = pending.pop()
-        size += 1
+        size += len(item) if isinstance(item, str) and item else 1
         if isinstance(item, (list, tuple)):
             pending.extend(item)
         elif isinstance(item, dict):
@@ -339,8 +396,13 @@ def _to_plain(value: Any, depth: int = 0, budget: list | None = None) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise _LimitReached(f"value has more than {MAX_JSON_ITEMS:,} items")
-    if isinstance(value, (str, bool, int, type(None))):
+    if not budget[0] % 4096:
+        _check_time()
+    if isinstance(value, str):
+        _charge_result(len(value))
         return str(value) if isinstance(value, Markup) else value
+    if isinstance(value, (bool, int, type(None))):
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value!r} is not a JSON number")
@@ -421,7 +483,9 @@ def _sum(environment: _Environment, iterable: Any, attribute: Any = None, start:
     if attribute is not None:
         iterable = map(make_attrgetter(environment, attribute), iterable)
     total = start
-    for value in iterable:
+    for count, value in enumerate(iterable):
+        if not count % 1024:
+            _check_time()
         if isinstance(value, Undefined):
             str(value)  # fails with the missing path
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -454,13 +518,57 @@ _BUILTIN_FILTERS = (
 ).split()
 
 
+# Filters that write their first argument as text with Python's str(): given a list or
+# object, they get its JSON text instead (built within the budgets).
+_TEXT_FILTERS = frozenset("capitalize lower upper title trim striptags truncate wordcount".split())
+# Filters whose results are parts of their input: the strings they return or yield are
+# not new, so only the lists they build are charged.
+_SELECTING_FILTERS = frozenset(
+    "first last default d max min select reject selectattr rejectattr unique reverse sort dictsort groupby "
+    "items list".split()
+)
+
+
+def _metered(name: str, function: Callable) -> Callable:
+    """`function` as a filter within the render's budget: time checked before it runs and
+    on every item it yields, what it builds charged (a value it passes through is not)."""
+
+    @functools.wraps(function)  # keeps jinja_pass_arg (pass_context / pass_environment)
+    def filter_(*args: Any, **kwargs: Any) -> Any:
+        _check_time()
+        if name in _TEXT_FILTERS:
+            at = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+            if len(args) > at and not isinstance(args[at], (str, int, float, Undefined)):
+                args = (*args[:at], _to_text(args[at]), *args[at + 1:])
+        result = function(*args, **kwargs)
+        selecting = name in _SELECTING_FILTERS
+        if isinstance(result, Iterator) and not isinstance(result, (str, bytes)):
+            return _metered_items(result, name, selecting)
+        if (selecting and isinstance(result, str)) or any(result is argument for argument in args):
+            _check_time()
+            return result
+        return _charge_built(result, name)
+
+    return filter_
+
+
+def _metered_items(items: Iterator, name: str, selecting: bool) -> Iterator:
+    for item in items:
+        if selecting:
+            _check_time()
+            yield item
+        else:
+            yield _charge_built(item, name)
+
+
 def _make_environment() -> _Environment:
     environment = _Environment(autoescape=False, undefined=_Missing, optimized=False)
-    environment.filters = {name: DEFAULT_FILTERS[name] for name in _BUILTIN_FILTERS}
-    environment.filters.update(
+    filters = {name: DEFAULT_FILTERS[name] for name in _BUILTIN_FILTERS}
+    filters.update(
         default=_default, d=_default, join=_join, replace=_replace, format=_format,
         string=_to_text, sum=_sum, tojson=_tojson, fromjson=_fromjson,
     )
+    environment.filters = {name: _metered(name, function) for name, function in filters.items()}
     environment.globals = {"range": _range, "dict": dict}
     return environment
 
@@ -760,11 +868,11 @@ def render(value: Any, context: Mapping, *, path: str = "params") -> Any:
     Dicts and lists are rebuilt (keys untouched), other values returned as they are.
     Raises ExpressionError naming the parameter path, the expression and the problem,
     also when the whole render takes longer than MAX_RENDER_SECONDS."""
-    token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    token = _meter.set(_Meter())
     try:
         return _render(value, _Pass(context), path, 0)
     finally:
-        _deadline.reset(token)
+        _meter.reset(token)
 
 
 def _render(value: Any, state: _Pass, path: str, depth: int) -> Any:
