@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "executions",
     "credentials",
     "triggers",
+    "importers",
     "bench",
     "frontend",
 ]

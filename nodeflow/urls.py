@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from credentials.api import CredentialViewSet
 from executions.api import ExecutionViewSet
 from executions.sse import event_stream
+from importers.api import ImportView
 from nodeflow import health
 from nodeflow.metrics import metrics
 from nodeflow.auth import TokenView
@@ -27,6 +28,7 @@ urlpatterns = [
     path("api/v1/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/v1/node-types/", NodeTypeListView.as_view(), name="node-types"),
     path("api/v1/executions/<uuid:execution_id>/events/stream/", event_stream, name="execution-event-stream"),
+    path("api/v1/workflows/import/", ImportView.as_view(), name="workflow-import"),  # before the router's import/
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/nodeflow/v<int:major>/", DocumentSchemaView.as_view(), name="document-schema"),

@@ -1,4 +1,4 @@
-"""`python manage.py nodeflow dev | run | validate | bench`."""
+"""`python manage.py nodeflow dev | run | validate | import | bench`."""
 
 import json
 import sys
@@ -22,6 +22,10 @@ class Command(BaseCommand):
         run.add_argument("--timeout", type=float, default=600, help="seconds to wait for a Celery run")
         validate = sub.add_parser("validate", help="print a workflow document's validation errors")
         validate.add_argument("file")
+        imports = sub.add_parser("import", help="import a nodeflow, n8n or stageflow file as a new draft; print the report")
+        imports.add_argument("file")
+        imports.add_argument("--format", choices=["nodeflow", "n8n", "stageflow"], help="detected when omitted")
+        imports.add_argument("--owner", help="username of the owner (default: the first superuser)")
         bench = sub.add_parser("bench", help="the benchmark suite against the production setup (PERFORMANCE.md)")
         bench.add_argument("--quick", action="store_true", help="a smaller run (under 2 minutes)")
         bench.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
@@ -41,6 +45,11 @@ class Command(BaseCommand):
                 run(quick=options["quick"], json_path=options["json_path"], only=only, out=self.stdout)
             except BenchError as exc:
                 raise CommandError(str(exc)) from None
+            return
+        if action == "import":
+            from importers.cli import import_file
+
+            import_file(options["file"], options["format"], options["owner"], self.stdout)
             return
         document = _load_document(options["file"])
         if action == "validate":

@@ -1,0 +1,282 @@
+"""n8n workflow JSON (as n8n exports it) → a nodeflow/v1 document and an import report.
+
+The node types live in `importers.n8n.nodes` (one module each), their expressions go
+through `importers.n8n.expressions`. Connections are read by node name and output index;
+the error output of a node with `onError: continueErrorOutput` becomes its `error` port."""
+
+import json
+import re
+
+from importers.n8n import expressions
+from importers.n8n.nodes import NotTranslated, translators
+from importers.report import ImportReport, NotThisFormat
+
+API_VERSION = "nodeflow/v1"  # the document version these importers write
+
+CANVAS_NOTES = {"n8n-nodes-base.stickyNote"}
+_SINGLE_ITEM_NOTE = ("n8n passes lists of items between nodes, NodeFlow one value: the import assumes one item "
+                     "where nodes work item by item")
+
+
+def looks_like_n8n(document):
+    return (isinstance(document, dict) and isinstance(document.get("nodes"), list)
+            and isinstance(document.get("connections"), dict))
+
+
+def node_ids(names):
+    """{n8n name: a unique NodeFlow id derived from it}."""
+    ids, taken = {}, set()
+    for name in names:
+        base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "node"
+        if not base[0].isalpha():
+            base = f"n_{base}"
+        base = base[:60]
+        candidate, counter = base, 2
+        while candidate in taken:
+            candidate = f"{base}_{counter}"
+            counter += 1
+        taken.add(candidate)
+        ids[name] = candidate
+    return ids
+
+
+class NodeContext:
+    """What a node module gets: the node's id and inputs, and rewriting of its parameter values."""
+
+    def __init__(self, importer, node, node_id, scope):
+        self.importer = importer
+        self.node = node
+        self.node_id = node_id
+        self.scope = scope
+        self.notes = []
+        self.untranslated_expressions = 0
+
+    @property
+    def report(self):
+        return self.importer.report
+
+    @property
+    def type_version(self):
+        return self.node.get("typeVersion", 1)
+
+    @property
+    def input_ids(self):
+        """NodeFlow ids of the nodes connected to this node, ordered by n8n input index."""
+        return self.importer.inputs_of(self.node["name"])
+
+    def _kept(self, value, where, reason):
+        self.untranslated_expressions += 1
+        self.notes.append(f"{where}: expression kept as it was ({reason})")
+        self.report.warn(f"{self.node['name']}: the expression in {where} has no equivalent ({reason}); "
+                         f"it was kept as it was and fails validation until rewritten")
+        return value
+
+    def value(self, value, where):
+        """A parameter value (deeply) with n8n expressions rewritten, or kept and reported."""
+        if isinstance(value, dict):
+            return {key: self.value(item, f"{where}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.value(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        try:
+            return expressions.rewrite_value(value, self.scope)
+        except expressions.Untranslatable as exc:
+            return self._kept(value, where, str(exc))
+
+    def operand(self, value, where):
+        """A JsonLogic operand; untranslatable JavaScript stays, inside an operation JsonLogic rejects."""
+        try:
+            return expressions.operand(value, self.scope)
+        except expressions.Untranslatable as exc:
+            self._kept(value, where, str(exc))
+            return {"n8n_expression": [value]}
+
+    def request_sync_webhook(self):
+        self.importer.sync_webhook = True
+
+
+class N8nImporter:
+    """Translates one n8n workflow document."""
+
+    def __init__(self, document):
+        if not looks_like_n8n(document):
+            raise NotThisFormat("not an n8n workflow: an n8n export has a `nodes` list and a `connections` object",
+                                {"expected": ["nodes", "connections"],
+                                 "found": sorted(document) if isinstance(document, dict) else type(document).__name__})
+        self.document = document
+        self.report = ImportReport()
+        self.sync_webhook = False
+        self.nodes = []
+        for index, node in enumerate(document["nodes"]):
+            if not isinstance(node, dict) or not isinstance(node.get("name"), str) or not isinstance(node.get("type"), str):
+                raise NotThisFormat(f"not an n8n workflow: node {index} has no `name` and `type`",
+                                    {"node": index})
+            self.nodes.append(node)
+
+    def inputs_of(self, name):
+        return [self.ids[source] for _, source in sorted(self.incoming.get(name, [])) if source in self.ids]
+
+    def _read_connections(self, active):
+        """[(source, output index, target, input index)] of `main` connections between active nodes."""
+        links = []
+        for source, kinds in (self.document.get("connections") or {}).items():
+            if not isinstance(kinds, dict):
+                continue
+            for kind, outputs in kinds.items():
+                if kind != "main":
+                    self.report.warn(f"{source}: `{kind}` connections (n8n AI sub-nodes) are not imported")
+                    continue
+                for output_index, targets in enumerate(outputs or []):
+                    for target in targets or []:
+                        if not isinstance(target, dict) or target.get("node") not in active or source not in active:
+                            continue
+                        links.append((source, output_index, target["node"], int(target.get("index", 0) or 0)))
+        return links
+
+    def translate(self):
+        active = []
+        for node in self.nodes:
+            if node["type"] in CANVAS_NOTES:
+                self.report.warn(f"{node['name']}: a sticky note (canvas text) is not imported")
+            elif node.get("disabled"):
+                self.report.warn(f"{node['name']}: disabled in n8n, left out")
+            else:
+                active.append(node)
+        names = {node["name"] for node in active}
+        self.ids = node_ids([node["name"] for node in active])
+        links = self._read_connections(names)
+        self.incoming = {}
+        for source, _, target, input_index in links:
+            self.incoming.setdefault(target, []).append((input_index, source))
+        modules = translators()
+        by_name = {}
+        for node in active:
+            module = modules.get(node["type"])
+            json_path = getattr(module, "JSON_PATH", "") if module else ""
+            by_name[node["name"]] = f"nodes.{self.ids[node['name']]}.output" + (f".{json_path}" if json_path else "")
+
+        out_nodes, outputs_of, several_items = [], {}, False
+        for node in active:
+            name, node_id = node["name"], self.ids[node["name"]]
+            sources = {source for _, source in self.incoming.get(name, [])}
+            scope = expressions.Scope(by_name[next(iter(sources))] if len(sources) == 1 else None, by_name)
+            ctx = NodeContext(self, node, node_id, scope)
+            module = modules.get(node["type"])
+            translated, reason = None, None
+            if module is None:
+                reason = f"n8n node type {node['type']} has no NodeFlow translation"
+            else:
+                version = node.get("typeVersion", 1)
+                low, high = module.VERSIONS
+                if not isinstance(version, (int, float)) or not low <= version <= high:
+                    reason = f"{node['type']} type version {version} is not supported (versions {low}–{high})"
+                else:
+                    try:
+                        translated = module.translate(node, ctx)
+                    except NotTranslated as exc:
+                        reason = str(exc)
+            out = {"id": node_id, "name": name}
+            if isinstance(node.get("position"), list) and len(node["position"]) == 2:
+                out["position"] = [float(p) for p in node["position"]]
+            source_label = f"{node['type']}@{node.get('typeVersion', 1)}"
+            if translated is None:
+                out.update(type="flow.noop", params={},
+                           description=f"Untranslated n8n node ({source_label}): {reason}")
+                self.report.add_untranslated(name, reason, n8n_type=source_label, placeholder=node_id)
+                outputs_of[name] = None
+            else:
+                out.update(type=translated.type, params=translated.params, **translated.extra)
+                self._settings(node, out, ctx)
+                self.report.add_translated(name, node_id, ctx.notes + translated.notes, n8n_type=source_label,
+                                           type=translated.type)
+                outputs_of[name] = translated.outputs
+                several_items = several_items or node["type"] in ("n8n-nodes-base.merge",)
+            out_nodes.append(out)
+
+        if self.sync_webhook:
+            for out in out_nodes:
+                if out["type"] == "trigger.webhook":
+                    out["params"]["response"] = "sync"
+        edges = self._edges(links, outputs_of, {n["id"]: n for n in out_nodes})
+        self.report.warn(_SINGLE_ITEM_NOTE)
+        name = self.document.get("name") if isinstance(self.document.get("name"), str) else "Imported from n8n"
+        document = {"api_version": API_VERSION, "name": name or "Imported from n8n", "nodes": out_nodes, "edges": edges}
+        pins = self._pins(by_name)
+        return document, pins
+
+    def _settings(self, node, out, ctx):
+        if node.get("retryOnFail"):
+            attempts = node.get("maxTries", 3)
+            wait_ms = node.get("waitBetweenTries", 1000)
+            out["retry"] = {"max_attempts": int(attempts), "backoff_s": float(wait_ms) / 1000,
+                            "max_backoff_s": float(wait_ms) / 1000, "jitter": False}
+        on_error = node.get("onError")
+        if on_error == "continueErrorOutput":
+            out["on_error"] = "route"
+        elif on_error == "continueRegularOutput" or node.get("continueOnFail"):
+            out["on_error"] = "continue"
+
+    def _edges(self, links, outputs_of, nodes_by_id):
+        from nodes.registry import UnknownNodeType, registry
+
+        edges, seen = [], set()
+        for source, output_index, target, _ in sorted(links, key=lambda link: (link[2], link[3])):
+            from_id, to_id = self.ids[source], self.ids[target]
+            node = nodes_by_id[from_id]
+            outputs = outputs_of[source]
+            if outputs is None:  # a placeholder: every output leaves its main port
+                ports = ["main"]
+            elif output_index < len(outputs):
+                ports = outputs[output_index]
+            elif output_index == len(outputs) and node.get("on_error") == "route":
+                ports = ["error"]
+            else:
+                self.report.warn(f"{source}: its output {output_index} has no NodeFlow port; the connection "
+                                 f"to {target} is left out")
+                continue
+            try:
+                declared = registry.get(node["type"]).output_ports(node)
+            except UnknownNodeType:
+                declared = None
+            for port in ports:
+                if declared is not None and port not in declared:
+                    self.report.warn(f"{source}: a {node['type']} node has no output port {port!r}; the "
+                                     f"connection to {target} is left out")
+                    continue
+                key = (from_id, port, to_id)
+                if key in seen:
+                    continue
+                seen.add(key)
+                edges.append({"from": from_id, "to": to_id} | ({} if port == "main" else {"port": port}))
+        return edges
+
+    def _pins(self, by_name):
+        """pinData as DEBUGGING.md's pins: {node id: output} (one item's json, or a list of them)."""
+        pins = {}
+        for name, items in (self.document.get("pinData") or {}).items():
+            if name not in self.ids or not isinstance(items, list):
+                continue
+            values = [item.get("json", item) if isinstance(item, dict) else item for item in items]
+            value = values[0] if len(values) == 1 else values
+            json_path = by_name[name].split(".output", 1)[1].lstrip(".")
+            for key in reversed(json_path.split(".") if json_path else []):
+                value = {key: value}
+            pins[self.ids[name]] = value
+        if pins:
+            self.report.warn(
+                f"pinData of {len(pins)} node(s) became pins ({', '.join(sorted(pins))}); the nodeflow/v1 "
+                "document has no `pins` key yet (DEBUGGING.md, wave 2), so they are in this report's `pins` "
+                "and not in the draft")
+        return pins
+
+
+def translate(document):
+    """(nodeflow document, report dict) for an n8n workflow; raises NotThisFormat."""
+    importer = N8nImporter(document)
+    result, pins = importer.translate()
+    report = importer.report.as_dict()
+    report["pins"] = pins
+    return result, report
+
+
+def summary_line(report):
+    return json.dumps({k: len(v) for k, v in report.items() if isinstance(v, list)})
