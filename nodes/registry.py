@@ -16,8 +16,8 @@ from typing import Any, Callable
 from engine.graph import ERROR_PORT, MAIN
 from engine.scheduling import JOIN_ALL
 
+# The trigger node types are the triggers app's own (triggers/nodes.py), found like any app's.
 BUILTIN_MODULES = (
-    "nodes.triggers",
     "nodes.flow",
     "nodes.merge",
     "nodes.logic",

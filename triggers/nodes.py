@@ -1,9 +1,11 @@
 """Trigger nodes: where an execution starts. Their output is what the trigger brought.
 
-The triggers app (triggers/) makes them fire: schedules through celery-beat, webhooks
-at /hooks/<token>. Their `check_params` hooks hold the checks JSON Schema cannot express
-(a cron expression, a time zone name, a secret that the auth mode needs); workflow
-validation reports what they find as `invalid_params`."""
+They live in the triggers app, which makes them fire (schedules through celery-beat,
+webhooks at /hooks/<token>), and are registered like any app's `<app>/nodes.py`: the
+node registry finds them, so `nodes` never imports `triggers`. Their `check_params`
+hooks hold the checks JSON Schema cannot express (a cron expression, a time zone name,
+a secret that the auth mode needs); workflow validation reports what they find as
+`invalid_params`."""
 
 from nodes.registry import register_node
 from triggers import schedules
