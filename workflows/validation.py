@@ -46,7 +46,7 @@ from collections import OrderedDict
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from engine import expressions, jsonlogic
+from engine import expressions, jsonlogic, schemas
 from engine.graph import MAIN, Graph
 from nodes.registry import UnknownNodeType, registry
 from workflows import schema as document_schemas
@@ -329,6 +329,7 @@ class _DocumentCheck:
         for param, message in node_type.check_params(effective) if node_type.check_params else ():
             self.add("invalid_params", f"{node_type.type} v{node_type.version}: {format_path([*base, param])}: "
                      f"{message}", node["id"], path=format_path([*base, param]))
+        self.check_schema_params(index, node, node_type, params)
         reads = self.reads.setdefault(node["id"], [])
         for key, value in params.items():
             if key in node_type.raw_params:
@@ -358,6 +359,28 @@ class _DocumentCheck:
             where = format_path(["input_schema", *exc.absolute_path])
             self.add("invalid_input_schema", f"input_schema is not a valid JSON Schema: {describe(exc, where)}",
                      path=where)
+            return
+        for where, message in _pattern_problems(input_schema, "input_schema"):
+            self.add("invalid_input_schema", f"{where}: {message}", path=where)
+
+    def check_schema_params(self, index, node, node_type, params):
+        """The JSON Schemas a node's params hold (a flow.wait's input schema): valid, with RE2 patterns."""
+        for keys in _SCHEMA_PARAMS.get(node_type.type, ()):
+            schema = params
+            for key in keys:
+                schema = schema.get(key) if isinstance(schema, dict) else None
+            if not isinstance(schema, dict):
+                continue
+            base = format_path(["nodes", index, "params", *keys])
+            try:
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                where = format_path(["nodes", index, "params", *keys, *exc.absolute_path])
+                self.add("invalid_params", f"{base} is not a valid JSON Schema: {describe(exc, where)}",
+                         node["id"], path=where)
+                continue
+            for where, message in _pattern_problems(schema, base):
+                self.add("invalid_params", f"{where}: {message}", node["id"], path=where)
 
     # -- edges and the graph -------------------------------------------------------------
 
@@ -470,6 +493,16 @@ class _DocumentCheck:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+# Params that hold a user's JSON Schema, by node type: checked like input_schema. (Their
+# instances come from anyone who can post input, so their patterns must be ones RE2 runs.)
+_SCHEMA_PARAMS = {"flow.wait": [("input", "schema")]}
+
+
+def _pattern_problems(schema, base):
+    """(document path, message) for each pattern in a user schema that RE2 refuses (engine.schemas)."""
+    return [(base + json_path[1:], message) for json_path, message in schemas.check_patterns(schema)]
 
 
 _validators = {}
