@@ -60,7 +60,7 @@ def p6_live_latency(quick, env):
     from rest_framework.authtoken.models import Token
 
     from bench.scenarios import chain_doc
-    from executions import runtime
+    from executions.starting import start_execution
     from executions.tasks import dispatcher
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
@@ -73,7 +73,7 @@ def p6_live_latency(quick, env):
         _wait_http(f"http://127.0.0.1:{port}/api/v1/node-types/")
         latencies = []
         for _ in range(2 if quick else 5):
-            execution = runtime.start_execution(chain_doc(50), dispatcher=dispatcher, owner=user)
+            execution = start_execution(chain_doc(50), dispatcher=dispatcher, owner=user)
             url = f"ws://127.0.0.1:{port}/ws/executions/{execution.pk}/?token={token}"
             latencies += asyncio.run(_listen(websockets, url))
         layer = get_channel_layer()
@@ -129,7 +129,7 @@ def _wait_http(url, timeout=30):
 def p7_large(quick, worker_pid):
     """10,000 items through a code node and a merge; one execution of 10,000 nodes."""
     from bench.scenarios import _doc, fan_out_doc, run_nodeflow
-    from executions import runtime
+    from executions.contexts import context_after
     from executions.models import Execution
 
     items = 2_000 if quick else 10_000
@@ -149,7 +149,7 @@ def p7_large(quick, worker_pid):
     nodes_s, ids = run_nodeflow(fan_out_doc(width - 2), timeout=1800)
     execution = Execution.objects.get(pk=ids[0])
     started = time.perf_counter()
-    runtime.context_after(execution)
+    context_after(execution)
     context_s = time.perf_counter() - started
     _, peak = rss_mb([worker_pid])
     return [
@@ -171,18 +171,19 @@ def p7_context_10k():
     The execution's node runs are written straight to the database (every node completed,
     each with its own output), so this measures the read path alone, not 10,000 task hops."""
     from bench.scenarios import fan_out_doc
-    from executions import runtime
+    from executions.contexts import context_after
     from executions.inline import InlineDispatcher
+    from executions.starting import start_execution
     from executions.models import NodeRun
 
-    execution = runtime.start_execution(fan_out_doc(9_998), dispatcher=InlineDispatcher())
+    execution = start_execution(fan_out_doc(9_998), dispatcher=InlineDispatcher())
     runs = list(NodeRun.objects.filter(execution=execution))
     for run in runs:
         run.status, run.output, run.ports = "completed", {"node": run.node_id, "value": len(run.node_id)}, ["main"]
     NodeRun.objects.bulk_update(runs, ["status", "output", "ports"], batch_size=2000)
     NodeRun.objects.filter(execution=execution, node_id="join").update(finish_seq=1)
     started = time.perf_counter()
-    _, context = runtime.context_after(execution)
+    _, context = context_after(execution)
     seconds = time.perf_counter() - started
     assert len(context["nodes"]) == 10_000
     return {"id": "P7/context-10k", "scenario": "context after the last of 10,000 completed nodes, served",

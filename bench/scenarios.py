@@ -9,7 +9,7 @@ from celery import chain, chord, group
 from django.conf import settings
 
 from bench.tasks import mark, noop
-from executions import runtime
+from executions.starting import start_execution
 from executions.models import Execution
 from executions.tasks import dispatcher
 from workflows.services import with_node_versions
@@ -58,7 +58,7 @@ def _wait_executions(ids, timeout):
 
 def run_nodeflow(document, count=1, timeout=600):
     started = time.perf_counter()
-    ids = [runtime.start_execution(document, dispatcher=dispatcher, input_data={"n": i}).pk for i in range(count)]
+    ids = [start_execution(document, dispatcher=dispatcher, input_data={"n": i}).pk for i in range(count)]
     _wait_executions(ids, timeout)
     return time.perf_counter() - started, ids
 

@@ -7,8 +7,55 @@ the skip flows on. A node whose join mode is `first` starts at its first taken e
 
 from dataclasses import dataclass, field
 
+from engine.states import NodeStatus
+
 JOIN_ALL = "all"
 JOIN_FIRST = "first"
+
+N = NodeStatus
+
+
+def emitted_ports(status, ports):
+    """The ports a node run emitted: those it recorded, once it completed or failed down a port
+    (on_error: route). A skipped, cancelled or unfinished node emitted none."""
+    return tuple(ports or ()) if status in (N.COMPLETED, N.FAILED) else ()
+
+
+def edge_taken(edge, ports):
+    """The one definition of a taken edge: its source emitted the edge's port."""
+    return edge.port in ports
+
+
+def edge_resolved(status, ports):
+    """Whether a source's outgoing edges are resolved: it was skipped, it completed, or it failed
+    down a port. A node that failed without one ended its execution and resolves nothing."""
+    return status in (N.SKIPPED, N.COMPLETED) or (status == N.FAILED and bool(ports))
+
+
+def join_counters(graph, node_id, runs):
+    """(unresolved incoming edges, taken incoming edges) of `node_id` from its predecessors'
+    current states; `runs` maps node id → (status, ports)."""
+    remaining = taken = 0
+    for edge in graph.incoming[node_id]:
+        status, ports = runs[edge.source]
+        if not edge_resolved(status, ports):
+            remaining += 1
+        elif edge_taken(edge, emitted_ports(status, ports)):
+            taken += 1
+    return remaining, taken
+
+
+def taken_sources(graph, node_id, runs, join_mode=JOIN_ALL, finish_order=None):
+    """The predecessors whose edge into `node_id` was taken, in edge order; for a `first`
+    join only the one that finished first (`finish_order` maps node id → its finish sequence)."""
+    taken = []
+    for edge in graph.incoming[node_id]:
+        status, ports = runs[edge.source]
+        if edge.source not in taken and edge_taken(edge, emitted_ports(status, ports)):
+            taken.append(edge.source)
+    if join_mode == JOIN_FIRST and taken:
+        taken = [min(taken, key=lambda source: (finish_order or {}).get(source) or 0)]
+    return taken
 
 
 @dataclass
@@ -50,7 +97,7 @@ def propagate(graph, node_id, emitted_ports, join_states, join_mode=lambda node_
         source, ports = work.pop()
         for edge in graph.outgoing[source]:
             state = join_states[edge.target]
-            state.resolve(edge.port in ports)
+            state.resolve(edge_taken(edge, ports))
             decision.touched[edge.target] = state
             if state.started:
                 continue

@@ -11,11 +11,12 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import outputs, runtime, services
+from executions import contexts, outputs, services, waking
 from executions.models import Execution, NodeRun
-from nodeflow.api import ApiError, ErrorSerializer
+from executions.starting import InvalidInput
+from executions.tasks import dispatcher
+from nodeflow.api import ApiError, DocumentField, ErrorSerializer
 from nodeflow.security import RunThrottle
-from workflows.api import DocumentField
 
 
 class ExecutionSerializer(serializers.ModelSerializer):
@@ -193,8 +194,8 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
             if request.query_params.get("diff") in ("1", "true"):
                 if not node_id:
                     raise ApiError("invalid_parameter", "diff=1 needs after=<node id>")
-                return Response({"after": node_id, "diff": runtime.context_diff(execution, node_id)})
-            after, context = runtime.context_after(execution, node_id)
+                return Response({"after": node_id, "diff": contexts.context_diff(execution, node_id)})
+            after, context = contexts.context_after(execution, node_id)
         except KeyError:
             raise ApiError("unknown_node", f"the workflow has no node {node_id!r}", status_code=404) from None
         return Response({"after": after, "context": context})
@@ -221,14 +222,12 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         node_id = serializer.validated_data["node_id"]
         if not execution.node_runs.filter(node_id=node_id).exists():
             raise ApiError("unknown_node", f"the execution has no node {node_id!r}", status_code=404)
-        from executions.tasks import dispatcher
-
         try:
-            woken = runtime.wake_node(str(execution.pk), node_id, dispatcher=dispatcher, reason="input",
+            woken = waking.wake_node(str(execution.pk), node_id, dispatcher=dispatcher, reason="input",
                                       data=serializer.validated_data.get("data"))
-        except runtime.InvalidInput as exc:
+        except InvalidInput as exc:
             raise ApiError("invalid_input", str(exc)) from None
-        except runtime.NotWaitingForInput as exc:
+        except waking.NotWaitingForInput as exc:
             raise ApiError("not_waiting", str(exc), status_code=409) from None
         if not woken:
             raise ApiError("not_waiting", f"node {node_id!r} is not waiting", status_code=409)
@@ -236,8 +235,6 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _control(self, request, use_case):
         execution = self.get_object()
-        from executions.tasks import dispatcher
-
         try:
             use_case(str(execution.pk), dispatcher=dispatcher)
         except services.NotAllowed as exc:

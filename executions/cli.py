@@ -20,10 +20,10 @@ def run_document(document, input_data, *, inline, timeout, out):
 
         execution = run_inline(document, input_data=input_data, trigger="manual")
     else:
-        from executions import runtime
+        from executions.starting import start_execution
         from executions.tasks import dispatcher
 
-        execution = runtime.start_execution(document, dispatcher=dispatcher, input_data=input_data, trigger="manual")
+        execution = start_execution(document, dispatcher=dispatcher, input_data=input_data, trigger="manual")
         deadline = time.monotonic() + timeout
         while True:
             execution.refresh_from_db()

@@ -4,7 +4,7 @@ import time
 from collections import deque
 from datetime import datetime, timezone
 
-from executions import runtime
+from executions import executing, services, starting, waking
 from executions.models import Execution
 
 
@@ -30,7 +30,7 @@ class InlineDispatcher:
         while self.ready or self.timers:
             while self.ready:
                 execution_id, node_id = self.ready.popleft()
-                runtime.run_node(execution_id, node_id, dispatcher=self)
+                executing.run_node(execution_id, node_id, dispatcher=self)
             if self.timers:
                 self.timers.sort(key=lambda timer: timer[0])
                 eta, execution_id, node_id, reason = self.timers.pop(0)
@@ -38,18 +38,16 @@ class InlineDispatcher:
                 if delay > 0:
                     time.sleep(delay)
                 if reason == "retry":
-                    runtime.run_node(execution_id, node_id, dispatcher=self)
+                    executing.run_node(execution_id, node_id, dispatcher=self)
                 elif reason == "execution_timeout":
-                    from executions.services import expire_execution
-
-                    expire_execution(execution_id, dispatcher=self)
+                    services.expire_execution(execution_id, dispatcher=self)
                 else:
-                    runtime.wake_node(execution_id, node_id, dispatcher=self, reason=reason)
+                    waking.wake_node(execution_id, node_id, dispatcher=self, reason=reason)
 
 
 def run_inline(document, **kwargs):
     """Start an execution of `document` and run it to its end here; returns the execution."""
     dispatcher = InlineDispatcher()
-    execution = runtime.start_execution(document, dispatcher=dispatcher, **kwargs)
+    execution = starting.start_execution(document, dispatcher=dispatcher, **kwargs)
     dispatcher.drain()
     return Execution.objects.get(pk=execution.pk)

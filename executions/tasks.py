@@ -1,12 +1,17 @@
-"""Celery adapter: each node run is one task; arguments are ids only."""
+"""Celery adapter: each node run is one task; arguments are ids only.
 
-from celery import bootsteps, group, shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+The tasks belong to whichever Celery app is current (`shared_task`, `current_app`): this
+module never imports the project's app, which imports it (the reaper step) instead."""
+
+import logging
+
+from celery import bootsteps, current_app, group, shared_task
 from django.conf import settings
+from django.db import close_old_connections
 
-from executions import runtime
+from executions import executing, reaper, services, waking
 
-runtime.TIMEOUT_EXCEPTIONS.append(SoftTimeLimitExceeded)
+logger = logging.getLogger("nodeflow.engine")
 
 # Seconds between a node's soft time limit (the node is interrupted) and the hard one (its process is killed).
 HARD_LIMIT_GRACE_S = 5
@@ -53,9 +58,7 @@ class CeleryDispatcher:
 
     def revoke(self, task_ids):
         # terminate=True stops a node that is running right now (its pool process is killed).
-        from nodeflow.celery import app
-
-        app.control.revoke(task_ids, terminate=True, signal="SIGKILL")
+        current_app.control.revoke(task_ids, terminate=True, signal="SIGKILL")
 
 
 dispatcher = CeleryDispatcher()
@@ -67,25 +70,23 @@ worker_name_override = None
 
 @shared_task(name="nodeflow.run_node", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_node(self, execution_id, node_id):
-    runtime.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname)
+    executing.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname)
 
 
 @shared_task(name="nodeflow.run_nodes", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_nodes(self, execution_id, node_ids):
-    runtime.run_nodes(execution_id, node_ids, dispatcher=dispatcher,
+    executing.run_nodes(execution_id, node_ids, dispatcher=dispatcher,
                       worker=worker_name_override or self.request.hostname)
 
 
 @shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True)
 def wake_node(execution_id, node_id, reason="timer"):
-    runtime.wake_node(execution_id, node_id, dispatcher=dispatcher, reason=reason)
+    waking.wake_node(execution_id, node_id, dispatcher=dispatcher, reason=reason)
 
 
 @shared_task(name="nodeflow.expire_execution", acks_late=True, ignore_result=True)
 def expire_execution(execution_id):
-    from executions.services import expire_execution as expire
-
-    expire(execution_id, dispatcher=dispatcher)
+    services.expire_execution(execution_id, dispatcher=dispatcher)
 
 
 class Reaper(bootsteps.StartStopStep):
@@ -94,8 +95,6 @@ class Reaper(bootsteps.StartStopStep):
     requires = {"celery.worker.components:Timer"}
 
     def start(self, worker):
-        from django.conf import settings
-
         interval = settings.NODEFLOW["REAPER_INTERVAL_S"]
         self.entry = worker.timer.call_repeatedly(interval, _reap, priority=10)
 
@@ -106,12 +105,8 @@ class Reaper(bootsteps.StartStopStep):
 
 
 def _reap():
-    from django.db import close_old_connections
-
-    from executions.services import reap
-
     close_old_connections()
     try:
-        reap(dispatcher=dispatcher)
+        reaper.reap(dispatcher=dispatcher)
     except Exception:  # never take the worker down; the next round tries again
-        runtime.logger.exception("reaper round failed")
+        logger.exception("reaper round failed")

@@ -4,12 +4,18 @@ Every error answer is `{"error": {"code", "message", "details"}}` with a 4xx sta
 a client mistake; a request that breaks a limit (body size, nesting) is one of those,
 never a 500."""
 
+import copy
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
+
+from engine import document as document_schemas
 
 # Deeper JSON than this is refused at the door: nothing NodeFlow stores needs it, and
 # every recursive walk after parsing (validation, expressions, the JSON column) stays safe.
@@ -264,3 +270,50 @@ def document_event_stream(result, generator, request, public):
         }
     }
     return result
+
+
+# -- the workflow document, as a field of the workflow and execution APIs
+
+DOCUMENT_DESCRIPTION = (
+    "The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at "
+    "`/api/schema/nodeflow/v1/`."
+)
+
+
+class DocumentField(serializers.JSONField):
+    """A workflow document no larger than NODEFLOW["MAX_DOCUMENT_BYTES"] (413 when larger).
+
+    With `objects_only`, anything but a JSON object is a 400; without, any JSON value
+    passes (validation then answers invalid_document)."""
+
+    def __init__(self, *args, objects_only=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objects_only = objects_only
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        # A document sent as a form field is parsed here, past the JSON parser's checks.
+        problem = unstorable_json(data)
+        if problem:
+            raise serializers.ValidationError(f"cannot be stored: {problem}")
+        if self.objects_only and not isinstance(data, dict):
+            raise serializers.ValidationError("must be a JSON object (a nodeflow/v1 document)")
+        limit = settings.NODEFLOW["MAX_DOCUMENT_BYTES"]
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > limit:
+            raise PayloadTooLarge(f"the document is {size} bytes; the limit is {limit}", code="document_too_large")
+        return data
+
+
+class DocumentFieldSchema(OpenApiSerializerFieldExtension):
+    """The document's JSON Schema as the `WorkflowDocument` component of the OpenAPI schema."""
+
+    target_class = DocumentField
+
+    def get_name(self):
+        return "WorkflowDocument"
+
+    def map_serializer_field(self, auto_schema, direction):
+        # A deep copy: drf-spectacular's post-processing rewrites enums in place.
+        schema = copy.deepcopy(document_schemas.embeddable(document_schemas.DOCUMENT_SCHEMA_V1))
+        return {**schema, "description": DOCUMENT_DESCRIPTION}

@@ -69,10 +69,11 @@ def run(host="127.0.0.1", port=8000, stdout=None):
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
     from executions.recovery import requeue_orphans
+    from executions.tasks import dispatcher
 
     _start_worker()
     beat = _start_beat()
-    requeue_orphans()
+    requeue_orphans(dispatcher)
 
     config = uvicorn.Config("nodeflow.asgi:application", host=host, port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

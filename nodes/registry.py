@@ -60,7 +60,7 @@ class NodeType:
     # Checks beyond the JSON Schema, at save time: check_params(params) -> [(param name, message)].
     check_params: Callable | None = None
     # Does no network or sandbox work and returns at once: the worker that made such a node
-    # ready runs it itself, with no trip through the broker (see executions.runtime.run_node).
+    # ready runs it itself, with no trip through the broker (see executions.executing.run_nodes).
     instant: bool = False
 
     def output_ports(self, node):

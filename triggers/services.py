@@ -254,7 +254,7 @@ def fire_schedule(workflow_id, node_id):
     `overlap: skip` nothing starts while an earlier run of this node is unfinished; the
     workflow row is locked so two fires cannot both see "nothing running"."""
     from executions.models import Execution
-    from executions.runtime import InvalidInput
+    from executions.starting import InvalidInput
     from workflows import services as workflow_services
     from workflows.models import Workflow
 

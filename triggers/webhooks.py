@@ -355,7 +355,7 @@ def start_once(hook, key, input_data, replay_key):
 
 
 def _start(hook, key, input_data):
-    from executions.runtime import InvalidInput
+    from executions.starting import InvalidInput
     from workflows.services import InvalidWorkflow, run_workflow
 
     def run():

@@ -1,9 +1,7 @@
 """REST API of workflows (API.md "Workflows"): thin views over workflows.services."""
 
 import copy
-import json
 
-from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -19,59 +17,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from executions.runtime import InvalidInput
-from nodeflow.api import ApiError, ErrorSerializer, PayloadTooLarge, unstorable_json
+from engine import document as document_schemas
+from executions.starting import InvalidInput
+from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
 from nodeflow.security import RunThrottle
 from triggers import services as trigger_services
-from workflows import schema as document_schemas
 from workflows import services
 from workflows.models import Workflow
 from workflows.validation import ERROR_CODES, validate_document
-
-DOCUMENT_DESCRIPTION = (
-    "The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at "
-    "`/api/schema/nodeflow/v1/`."
-)
-
-
-class DocumentField(serializers.JSONField):
-    """A workflow document no larger than NODEFLOW["MAX_DOCUMENT_BYTES"] (413 when larger).
-
-    With `objects_only`, anything but a JSON object is a 400; without, any JSON value
-    passes (validation then answers invalid_document)."""
-
-    def __init__(self, *args, objects_only=True, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.objects_only = objects_only
-
-    def to_internal_value(self, data):
-        data = super().to_internal_value(data)
-        # A document sent as a form field is parsed here, past the JSON parser's checks.
-        problem = unstorable_json(data)
-        if problem:
-            raise serializers.ValidationError(f"cannot be stored: {problem}")
-        if self.objects_only and not isinstance(data, dict):
-            raise serializers.ValidationError("must be a JSON object (a nodeflow/v1 document)")
-        limit = settings.NODEFLOW["MAX_DOCUMENT_BYTES"]
-        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
-        if size > limit:
-            raise PayloadTooLarge(f"the document is {size} bytes; the limit is {limit}", code="document_too_large")
-        return data
-
-
-class DocumentFieldSchema(OpenApiSerializerFieldExtension):
-    """The document's JSON Schema as the `WorkflowDocument` component of the OpenAPI schema."""
-
-    target_class = DocumentField
-
-    def get_name(self):
-        return "WorkflowDocument"
-
-    def map_serializer_field(self, auto_schema, direction):
-        # A deep copy: drf-spectacular's post-processing rewrites enums in place.
-        schema = copy.deepcopy(document_schemas.embeddable(document_schemas.DOCUMENT_SCHEMA_V1))
-        return {**schema, "description": DOCUMENT_DESCRIPTION}
-
 
 class DraftDocumentField(DocumentField):
     """A workflow's draft: a document, or work in progress that does not validate yet (drafts are

@@ -3,10 +3,12 @@
 from django.db import transaction
 from django.db.models import F, Max
 
+from engine.document import API_VERSION
+from executions.starting import start_execution
+from executions.tasks import dispatcher as celery_dispatcher
 from nodes.registry import UnknownNodeType, registry
 from triggers import services as trigger_services
 from workflows.models import Workflow, WorkflowVersion
-from workflows.schema import API_VERSION
 from workflows.validation import api_version_problem, validate_document
 
 
@@ -174,10 +176,8 @@ def listen_for_test_webhooks(workflow):
 
 
 def run_workflow(workflow, *, input_data=None, version="draft", trigger="manual", trigger_node=None, dispatcher=None):
-    """Start an execution of the draft, the published version or version number `version`."""
-    from executions import runtime
-    from executions.tasks import dispatcher as celery_dispatcher
-
+    """Start an execution of the draft, the published version or version number `version`
+    (on Celery workers unless another dispatcher is given)."""
     if version in (None, "draft"):
         document, number, revision = workflow.definition, None, workflow.revision
     elif version == "published":
@@ -193,7 +193,7 @@ def run_workflow(workflow, *, input_data=None, version="draft", trigger="manual"
     errors = validate_document(document)
     if errors:
         raise InvalidWorkflow(errors)
-    return runtime.start_execution(
+    return start_execution(
         document,
         dispatcher=dispatcher or celery_dispatcher,
         owner_id=workflow.owner_id,

@@ -6,7 +6,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from executions import runtime, services
+from executions import services, starting
 from executions.inline import run_inline
 from executions.models import Execution
 from executions.tasks import dispatcher
@@ -28,7 +28,7 @@ def chain(*nodes, **settings_):
 
 
 def start(doc, **kwargs):
-    return runtime.start_execution(doc, dispatcher=dispatcher, **kwargs)
+    return starting.start_execution(doc, dispatcher=dispatcher, **kwargs)
 
 
 def test_a_node_that_fails_twice_completes_on_attempt_three_with_backoff(celery_worker):
@@ -222,7 +222,7 @@ def test_secrets_a_node_used_are_masked_in_everything_stored():
 
 @pytest.mark.django_db
 def test_input_schema_describes_a_manual_input_and_a_webhook_body_but_not_schedule_input():
-    from executions.runtime import InvalidInput
+    from executions.starting import InvalidInput
 
     doc = chain({"id": "done", "type": "flow.terminal", "params": {"result": 1}})
     doc["input_schema"] = {"type": "object", "required": ["email"]}

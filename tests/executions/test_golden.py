@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from executions import runtime
+from executions import contexts, starting
 from executions.inline import run_inline
 from executions.models import Execution
 from executions.replay import rebuild_state, stored_state
@@ -48,7 +48,7 @@ def test_golden_workflow_inline(name):
 @pytest.mark.parametrize("name", GOLDEN)
 def test_golden_workflow_on_celery_matches_inline(name, celery_worker):
     document = with_node_versions(load_workflow(name))
-    started = runtime.start_execution(document, dispatcher=dispatcher, input_data=expected(name)["input"])
+    started = starting.start_execution(document, dispatcher=dispatcher, input_data=expected(name)["input"])
     on_celery = wait_for_execution(started.pk)
     assert_matches(on_celery, name)
     inline = run_inline(document, input_data=expected(name)["input"])
@@ -79,7 +79,7 @@ def test_rebuild_detects_a_gap_in_the_event_log():
 @pytest.mark.django_db
 def test_each_node_output_is_stored_once_and_the_context_is_computed_from_outputs():
     execution = run_inline(with_node_versions(load_workflow("chain")), input_data={"name": "ada", "count": 1})
-    node_id, context = runtime.context_after(execution, "second")
+    node_id, context = contexts.context_after(execution, "second")
     assert node_id == "second"
     assert context["vars"] == {"greeting": "hello ada", "count": 2}
     assert set(context["nodes"]) == {"start", "first", "second"}

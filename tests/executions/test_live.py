@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
-from executions import runtime
+from executions import starting
 from executions.inline import run_inline
 from executions.tasks import dispatcher
 from nodeflow.asgi import application
@@ -56,7 +56,7 @@ async def _collect(path, until_completed=True, limit=None, timeout=30, frames=No
 
 
 def test_every_event_of_a_50_node_execution_arrives_once_and_in_order(celery_worker, alice):
-    execution = runtime.start_execution(fan_out(47), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(fan_out(47), dispatcher=dispatcher, owner=alice)
     snapshot, events = async_to_sync(_collect)(f"/ws/executions/{execution.pk}/?token={_token(alice)}&after=0")
     assert snapshot["type"] == "SNAPSHOT" and snapshot["execution"]["id"] == str(execution.pk)
     seqs = [e["seq"] for e in events]
@@ -68,7 +68,7 @@ def test_every_event_of_a_50_node_execution_arrives_once_and_in_order(celery_wor
 
 @pytest.mark.slow
 def test_a_burst_from_a_500_wide_fan_out_is_batched_without_dropping_events(celery_worker, alice):
-    execution = runtime.start_execution(fan_out(500), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(fan_out(500), dispatcher=dispatcher, owner=alice)
     frames = []
     _, events = async_to_sync(_collect)(f"/ws/executions/{execution.pk}/?token={_token(alice)}&after=0",
                                         timeout=120, frames=frames)
@@ -78,7 +78,7 @@ def test_a_burst_from_a_500_wide_fan_out_is_batched_without_dropping_events(cele
 
 
 def test_a_reconnect_from_a_seq_misses_nothing(celery_worker, alice):
-    execution = runtime.start_execution(fan_out(20), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(fan_out(20), dispatcher=dispatcher, owner=alice)
     path = f"/ws/executions/{execution.pk}/?token={_token(alice)}"
     _, first = async_to_sync(_collect)(path + "&after=0", until_completed=False, limit=10)
     resume_from = first[9]["seq"]
@@ -134,7 +134,7 @@ def test_a_real_websocket_client_on_a_real_server_gets_every_event(asgi_server, 
 
     import websockets
 
-    execution = runtime.start_execution(fan_out(47), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(fan_out(47), dispatcher=dispatcher, owner=alice)
     url = f"ws://{asgi_server}/ws/executions/{execution.pk}/?token={_token(alice)}&after=0"
 
     async def listen():
@@ -152,7 +152,7 @@ def test_a_real_websocket_client_on_a_real_server_gets_every_event(asgi_server, 
 
 
 def test_server_sent_events_stream_and_resume_with_last_event_id(asgi_server, alice):
-    execution = runtime.start_execution(fan_out(5), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(fan_out(5), dispatcher=dispatcher, owner=alice)
     wait_for_execution(execution.pk)
     url = f"http://{asgi_server}/api/v1/executions/{execution.pk}/events/stream/"
     headers = {"Authorization": f"Token {_token(alice)}"}

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from executions import runtime
+from executions import executing, starting
 from executions.inline import InlineDispatcher
 from executions.models import Execution
 from tests.executions.test_parallel import document, fan_out
@@ -27,7 +27,7 @@ class RecordingDispatcher(InlineDispatcher):
 
 def run(doc):
     dispatcher = RecordingDispatcher()
-    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    execution = starting.start_execution(doc, dispatcher=dispatcher)
     dispatcher.drain()
     return Execution.objects.get(pk=execution.pk), dispatcher.sent
 
@@ -48,7 +48,7 @@ def test_a_chain_of_instant_nodes_is_sent_once_and_keeps_every_state_and_event()
                 {"id": "set", "type": "data.set", "params": {"vars": {"x": "{{ input.x * 2 }}"}}},
                 {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.x }}"}})
     dispatcher = RecordingDispatcher()
-    execution = runtime.start_execution(doc, dispatcher=dispatcher, input_data={"x": 21})
+    execution = starting.start_execution(doc, dispatcher=dispatcher, input_data={"x": 21})
     dispatcher.drain()
     execution = Execution.objects.get(pk=execution.pk)
 
@@ -151,16 +151,16 @@ def test_run_nodes_claims_several_queued_nodes_in_one_transaction_and_runs_them(
     settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_BATCH": 2}
     doc = fan_out(5) | {"name": uuid.uuid4().hex}
     dispatcher = RecordingDispatcher()
-    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    execution = starting.start_execution(doc, dispatcher=dispatcher)
     dispatcher.ready.clear()
-    runtime.run_node(str(execution.pk), "start", dispatcher=dispatcher)  # b0, b1 run here; b2–b4 are sent
+    executing.run_node(str(execution.pk), "start", dispatcher=dispatcher)  # b0, b1 run here; b2–b4 are sent
     assert dispatcher.sent == ["start", "b2", "b3", "b4"]
     dispatcher.ready.clear()
-    assert runtime.run_nodes(str(execution.pk), ["b2", "b3", "b4"], dispatcher=dispatcher)
+    assert executing.run_nodes(str(execution.pk), ["b2", "b3", "b4"], dispatcher=dispatcher)
     # Claimed together: their running events are consecutive in the log.
     seqs = sorted(execution.node_runs.filter(node_id__in=["b2", "b3", "b4"]).values_list("start_seq", flat=True))
     assert seqs == list(range(seqs[0], seqs[0] + 3))
-    assert not runtime.run_nodes(str(execution.pk), ["b2", "b3"], dispatcher=dispatcher)  # a late duplicate
+    assert not executing.run_nodes(str(execution.pk), ["b2", "b3"], dispatcher=dispatcher)  # a late duplicate
     execution = Execution.objects.get(pk=execution.pk)
     assert execution.status == "succeeded" and sorted(execution.result) == [f"b{i}" for i in range(5)]
 
@@ -174,7 +174,7 @@ def test_on_a_worker_a_fan_out_wider_than_a_batch_is_shared_out_in_batch_sized_t
     try:
         _session_worker.stop()  # only workers with the small batch
         doc = fan_out(30) | {"name": uuid.uuid4().hex}
-        execution = wait_for_execution(runtime.start_execution(doc, dispatcher=celery_dispatcher).pk, timeout=60)
+        execution = wait_for_execution(starting.start_execution(doc, dispatcher=celery_dispatcher).pk, timeout=60)
         assert execution.status == "succeeded" and len(execution.result) == 30
         # b0–b6 ran where the fan-out started; b7–b29 went in tasks of up to 7 nodes, each task
         # claiming its nodes in one transaction: their running events come in runs of consecutive

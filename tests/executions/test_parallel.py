@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from executions import runtime
+from executions import starting
 from executions.inline import run_inline
 from executions.tasks import dispatcher
 from tests.conftest import WorkerProcess, wait_for_execution
@@ -30,7 +30,7 @@ def fan_out(width, node_type="flow.noop", params=None, join_params=None, merge=N
 
 def test_two_one_second_branches_run_at_the_same_time(celery_worker):
     doc = fan_out(2, "test.sleep", {"seconds": 1})
-    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    execution = starting.start_execution(doc, dispatcher=dispatcher)
     execution = wait_for_execution(execution.pk, timeout=20)
     assert execution.status == "succeeded"
     branches = [run for run in execution.node_runs.filter(node_id__in=["b0", "b1"])]
@@ -75,7 +75,7 @@ def test_conflicting_writes_fail_the_join_under_error_naming_key_and_branches():
 )
 def test_merge_policies_on_celery(policy, winner, celery_worker):
     # The right branch sleeps, so it finishes last on a real worker.
-    execution = runtime.start_execution(conflicting_writes(policy), dispatcher=dispatcher)
+    execution = starting.start_execution(conflicting_writes(policy), dispatcher=dispatcher)
     execution = wait_for_execution(execution.pk)
     assert execution.status == "succeeded"
     assert execution.result == {"winner": winner, "left_only": 1}
@@ -88,7 +88,7 @@ def test_a_join_fires_exactly_once_when_fifty_branches_finish_together(transacti
         # test.sleep is not an instant type: each branch is its own task, so the 50 branches
         # finish in four processes at once (flow.noop branches would run in one worker's batch).
         for _ in range(20):
-            execution = runtime.start_execution(fan_out(50, "test.sleep", {"seconds": 0}), dispatcher=dispatcher)
+            execution = starting.start_execution(fan_out(50, "test.sleep", {"seconds": 0}), dispatcher=dispatcher)
             execution = wait_for_execution(execution.pk, timeout=60)
             assert execution.status == "succeeded"
             join = execution.node_runs.get(node_id="join")
@@ -108,13 +108,13 @@ def test_a_200_node_chain_and_a_500_wide_fan_out_complete(celery_worker, capsys)
     edges = [{"from": a["id"], "to": b["id"]} for a, b in zip(nodes, nodes[1:])]
     chain = document(nodes, edges)
     started = time.monotonic()
-    execution = wait_for_execution(runtime.start_execution(chain, dispatcher=dispatcher).pk, timeout=120)
+    execution = wait_for_execution(starting.start_execution(chain, dispatcher=dispatcher).pk, timeout=120)
     chain_s = time.monotonic() - started
     assert execution.status == "succeeded"
     assert execution.node_runs.filter(status="completed").count() == 200
 
     started = time.monotonic()
-    execution = wait_for_execution(runtime.start_execution(fan_out(500), dispatcher=dispatcher).pk, timeout=180)
+    execution = wait_for_execution(starting.start_execution(fan_out(500), dispatcher=dispatcher).pk, timeout=180)
     fan_s = time.monotonic() - started
     assert execution.status == "succeeded"
     assert len(execution.result) == 500
@@ -130,7 +130,7 @@ def test_a_worker_process_keeps_its_database_connection_from_task_to_task(celery
                    [{"from": "start", "to": "a"}, {"from": "a", "to": "b"}])
     sessions = {}  # worker process → the database sessions its node runs used
     for _ in range(3):
-        execution = wait_for_execution(runtime.start_execution(doc, dispatcher=dispatcher).pk, timeout=30)
+        execution = wait_for_execution(starting.start_execution(doc, dispatcher=dispatcher).pk, timeout=30)
         assert execution.status == "succeeded"
         for run in execution.node_runs.filter(node_id__in=["a", "b"]):
             sessions.setdefault(run.output["pid"], set()).add(run.output["backend_pid"])

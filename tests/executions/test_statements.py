@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from executions import runtime
+from executions import starting
 from executions.inline import InlineDispatcher
 from executions.models import Execution
 from tests.executions.test_local_runs import chain
@@ -29,16 +29,19 @@ def statements(queries):
 
 def test_starting_an_execution_is_two_round_trips():
     doc = chain({"id": "a", "type": "flow.noop"}, {"id": "b", "type": "flow.noop"})
-    runtime.start_execution(doc, dispatcher=InlineDispatcher())  # the definition is stored once
+    starting.start_execution(doc, dispatcher=InlineDispatcher())  # the definition is stored once
     with CaptureQueriesContext(connection) as queries:
-        execution = runtime.start_execution(doc, dispatcher=InlineDispatcher())
+        execution = starting.start_execution(doc, dispatcher=InlineDispatcher())
     sql = statements(queries.captured_queries)
     # Is the definition stored? Then the execution, its node runs and its first event together.
     assert len(sql) == 2, sql
     assert sql[0].startswith("SELECT 1") and [s.split()[2] for s in sql[1].split("; ")] == [
         "executions_execution", "executions_noderun", "executions_executionevent"]
     stored = Execution.objects.get(pk=execution.pk)
-    assert stored.last_seq == 1 and stored.status == "queued"
+    assert stored.last_seq == 2 and stored.status == "queued"
+    # The log opens with the execution, then its trigger node moves.
+    assert list(stored.events.order_by("seq").values_list("type", "node_id")) == [
+        ("EXECUTION_STATE_CHANGED", ""), ("NODE_STATE_CHANGED", "start")]
     assert dict(stored.node_runs.values_list("node_id", "status")) == {"start": "queued", "a": "pending", "b": "pending"}
 
 
@@ -46,7 +49,7 @@ def test_a_node_of_a_chain_of_instant_nodes_costs_one_transaction_of_two_round_t
     length = 20
     doc = chain(*[{"id": f"n{i}", "type": "flow.noop"} for i in range(length)]) | {"name": uuid.uuid4().hex}
     dispatcher = InlineDispatcher()
-    execution = runtime.start_execution(doc, dispatcher=dispatcher)
+    execution = starting.start_execution(doc, dispatcher=dispatcher)
     with CaptureQueriesContext(connection) as queries:
         dispatcher.drain()
     assert Execution.objects.get(pk=execution.pk).status == "succeeded"

@@ -199,14 +199,14 @@ def test_a_bad_input_is_refused_in_the_dialog(page, live_server, alice):
 
 def test_the_executions_lists_filter_open_and_retry(page, asgi_live_server, alice, celery_worker):
     live_server = asgi_live_server
-    from executions import runtime
+    from executions import starting
     from executions.tasks import dispatcher
     from tests.conftest import wait_for_execution
 
     good = one_node_workflow(alice, {"id": "ok", "type": "data.set", "params": {"vars": {"x": 1}}}, name="Good")
     bad = one_node_workflow(alice, {"id": "boom", "type": "code.python", "params": {"code": FAILING}}, name="Bad")
     for workflow in (good, bad):
-        execution = runtime.start_execution(workflow.definition, dispatcher=dispatcher, owner=alice, workflow=workflow)
+        execution = starting.start_execution(workflow.definition, dispatcher=dispatcher, owner=alice, workflow=workflow)
         wait_for_execution(execution.pk, timeout=60)
 
     sign_in(page, live_server)

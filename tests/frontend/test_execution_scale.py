@@ -1,7 +1,7 @@
 """A 500-node execution in the execution view: how long it takes to open, and how the page keeps up
 while the run's events stream in over the WebSocket (PRODUCT.md §4, issue 11).
 
-The execution is real (rows made by runtime.start_execution); its events are written to the event log
+The execution is real (rows made by starting.start_execution); its events are written to the event log
 and broadcast on the Channels layer exactly as the engine does it, at a steady rate the test controls,
 so the figures measure the page rather than how fast this shared machine runs 500 nodes.
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from executions import runtime
+from executions import starting
 from executions.inline import run_inline
 from executions.tasks import dispatcher
 from tests.conftest import wait_for_execution
@@ -42,7 +42,7 @@ def test_code_reads_the_context_writes_vars_and_prints_to_the_logs():
 
 
 def test_code_runs_in_a_prefork_worker_process(celery_worker):
-    execution = runtime.start_execution(code_workflow(SCORE), dispatcher=dispatcher, input_data={"who": "bo"})
+    execution = starting.start_execution(code_workflow(SCORE), dispatcher=dispatcher, input_data={"who": "bo"})
     execution = wait_for_execution(execution.pk, timeout=60)
     assert execution.status == "succeeded", execution.error
     assert execution.result["vars"] == {"score": 20}

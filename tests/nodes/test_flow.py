@@ -128,13 +128,13 @@ def test_noop_joins_parallel_branches():
 
 @pytest.mark.worker
 def test_terminal_and_fail_on_the_worker(celery_worker):
-    from executions import runtime
+    from executions import starting
     from executions.tasks import dispatcher
     from tests.conftest import wait_for_execution
 
-    ok = runtime.start_execution(workflow([node("done", "flow.terminal", result={"n": "{{ input.n }}"})]),
+    ok = starting.start_execution(workflow([node("done", "flow.terminal", result={"n": "{{ input.n }}"})]),
                                  dispatcher=dispatcher, input_data={"n": 3})
-    failing = runtime.start_execution(workflow([node("stop", "flow.fail", message="stopped")]), dispatcher=dispatcher)
+    failing = starting.start_execution(workflow([node("stop", "flow.fail", message="stopped")]), dispatcher=dispatcher)
 
     assert wait_for_execution(ok.pk).result == {"n": 3}
     failed = wait_for_execution(failing.pk)

@@ -718,11 +718,11 @@ def test_an_unknown_credential_fails_the_node_before_any_request(httpserver):
 
 
 def run_on_worker(document, input_data=None, timeout=30):
-    from executions import runtime
+    from executions import starting
     from executions.tasks import dispatcher
     from tests.conftest import wait_for_execution
 
-    started = runtime.start_execution(document, dispatcher=dispatcher, input_data=input_data or {})
+    started = starting.start_execution(document, dispatcher=dispatcher, input_data=input_data or {})
     execution = wait_for_execution(started.pk, timeout=timeout)
     return execution, {run.node_id: run for run in execution.node_runs.all()}
 

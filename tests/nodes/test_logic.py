@@ -151,12 +151,12 @@ def test_switch_declares_a_port_per_case_plus_default():
 
 @pytest.mark.worker
 def test_if_and_switch_route_on_the_worker(celery_worker):
-    from executions import runtime
+    from executions import starting
     from executions.tasks import dispatcher
     from tests.conftest import wait_for_execution
 
     document = switch_workflow(TIERS)
-    started = runtime.start_execution(document, dispatcher=dispatcher, input_data={"total": 500})
+    started = starting.start_execution(document, dispatcher=dispatcher, input_data={"total": 500})
     execution = wait_for_execution(started.pk)
 
     assert execution.status == "succeeded"

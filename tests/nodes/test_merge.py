@@ -230,11 +230,11 @@ def test_fields_on_a_list_of_non_objects_fail():
 
 
 def run_on_worker(document):
-    from executions import runtime
+    from executions import starting
     from executions.tasks import dispatcher
     from tests.conftest import wait_for_execution
 
-    started = runtime.start_execution(document, dispatcher=dispatcher)
+    started = starting.start_execution(document, dispatcher=dispatcher)
     execution = wait_for_execution(started.pk)
     return execution, {run.node_id: run for run in execution.node_runs.all()}
 

@@ -141,9 +141,9 @@ SCORE_WORKFLOW = workflow([
 
 
 def run_on(dispatcher, document, input_data):
-    from executions import runtime
+    from executions import starting
 
-    started = runtime.start_execution(document, dispatcher=dispatcher, input_data=input_data)
+    started = starting.start_execution(document, dispatcher=dispatcher, input_data=input_data)
     execution = wait_for_execution(started.pk)
     return execution, {run.node_id: run for run in execution.node_runs.all()}
 

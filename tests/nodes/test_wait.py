@@ -3,7 +3,7 @@
 import time
 from datetime import datetime, timedelta, timezone
 
-from executions import runtime
+from executions import starting
 from executions.models import Execution
 from executions.tasks import dispatcher
 from tests.conftest import wait_for_execution
@@ -24,7 +24,7 @@ def test_waiting_executions_hold_no_worker(celery_worker):
     # Four 3 s waits on a 2-process worker: they are all waiting at once, and finish in
     # about 3 s; if a wait held a worker process they could not be, and would take 6 s.
     started = time.monotonic()
-    ids = [runtime.start_execution(waiting({"seconds": 3}), dispatcher=dispatcher).pk for _ in range(4)]
+    ids = [starting.start_execution(waiting({"seconds": 3}), dispatcher=dispatcher).pk for _ in range(4)]
     while set(Execution.objects.filter(pk__in=ids).values_list("status", flat=True)) != {"waiting"}:
         assert time.monotonic() - started < 2.5, "the four executions were never all waiting at once"
         time.sleep(0.02)
@@ -37,14 +37,14 @@ def test_waiting_executions_hold_no_worker(celery_worker):
 
 def test_wait_until_a_time(celery_worker):
     until = (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()
-    execution = wait_for_execution(runtime.start_execution(waiting({"until": until}), dispatcher=dispatcher).pk)
+    execution = wait_for_execution(starting.start_execution(waiting({"until": until}), dispatcher=dispatcher).pk)
     assert execution.status == "succeeded"
     assert execution.node_runs.get(node_id="wait").finished_at >= datetime.fromisoformat(until)
 
 
 def test_wait_resumes_on_input_posted_through_the_api(celery_worker, alice, alice_client):
     schema = {"type": "object", "required": ["approved"], "properties": {"approved": {"type": "boolean"}}}
-    execution = runtime.start_execution(waiting({"input": {"schema": schema}}), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(waiting({"input": {"schema": schema}}), dispatcher=dispatcher, owner=alice)
     execution = wait_for_execution(execution.pk, statuses={"waiting"})
     url = f"/api/v1/executions/{execution.pk}/input/"
     wrong = alice_client.post(url, {"node_id": "wait", "data": {"approved": "yes"}}, format="json")
@@ -62,14 +62,14 @@ def test_wait_resumes_on_input_posted_through_the_api(celery_worker, alice, alic
 
 def test_wait_for_input_takes_the_timeout_port_when_nothing_arrives(celery_worker):
     doc = waiting({"input": {"timeout_s": 1}}, after=True)
-    execution = wait_for_execution(runtime.start_execution(doc, dispatcher=dispatcher).pk, timeout=15)
+    execution = wait_for_execution(starting.start_execution(doc, dispatcher=dispatcher).pk, timeout=15)
     assert execution.status == "succeeded" and execution.result == "timed out"
     statuses = dict(execution.node_runs.values_list("node_id", "status"))
     assert statuses == {"start": "completed", "wait": "completed", "done": "skipped", "late": "completed"}
 
 
 def test_another_users_execution_takes_no_input(celery_worker, alice, bob_client):
-    execution = runtime.start_execution(waiting({"input": {}}), dispatcher=dispatcher, owner=alice)
+    execution = starting.start_execution(waiting({"input": {}}), dispatcher=dispatcher, owner=alice)
     wait_for_execution(execution.pk, statuses={"waiting"})
     response = bob_client.post(f"/api/v1/executions/{execution.pk}/input/", {"node_id": "wait", "data": 1}, format="json")
     assert response.status_code == 404

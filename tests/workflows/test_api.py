@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from tests.workflows.documents import changed, codes, document, edge, node
 from workflows.models import Workflow, WorkflowVersion
-from workflows.schema import DOCUMENT_SCHEMA_V1
+from engine.document import DOCUMENT_SCHEMA_V1
 
 pytestmark = pytest.mark.django_db
 

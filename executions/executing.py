@@ -1,0 +1,164 @@
+"""Executing claimed node runs: render the params, call the node type, and go on.
+
+`run_nodes` is what a worker does with a delivery: claim (executions.claiming), execute
+here outside any transaction, finish (executions.finishing). The instant nodes a finish
+makes ready (flow, data, logic: no network, no sandbox) come back claimed for this worker
+and run here next, with no broker trip, until LOCAL_RUN_BUDGET_S has passed."""
+
+import logging
+import socket
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import datetime, timezone
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from engine import expressions
+from engine.context import LazyNodes, build_context
+from engine.errors import PERMANENT, TIMEOUT, NodeError
+from engine.redaction import redact
+from executions import leases, tracing
+from executions.claiming import claim_nodes
+from executions.contexts import load_node_entries
+from executions.finishing import Outcome, finish_nodes
+from nodes.registry import NodeCall, NodeResult
+
+logger = logging.getLogger("nodeflow.engine")
+
+# What "the node ran out of its time" looks like in a worker: Celery's soft time limit.
+TIMEOUT_EXCEPTIONS = (SoftTimeLimitExceeded,)
+
+
+def worker_name():
+    return f"inline@{socket.gethostname()}"
+
+
+def run_node(execution_id, node_id, *, dispatcher, worker=None):
+    """Claim, execute and finish one node run. Returns False when there was nothing to run."""
+    return run_nodes(execution_id, [node_id], dispatcher=dispatcher, worker=worker)
+
+
+def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
+    """Claim queued node runs of one execution in one transaction and run them here.
+
+    Several come at once when a fan-out of instant nodes is wider than one local batch: its
+    remainder is sent in tasks of up to LOCAL_RUN_BATCH nodes each, which workers share.
+    The instant nodes their finish makes ready run here next; after LOCAL_RUN_BUDGET_S
+    seconds the rest goes through the broker, so one long run of instant nodes does not
+    hold this worker from other executions."""
+    worker = worker or worker_name()
+    batch = claim_nodes(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
+    if not batch:
+        return False
+    deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+    while batch:
+        outcomes = _execute_batch(batch)
+        local_worker = worker if time.monotonic() < deadline else None
+        batch = finish_nodes(list(zip(batch, outcomes)), dispatcher=dispatcher, worker=local_worker)
+    return True
+
+
+def _execute_batch(batch):
+    """Execute claimed node runs one after the other, their leases held for the whole batch."""
+    with ExitStack() as stack:
+        for prepared in batch:
+            stack.enter_context(leases.held(prepared.execution_id, prepared.node_id, prepared.attempt))
+        if not tracing.enabled():
+            return [execute_node(prepared) for prepared in batch]
+        return [_execute_traced(prepared) for prepared in batch]
+
+
+def _execute_traced(prepared):
+    node_type = prepared.compiled.node_types[prepared.node_id]
+    with tracing.node_span(prepared.execution_id, prepared.execution_info["workflow_id"], prepared.node_id,
+                           f"{node_type.type} v{node_type.version}", prepared.attempt) as span:
+        outcome = execute_node(prepared)
+        span.set_attribute("nodeflow.status", outcome.status)
+        if outcome.error is not None:
+            span.set_attribute("nodeflow.error_class", outcome.error.error_class)
+    return outcome
+
+
+def execute_node(prepared):
+    """Render the params and call the node type's run function. Never raises.
+
+    Whatever secrets the node used (its credentials) are masked in everything that
+    will be stored or sent: params, output, variable writes, logs and the error."""
+    secrets = set()
+    outcome = _execute(prepared, secrets)
+    if secrets:
+        outcome.params = redact(outcome.params, secrets)
+        outcome.logs = redact(outcome.logs, secrets)
+        if outcome.result is not None:
+            outcome.result.output = redact(outcome.result.output, secrets)
+            outcome.result.vars = redact(outcome.result.vars, secrets)
+            if outcome.result.sets_result:
+                outcome.result.result = redact(outcome.result.result, secrets)
+        if outcome.error is not None:
+            error = outcome.error
+            error.message = redact(error.message, secrets)
+            error.details = redact(error.details, secrets)
+            error.traceback = redact(error.traceback, secrets)
+    return outcome
+
+
+def _execute(prepared, secrets):
+    """The run's Outcome; the node adds the secret values it used to `secrets`."""
+    compiled, node_id = prepared.compiled, prepared.node_id
+    node = compiled.graph.node(node_id)
+    node_type = compiled.node_types[node_id]
+    started_at = datetime.now(timezone.utc)
+    if prepared.merge_error is not None:
+        return Outcome(error=prepared.merge_error, started_at=started_at)
+    nodes = LazyNodes(compiled.graph.ancestor_view(node_id), lambda ids: load_node_entries(prepared.execution_id, ids))
+    context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes)
+    params = {**node_type.defaults, **(node.get("params") or {})}
+    call = NodeCall(
+        node_id=node_id,
+        node=node,
+        params=params,
+        context=context,
+        execution_id=prepared.execution_id,
+        attempt=prepared.attempt,
+        upstream=prepared.upstream,
+        owner_id=prepared.owner_id,
+        secrets=secrets,
+    )
+    try:
+        rendered = {
+            key: value if key in node_type.raw_params else expressions.render(value, context, path=f"params.{key}")
+            for key, value in params.items()
+        }
+        call.params = rendered
+        value = node_type.run(call)
+    except expressions.ExpressionError as exc:
+        return Outcome(error=NodeError(str(exc), PERMANENT, code="expression"), params=params, logs=call.logs,
+                       started_at=started_at)
+    except NodeError as exc:
+        return Outcome(error=exc, params=call.params, logs=call.logs, started_at=started_at)
+    except TIMEOUT_EXCEPTIONS:
+        error = NodeError(f"the node ran longer than its timeout of {node.get('timeout_s')} s", TIMEOUT,
+                          code="node_timeout")
+        return Outcome(error=error, params=call.params, logs=call.logs, started_at=started_at)
+    except Exception as exc:  # a bug in a node type: the run fails, the worker does not
+        return Outcome(error=crash_error(node_type, exc), params=call.params, logs=call.logs, started_at=started_at)
+    result = value if isinstance(value, NodeResult) else NodeResult(output=value)
+    return Outcome(result=result, params=call.params, logs=call.logs + list(result.logs), started_at=started_at)
+
+
+def crash_error(node_type, exc):
+    """The error a user sees when a node type raised something it should not have.
+
+    The traceback and the exception's text (server paths, internals) go to the worker's log
+    under a reference; the user's error names the type, the exception class and that reference."""
+    reference = uuid.uuid4().hex[:12]
+    logger.exception("node type %s v%s crashed (reference %s)", node_type.type, node_type.version, reference)
+    return NodeError(
+        f"{node_type.type} v{node_type.version} failed unexpectedly ({type(exc).__name__}); "
+        f"the worker's log has the details under reference {reference}",
+        PERMANENT,
+        code="node_crashed",
+        details={"reference": reference},
+    )

@@ -1,0 +1,212 @@
+"""Finishing: how a node run ended is recorded, and the execution moves on.
+
+What follows an outcome is engine.policy's decision (retry, continue, route or fail after
+an error; wait; complete and resolve the outgoing edges); this module writes it in one
+transaction per batch of finished runs. Large outputs are written to files before the
+execution's lock is taken, so a slow disk never holds the lock."""
+
+import logging
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from django.db import DataError, IntegrityError, transaction
+
+from engine import policy
+from engine.errors import PERMANENT, NodeError
+from engine.jsonsafe import NotStorable, storable
+from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
+from executions import outputs
+from executions.claiming import claim_local
+from executions.models import ExecutionEvent
+from executions.transition import Transition
+from nodes.registry import NodeResult
+
+logger = logging.getLogger("nodeflow.engine")
+
+E, N = ExecutionStatus, NodeStatus
+
+
+@dataclass
+class Outcome:
+    """How a node run ended, as the finish transaction records it."""
+
+    result: NodeResult | None = None
+    error: NodeError | None = None
+    params: dict | None = None
+    logs: list = field(default_factory=list)
+    started_at: datetime | None = None
+
+    @property
+    def status(self):
+        if self.error is not None:
+            return "failed"
+        return "waiting" if self.result.wait is not None else "completed"
+
+
+def finish_node(prepared, outcome, *, dispatcher):
+    """Record how the node run ended and move the execution on."""
+    finish_nodes([(prepared, outcome)], dispatcher=dispatcher)
+
+
+def finish_nodes(finished, *, dispatcher, worker=None):
+    """Record how node runs of one execution ended, in one transaction, and move the execution on.
+
+    With `worker`, the instant nodes this makes ready are claimed for that worker in the same
+    transaction and returned (claiming.Prepared), to run here instead of going through the broker.
+    A result the database refuses fails its node (through on_error) instead of the task."""
+    stored = [(prepared, _stored(prepared, outcome)) for prepared, outcome in finished]
+    try:
+        return _record(stored, dispatcher, worker)
+    except (DataError, IntegrityError) as exc:
+        if len(stored) > 1:  # find the one the database refused: record them one by one
+            claimed = []
+            for one in stored:
+                claimed += finish_nodes([(one[0], one[1].outcome)], dispatcher=dispatcher, worker=worker)
+            return claimed
+        prepared, result = stored[0]
+        logger.warning("the result of %s of %s could not be stored: %s", prepared.node_id, prepared.execution_id, exc)
+        error = NodeError(f"the node's result could not be stored: {type(exc).__name__}", PERMANENT,
+                          code="result_not_stored")
+        return _record([(prepared, _stored(prepared, _failed(result.outcome, error)))], dispatcher, worker)
+
+
+@dataclass
+class _Stored:
+    """An outcome with its payloads made storable, and those too large to keep inline written to files."""
+
+    outcome: Outcome
+    params: object
+    output: object
+
+
+def _failed(outcome, error):
+    return replace(outcome, result=None, error=error)
+
+
+def _stored(prepared, outcome):
+    """The outcome ready to record: JSON the databases take (engine.jsonsafe), and payloads
+    over the inline limit written to files now, before any lock."""
+    key = f"{prepared.node_id}-{prepared.attempt}"
+    try:
+        params = storable(outcome.params, "the node's parameters")
+    except NotStorable:
+        params = None  # what the node was given is a record only: the node's own result decides
+    try:
+        if outcome.result is not None:
+            result = outcome.result
+            result.output = storable(result.output, "the output")
+            result.vars = storable(result.vars, "the variables written")
+            if result.sets_result:
+                result.result = storable(result.result, "the result")
+                result.artifacts = storable(result.artifacts, "the artifacts")
+        if outcome.error is not None:
+            outcome.error.details = storable(outcome.error.details, "the error's details")
+            outcome.error.message = storable(outcome.error.message, "the error's message")
+        outcome.logs = storable(outcome.logs, "the logs")
+    except NotStorable as exc:
+        error = NodeError(str(exc), PERMANENT, code="result_not_storable", details={"path": exc.path})
+        outcome = replace(_failed(outcome, error), logs=[])
+    output = None
+    if outcome.error is None and outcome.result.wait is None:
+        output = outputs.store_if_large(prepared.execution_id, key, outcome.result.output)
+    return _Stored(outcome, outputs.store_if_large(prepared.execution_id, f"{key}-input", params), output)
+
+
+def _record(stored, dispatcher, worker):
+    with transaction.atomic():
+        # The nodes and the successors whose join counters they move load with the lock.
+        first = stored[0][0]
+        graph = first.compiled.graph
+        node_ids = [prepared.node_id for prepared, _ in stored]
+        wanted = node_ids + [s for node_id in node_ids for s in graph.successors(node_id)]
+        transition = Transition(first.execution_id, dispatcher, node_ids=wanted)
+        for prepared, result in stored:
+            _record_finish(transition, prepared, result)
+        # The input goes on to the nodes claimed here (it never changes; nodes only read it).
+        claimed = claim_local(transition, worker, first.input_data) if worker else []
+        transition.settle()
+        transition.flush()
+    return claimed
+
+
+def _record_finish(transition, prepared, stored):
+    outcome = stored.outcome
+    run = transition.run(prepared.node_id)
+    if not policy.accepts_result(run.status, run.attempt, prepared.attempt):
+        logger.info("late result for %s of %s (%s): ignored", prepared.node_id, prepared.execution_id, run.status)
+        return
+    if transition.execution.status in EXECUTION_FINAL:
+        transition.cancel_node(run, f"the execution was {transition.execution.status}")
+        return
+    now = transition.now()
+    attempt_record = {
+        "attempt": run.attempt,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": now.isoformat(),
+        "error": outcome.error.as_dict() if outcome.error else None,
+    }
+    common = {
+        "lease_expires_at": None,
+        "input": stored.params,
+        "logs": (run.logs or []) + outcome.logs,
+        "attempts": (run.attempts or []) + [attempt_record],
+    }
+    if outcome.logs:
+        transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
+    if outcome.error is not None:
+        _finish_failed(transition, prepared, run, outcome.error, now, common)
+    elif outcome.result.wait is not None:
+        _finish_waiting(transition, run, outcome.result.wait, common)
+    else:
+        _finish_completed(transition, prepared, run, outcome.result, stored.output, now, common)
+
+
+def _finish_completed(transition, prepared, run, result, output, now, common):
+    fields = dict(common, output=output, ports=list(result.ports), finished_at=now, error=None)
+    if result.vars or result.deleted_vars:
+        state = prepared.vars_state.apply(run.node_id, result.vars, result.deleted_vars)
+        fields.update(vars_state=state.as_dict(), vars_from=run.node_id)
+    fields["finish_seq"] = transition.execution.last_seq + 1
+    transition.set_node(run, N.COMPLETED, event_data={"ports": list(result.ports)}, **fields)
+    transition.event(ExecutionEvent.DATA_AVAILABLE, run.node_id, ports=list(result.ports), has_output=result.output is not None)
+    if result.sets_result:
+        transition.set_execution(result=result.result, artifacts=result.artifacts)
+    transition.resolve(run.node_id, result.ports)
+
+
+def _finish_failed(transition, prepared, run, error, now, common):
+    error_dict = error.as_dict()
+    error_dict["node_id"] = run.node_id
+    transition.event(ExecutionEvent.ERROR_OCCURRED, run.node_id, error=error_dict, attempt=run.attempt)
+    decision = policy.after_failure(prepared.compiled.graph.node(run.node_id), run.attempt, error.error_class)
+    rule, ports = decision.rule, list(decision.ports)
+    if rule is policy.RETRY:
+        retry_at = now + timedelta(seconds=decision.retry_delay_s)
+        common["attempts"][-1]["retry_in_s"] = round(decision.retry_delay_s, 3)
+        transition.set_node(run, rule.to_state, event_data={"error": error_dict, "retry_at": retry_at.isoformat()},
+                            error=error_dict, task_id=uuid.uuid4().hex, **common)
+        transition.to_wake.append((run.node_id, retry_at, "retry"))
+        return
+    fields = dict(common, ports=ports, finished_at=now, error=error_dict, finish_seq=transition.execution.last_seq + 1)
+    event_data = {"ports": ports, "error": error_dict} if ports else {"error": error_dict}
+    if rule is policy.CONTINUE:
+        fields["output"] = {"error": error_dict}
+    elif rule is policy.ROUTE:
+        fields["output"] = None
+    transition.set_node(run, rule.to_state, event_data=event_data, **fields)
+    if decision.fails_execution:
+        transition.fail_execution({"node_id": run.node_id, **error.as_dict()})
+    else:
+        transition.resolve(run.node_id, decision.ports)
+
+
+def _finish_waiting(transition, run, wait, common):
+    spec = {
+        "until": wait.until.isoformat() if wait.until else None,
+        "input": wait.wants_input,
+        "schema": wait.input_schema,
+    }
+    transition.set_node(run, N.WAITING, event_data={"wait": spec}, wait=spec, **common)
+    if wait.until is not None:
+        transition.to_wake.append((run.node_id, wait.until, "timer"))

@@ -1,0 +1,89 @@
+"""The reaper: node runs whose worker was lost, and nodes and executions past their timeouts.
+
+Every worker runs it every REAPER_INTERVAL_S (executions.tasks.Reaper); each action
+re-checks under the execution's lock, so several reapers at once do no harm."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from engine.errors import TIMEOUT, TRANSIENT, NodeError
+from engine.states import ExecutionStatus, NodeStatus
+from executions.claiming import Prepared
+from executions.compiled import compiled_for
+from executions.finishing import Outcome, finish_node
+from executions.models import Execution, ExecutionEvent, NodeRun
+from executions.services import expire_execution
+from executions.transition import Transition
+
+logger = logging.getLogger("nodeflow.engine")
+
+E, N = ExecutionStatus, NodeStatus
+
+# A node whose worker was lost this many times fails instead of being run again.
+MAX_LOST_WORKERS = 3
+# Past a node's timeout, Celery's hard time limit gets this long before the reaper steps in.
+NODE_TIMEOUT_GRACE_S = 6
+
+
+def reap(*, dispatcher, now=None):
+    """Find node runs whose worker was lost, nodes and executions past their timeouts; act on each.
+
+    Safe to run in several processes at once: each action re-checks under the execution lock."""
+    now = now or timezone.now()
+    actions = 0
+    lost = NodeRun.objects.filter(status=N.RUNNING, lease_expires_at__lt=now).values_list("execution_id", "node_id", "attempt")
+    for execution_id, node_id, attempt in lost[:500]:
+        actions += _requeue_lost(execution_id, node_id, attempt, dispatcher)
+    # Node timeouts: Celery's time limits stop a prefork child; a thread-pool worker (embedded
+    # mode) cannot be interrupted, so the reaper fails such a run as timed out and moves on.
+    for run in NodeRun.objects.filter(status=N.RUNNING).only("execution_id", "node_id", "attempt", "started_at",
+                                                              "execution__definition_id").select_related("execution")[:500]:
+        limit = compiled_for(run.execution.definition_id).graph.node(run.node_id).get("timeout_s")
+        if limit and run.started_at + timedelta(seconds=float(limit) + NODE_TIMEOUT_GRACE_S) < now:
+            actions += _fail_overdue(run.execution_id, run.node_id, run.attempt, float(limit), dispatcher)
+    running = Execution.objects.filter(status__in=[E.RUNNING, E.WAITING, E.PAUSED], started_at__isnull=False)
+    for execution in running.only("id", "definition_id", "started_at")[:1000]:
+        limit = compiled_for(execution.definition_id).settings.get("timeout_s")
+        if limit and execution.started_at + timedelta(seconds=float(limit)) < now:
+            actions += expire_execution(execution.pk, dispatcher=dispatcher)
+    return actions
+
+
+def _fail_overdue(execution_id, node_id, attempt, limit, dispatcher):
+    """The node ran past its timeout and nothing stopped it: its attempt fails as a timeout."""
+    error = NodeError(f"the node ran longer than its timeout of {limit:g} s", TIMEOUT, code="node_timeout")
+    compiled = compiled_for(Execution.objects.values_list("definition_id", flat=True).get(pk=execution_id))
+    prepared = Prepared(execution_id=str(execution_id), node_id=node_id, attempt=attempt, compiled=compiled,
+                        execution_info={}, input_data={}, vars_state=None, upstream=[])
+    finish_node(prepared, Outcome(error=error), dispatcher=dispatcher)  # ignored if it finished meanwhile
+    return 1
+
+
+def _requeue_lost(execution_id, node_id, attempt, dispatcher):
+    with transaction.atomic():
+        transition = Transition(execution_id, dispatcher)
+        run = transition.run(node_id)
+        if run.status != N.RUNNING or run.attempt != attempt or run.lease_expires_at is None or run.lease_expires_at >= timezone.now():
+            return 0
+        lost = sum(1 for a in run.attempts or [] if (a.get("error") or {}).get("code") == "worker_lost") + 1
+        error = {"class": TRANSIENT, "code": "worker_lost", "node_id": node_id,
+                 "message": f"the worker running this node ({run.worker}) was lost"}
+        record = {"attempt": run.attempt, "started_at": run.started_at.isoformat() if run.started_at else None,
+                  "finished_at": transition.now().isoformat(), "error": error}
+        transition.event(ExecutionEvent.ERROR_OCCURRED, node_id, error=error, attempt=run.attempt)
+        if lost >= MAX_LOST_WORKERS:
+            message = f"the node's worker was lost {lost} times; it is not run again"
+            transition.set_node(run, N.FAILED, error={**error, "message": message}, attempts=(run.attempts or []) + [record],
+                                lease_expires_at=None, finished_at=transition.now())
+            transition.fail_execution({**error, "message": message})
+        else:
+            transition.set_node(run, N.QUEUED, event_data={"reason": "worker_lost"}, lease_expires_at=None,
+                                attempts=(run.attempts or []) + [record], task_id=uuid.uuid4().hex)
+            transition.to_start.append(node_id)
+        transition.flush()
+        logger.warning("node %s of %s: worker %s lost, node sent again", node_id, execution_id, run.worker)
+        return 1
