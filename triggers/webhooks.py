@@ -36,6 +36,9 @@ DROPPED_HEADERS = frozenset({"x-nodeflow-signature", "x-hub-signature", "x-hub-s
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = IdempotencyKey._meta.get_field("key").max_length
 RATE_WINDOW_S = 60
+# A signature's time may be this far ahead of ours (clock skew), no further: a request
+# signed for the future would stay valid longer than the marker that refuses its replay.
+MAX_FUTURE_SKEW_S = 30
 
 
 class Refused(Exception):
@@ -67,6 +70,15 @@ class Hook:
     @property
     def workflow(self):
         return self.endpoint.workflow
+
+
+@dataclass(frozen=True)
+class ReplayMark:
+    """What marks a signed request as seen: a key from what the signature covers, kept as
+    long as the signature could still be accepted."""
+
+    key: str
+    ttl_s: int
 
 
 @dataclass
@@ -205,7 +217,7 @@ def read_body(request, limit):
 def check_auth(hook, headers, body, now=None):
     """Raise Refused (401) unless the request carries the trigger's secret or a valid signature.
 
-    Returns the key that marks this signed request as seen (replay protection), or None."""
+    Returns the ReplayMark of this signed request (replay protection), or None."""
     auth = hook.params["auth"]
     if auth == "none":
         return None
@@ -230,12 +242,18 @@ def sign(secret, payload):
 
 
 def verify_signature(preset, secret, headers, body, window_s, now=None):
-    """Check an HMAC-SHA256 signature of the raw body in the format of `preset`; returns the replay key.
+    """Check an HMAC-SHA256 signature of the raw body in the format of `preset`; returns its ReplayMark.
 
     generic: X-NodeFlow-Signature: t=<unix time>,v1=<hex HMAC of "<t>.<body>">
     stripe:  Stripe-Signature: t=<unix time>,v1=<hex HMAC of "<t>.<body>"> (several v1 allowed)
     github:  X-Hub-Signature-256: sha256=<hex HMAC of the body>, with X-GitHub-Delivery
-             (GitHub signs no time: the delivery id is remembered for the window instead)"""
+
+    The replay key comes from what the signature covers, never from an unsigned header:
+    the time and the body's hash (generic, stripe), the body's hash alone (github, which
+    signs no time, so its X-GitHub-Delivery id could be changed at will). A timed
+    signature is accepted from `window_s` before now to MAX_FUTURE_SKEW_S after, and its
+    mark lasts until it expires; a GitHub body is accepted once per
+    max(window, NODEFLOW_WEBHOOK_IDEMPOTENCY_TTL_S)."""
     now = time.time() if now is None else now
     if preset == "github":
         given = headers.get(GITHUB_SIGNATURE)
@@ -247,7 +265,8 @@ def verify_signature(preset, secret, headers, body, window_s, now=None):
         delivery = headers.get(GITHUB_DELIVERY)
         if not delivery:
             raise Refused(401, "signature_missing", f"the {GITHUB_DELIVERY} header is missing")
-        return f"github:{delivery}"
+        ttl = max(int(window_s), int(settings.NODEFLOW["WEBHOOK_IDEMPOTENCY_TTL_S"]))
+        return ReplayMark(f"github:{hashlib.sha256(body).hexdigest()}", ttl)
     header = STRIPE_SIGNATURE if preset == "stripe" else GENERIC_SIGNATURE
     given = headers.get(header)
     if not given:
@@ -264,23 +283,28 @@ def verify_signature(preset, secret, headers, body, window_s, now=None):
     expected = sign(secret, stamp.encode() + b"." + body).encode()
     if not any(hmac.compare_digest(signature.encode(), expected) for signature in signatures):
         raise Refused(401, "signature_invalid", f"the {header} signature does not match the body")
-    if abs(now - int(stamp)) > window_s:
-        raise Refused(401, "signature_expired", f"the signature's time is more than {window_s} s away from now; "
+    signed_at = int(stamp)
+    if now - signed_at > window_s:
+        raise Refused(401, "signature_expired", f"the signature's time is more than {window_s} s ago; "
                       "a signed request is accepted only within its replay window")
-    return f"{preset}:{stamp}:{expected.decode()}"
+    if signed_at - now > MAX_FUTURE_SKEW_S:
+        raise Refused(401, "signature_expired", f"the signature's time is more than {MAX_FUTURE_SKEW_S} s "
+                      "ahead of the server's clock")
+    ttl = int(signed_at + window_s - now) + 1  # until the signature expires
+    return ReplayMark(f"{preset}:{signed_at}:{hashlib.sha256(body).hexdigest()}", max(ttl, 1))
 
 
-def _remember(hook, replay_key):
-    """Mark a signed request as seen for the replay window; False when it was seen already."""
-    return cache.add(_seen_key(hook, replay_key), 1, timeout=hook.params["replay_window_s"])
+def _remember(hook, mark):
+    """Mark a signed request as seen for as long as its signature is valid; False when it was seen already."""
+    return cache.add(_seen_key(hook, mark), 1, timeout=mark.ttl_s)
 
 
-def _forget(hook, replay_key):
-    cache.delete(_seen_key(hook, replay_key))
+def _forget(hook, mark):
+    cache.delete(_seen_key(hook, mark))
 
 
-def _seen_key(hook, replay_key):
-    return f"hook-seen:{hook.endpoint.token}:{hashlib.sha256(replay_key.encode()).hexdigest()}"
+def _seen_key(hook, mark):
+    return f"hook-seen:{hook.endpoint.token}:{hashlib.sha256(mark.key.encode()).hexdigest()}"
 
 
 # ---------------------------------------------------------------------------

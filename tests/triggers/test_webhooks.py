@@ -244,7 +244,11 @@ def test_github_signatures_are_checked_and_a_delivery_is_accepted_once(alice_cli
     assert execution.input["headers"]["x-github-event"] == "issues"
     assert "x-hub-signature-256" not in execution.input["headers"]
     assert_error(post(Client(), path, body, **headers), 401, "replayed")
-    assert post(Client(), path, body, **{**headers, "X_GitHub_Delivery": "d-2"}).status_code == 202
+    # the delivery id is not signed: the same signed body with another id is a replay (issue 21)
+    assert_error(post(Client(), path, body, **{**headers, "X_GitHub_Delivery": "d-2"}), 401, "replayed")
+    other = b'{"action": "closed"}'
+    assert post(Client(), path, other, **{**headers, "X_Hub_Signature_256": f"sha256={sign('gh', other)}"}
+                ).status_code == 202
     assert_error(post(Client(), path, body, **{**headers, "X_Hub_Signature_256": f"sha256={sign('x', body)}"}), 401,
                  "signature_invalid")
     assert_error(post(Client(), path, body, X_GitHub_Delivery="d-3"), 401, "signature_missing")
