@@ -1,13 +1,15 @@
-"""WebSocket consumers: an execution's events (after a SNAPSHOT), or all executions of a workflow."""
+"""The WebSocket consumer of an execution's events (after a SNAPSHOT); a workflow's stream is
+workflows.consumers."""
 
 import asyncio
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from executions import live
+from executions.api import ExecutionSerializer, NodeRunSummarySerializer
 from executions.models import Execution, ExecutionEvent
-from workflows.models import Workflow
 
 # Events arriving within this window go out together as one frame (a JSON array).
 BATCH_WINDOW_S = 0.005
@@ -79,8 +81,6 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
             self.last_sent = events[-1]["seq"]
 
     def _query(self, name):
-        from urllib.parse import parse_qs
-
         return parse_qs(self.scope.get("query_string", b"").decode()).get(name, [None])[0]
 
     @database_sync_to_async
@@ -89,8 +89,6 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _snapshot(self):
-        from executions.api import ExecutionSerializer, NodeRunSummarySerializer
-
         execution = Execution.objects.get(pk=self.execution_id)
         runs = execution.node_runs.order_by("start_seq", "id")
         return {
@@ -104,38 +102,6 @@ class ExecutionConsumer(AsyncJsonWebsocketConsumer):
     def _events_between(self, after, up_to):
         events = ExecutionEvent.objects.filter(execution_id=self.execution_id, seq__gt=after, seq__lte=up_to)
         return [event.as_dict() for event in events.order_by("seq")]
-
-
-class WorkflowConsumer(AsyncJsonWebsocketConsumer):
-    """`/ws/workflows/{id}/`: the events of every execution of a workflow, as they happen."""
-
-    async def connect(self):
-        self.workflow_id = self.scope["url_route"]["kwargs"]["workflow_id"]
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not await self._owns(user):
-            await self.close(code=REFUSED)
-            return
-        await self.channel_layer.group_add(live.workflow_group(self.workflow_id), self.channel_name)
-        await self.accept()
-        await self.send_json({"type": "SNAPSHOT", "executions": await self._recent()})
-
-    async def disconnect(self, code):
-        await self.channel_layer.group_discard(live.workflow_group(self.workflow_id), self.channel_name)
-
-    async def execution_events(self, message):
-        events = [dict(event, execution_id=message["execution_id"]) for event in message["events"]]
-        await self.send_json(events[0] if len(events) == 1 else events)
-
-    @database_sync_to_async
-    def _owns(self, user):
-        return Workflow.objects.filter(pk=self.workflow_id, owner=user).exists()
-
-    @database_sync_to_async
-    def _recent(self):
-        from executions.api import ExecutionSerializer
-
-        executions = Execution.objects.filter(workflow_id=self.workflow_id).order_by("-created_at")[:20]
-        return ExecutionSerializer(executions, many=True).data
 
 
 def _int(value):

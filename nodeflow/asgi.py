@@ -12,9 +12,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from executions.consumers import ExecutionConsumer, WorkflowConsumer  # noqa: E402
+from executions.consumers import ExecutionConsumer  # noqa: E402
 from nodeflow.channels import TokenAuthMiddleware  # noqa: E402
 from nodeflow.security import BodySizeLimit  # noqa: E402
+from workflows.consumers import WorkflowConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/executions/<uuid:execution_id>/", ExecutionConsumer.as_asgi()),

@@ -59,7 +59,7 @@ class Command(BaseCommand):
                 input_data = json.loads(options["input"])
             except json.JSONDecodeError as exc:
                 raise CommandError(f"--input is not JSON: {exc}") from None
-            from executions.cli import run_document
+            from nodeflow.cli import run_document
 
             sys.exit(run_document(document, input_data, inline=options["inline"], timeout=options["timeout"],
                                   out=self.stdout))
