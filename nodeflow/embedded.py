@@ -75,7 +75,11 @@ def run(host="127.0.0.1", port=8000, stdout=None):
     beat = _start_beat()
     requeue_orphans(dispatcher)
 
-    config = uvicorn.Config("nodeflow.asgi:application", host=host, port=port, log_level="warning", lifespan="off")
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any client on
+    # 127.0.0.1 as the client's address (and so dodge login lockouts and throttles);
+    # NodeFlow reads that header itself, from NODEFLOW_NUM_PROXIES proxies only.
+    config = uvicorn.Config("nodeflow.asgi:application", host=host, port=port, log_level="warning", lifespan="off",
+                            proxy_headers=False)
     server = uvicorn.Server(config)
     url = f"http://{host}:{port}/"
     from django.contrib.auth import get_user_model
