@@ -10,16 +10,17 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
 from executions.consumers import ExecutionConsumer  # noqa: E402
-from nodeflow.channels import TokenAuthMiddleware  # noqa: E402
+from nodeflow.channels import NotFoundConsumer, TokenAuthMiddleware  # noqa: E402
 from nodeflow.security import BodySizeLimit  # noqa: E402
 from workflows.consumers import WorkflowConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/executions/<uuid:execution_id>/", ExecutionConsumer.as_asgi()),
     path("ws/workflows/<uuid:workflow_id>/", WorkflowConsumer.as_asgi()),
+    re_path(r"", NotFoundConsumer.as_asgi()),  # last: every other path is refused, not an error
 ]
 
 application = ProtocolTypeRouter(

@@ -1,11 +1,16 @@
-"""Channels plumbing: an in-memory layer safe to send to from worker threads, and token auth for sockets."""
+"""Channels plumbing: an in-memory layer safe to send to from worker threads, token auth for sockets,
+and the answer to a socket on a path nothing serves."""
 
 import asyncio
 import threading
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
+
+# The close code of a socket on a path nothing serves (4403 is "not yours", as HTTP's 403).
+CLOSE_NOT_FOUND = 4404
 
 
 class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
@@ -72,3 +77,11 @@ class TokenAuthMiddleware:
                 if found is not None:
                     scope = dict(scope, user=found)
         return await self.inner(scope, receive, send)
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any WebSocket path no other route serves: refused with CLOSE_NOT_FOUND (Channels' router
+    would raise instead, which the server logs as an error with a traceback)."""
+
+    async def connect(self):
+        await self.close(code=CLOSE_NOT_FOUND)
