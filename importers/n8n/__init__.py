@@ -196,7 +196,7 @@ class N8nImporter:
             for out in out_nodes:
                 if out["type"] == "trigger.webhook":
                     out["params"]["response"] = "sync"
-        edges = self._edges(links, outputs_of, {n["id"]: n for n in out_nodes})
+        edges = self._acyclic(self._edges(links, outputs_of, {n["id"]: n for n in out_nodes}))
         self.report.warn(_SINGLE_ITEM_NOTE)
         name = self.document.get("name") if isinstance(self.document.get("name"), str) else "Imported from n8n"
         document = {"api_version": API_VERSION, "name": name or "Imported from n8n", "nodes": out_nodes, "edges": edges}
@@ -248,6 +248,32 @@ class N8nImporter:
                 seen.add(key)
                 edges.append({"from": from_id, "to": to_id} | ({} if port == "main" else {"port": port}))
         return edges
+
+    def _acyclic(self, edges):
+        """The edges without those that close a cycle (n8n loops back to Loop Over Items; a NodeFlow
+        graph is a DAG, loops being a node type's business), each one left out reported."""
+        kept, reach = [], {}
+
+        def reaches(start, goal):
+            seen, stack = set(), [start]
+            while stack:
+                node = stack.pop()
+                if node == goal:
+                    return True
+                if node not in seen:
+                    seen.add(node)
+                    stack.extend(reach.get(node, ()))
+            return False
+
+        for edge in edges:
+            if reaches(edge["to"], edge["from"]):
+                names = {v: k for k, v in self.ids.items()}
+                self.report.warn(f"{names[edge['from']]} → {names[edge['to']]}: this connection closes a loop; "
+                                 "NodeFlow graphs have no cycles (loops are flow.foreach's), so it is left out")
+                continue
+            reach.setdefault(edge["from"], []).append(edge["to"])
+            kept.append(edge)
+        return kept
 
     def _pins(self, by_name):
         """pinData as DEBUGGING.md's pins: {node id: output} (one item's json, or a list of them)."""

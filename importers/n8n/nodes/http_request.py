@@ -18,8 +18,10 @@ def _json_param(ctx, value, where):
     if isinstance(value, str) and not value.startswith("="):
         try:
             return ctx.value(json.loads(value), where)
-        except ValueError:
-            pass
+        except ValueError as exc:
+            ctx.notes.append(f"{where} is not valid JSON ({exc}): n8n fails this node with 'JSON parameter needs "
+                             "to be valid JSON'; here the text is sent as it is")
+            ctx.report.warn(f"{ctx.node['name']}: {where} is not valid JSON; fix it before running")
     if isinstance(value, str) and value.startswith("="):
         text = value[1:].strip()
         if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:

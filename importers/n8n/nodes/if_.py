@@ -5,6 +5,8 @@ from importers.n8n.nodes import Translation
 
 N8N_TYPES = ("n8n-nodes-base.if",)
 VERSIONS = (1, 2.2)
+# IF v1 saves no `operation` when the rule keeps its default, which differs by data type.
+_DEFAULT_OPERATION = {"boolean": "equal", "number": "smaller", "string": "equal", "dateTime": "after"}
 
 
 def translate(node, ctx):
@@ -18,7 +20,7 @@ def translate(node, ctx):
         rules = []
         for data_type in ("boolean", "number", "string", "dateTime"):
             for index, rule in enumerate((params.get("conditions") or {}).get(data_type) or []):
-                rules.append(legacy_rule(ctx, data_type, rule.get("operation", "equal"), rule.get("value1", ""),
+                rules.append(legacy_rule(ctx, data_type, rule.get("operation", _DEFAULT_OPERATION[data_type]), rule.get("value1", ""),
                                          rule.get("value2", "" if data_type == "string" else 0),
                                          f"conditions.{data_type}[{index}]"))
         combine = "or" if params.get("combineOperation") == "any" else "and"

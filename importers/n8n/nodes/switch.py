@@ -42,7 +42,8 @@ def translate(node, ctx):
         count = 4 if ctx.type_version < 2 else int(params.get("outputsAmount", 4) or 4)
         by_output = {}
         for index, rule in enumerate(option(params, "rules", "rules", default=[]) or []):
-            output = int(rule.get("output", 0) or 0)
+            # v1 rules name their output; from v2 on, rule i sends to output i.
+            output = int(rule.get("output", 0 if ctx.type_version < 2 else index) or 0)
             count = max(count, output + 1)
             name = _case_name(f"output_{output}", taken)
             cases.append({"name": name, "condition": legacy_rule(ctx, data_type, rule.get("operation", "equal"),
