@@ -48,7 +48,7 @@ FAIL = _rule("fail", {N.RUNNING}, N.FAILED,
 
 # -- an execution after a transition
 
-SUCCEED = _rule("succeed", {E.QUEUED, E.RUNNING, E.WAITING}, E.SUCCEEDED,
+SUCCEED = _rule("succeed", {E.RUNNING, E.WAITING}, E.SUCCEEDED,
                 "no node run is open any more: the execution succeeded")
 WAIT = _rule("wait", {E.RUNNING}, E.WAITING,
              "every open node run is waiting (a timer or input): the execution waits, holding no worker")
@@ -128,7 +128,7 @@ def settle(status, open_statuses, new_work=False):
     if callable(open_statuses):
         open_statuses = open_statuses()
     if not open_statuses:
-        return SUCCEED
+        return SUCCEED if SUCCEED.applies_to(status) else None
     busy = bool(set(open_statuses) & {N.QUEUED, N.RUNNING, N.RETRYING})
     if not busy and N.WAITING in open_statuses:
         return WAIT if status != E.WAITING else None

@@ -28,7 +28,7 @@ def load_node_entries(execution_id, node_ids, resolve_outputs=True):
     )
     entries = {}
     for node_id, output, status, error in rows:
-        entry = {"output": outputs.resolve(output) if resolve_outputs else output, "status": status}
+        entry = {"output": outputs.resolve(output, execution_id) if resolve_outputs else output, "status": status}
         if error:
             entry["error"] = error
         entries[node_id] = entry

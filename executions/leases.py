@@ -28,6 +28,7 @@ _held = set()
 # Failed renewals in this process since it started, and since the last one that worked.
 renewal_failures = 0
 _failing_since = None
+_clock = time.monotonic  # how long renewals have been failing is measured on it (tests set their own)
 _lock = threading.Lock()
 _thread = None
 _thread_pid = None
@@ -87,7 +88,7 @@ def renew(keys):
         return False
     else:
         if _failing_since is not None:
-            logger.warning("lease renewal works again after %.1f s", time.monotonic() - _failing_since)
+            logger.warning("lease renewal works again after %.1f s", _clock() - _failing_since)
             _failing_since = None
         return True
     finally:
@@ -98,7 +99,7 @@ def renew(keys):
 def _record_failure(keys, exc):
     global renewal_failures, _failing_since
     renewal_failures += 1
-    now = time.monotonic()
+    now = _clock()
     if _failing_since is None:
         _failing_since = now
     failing_for = now - _failing_since

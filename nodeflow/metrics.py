@@ -2,8 +2,12 @@
 
 Executions and workers may be spread over many machines; the database sees them all,
 so the figures are counted there rather than in each process. Webhook requests are
-counted in the cache (Redis in production). NODEFLOW_METRICS_TOKEN, when set, must be
-sent as `Authorization: Bearer <token>`."""
+counted in the cache (Redis in production).
+
+Who may scrape: a staff user's session, or `Authorization: Bearer <NODEFLOW_METRICS_TOKEN>`
+when that is set. Without a token, embedded mode (one machine, its own user) answers
+anyone, and so does a server with NODEFLOW_METRICS_PUBLIC=true; any other server answers
+401, because the figures tell an outsider how busy it is and which node types it runs."""
 
 import hmac
 
@@ -12,8 +16,9 @@ from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.http import HttpResponse, JsonResponse
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from executions.leases import RENEWAL_FAILURES_KEY
 from executions.models import Execution, NodeRun
 from nodes.registry import QUEUES
 
@@ -71,6 +76,11 @@ class _DatabaseCollector:
             webhooks.add_metric([str(status)], counts.get(_WEBHOOK_KEY.format(status), 0))
         yield webhooks
 
+        renewals = CounterMetricFamily("nodeflow_lease_renewal_failures",
+                                       "Failed renewals of running node runs' leases, by all workers.")
+        renewals.add_metric([], cache.get(RENEWAL_FAILURES_KEY) or 0)
+        yield renewals
+
 
 def _queue_depths():
     if not settings.REDIS_URL:
@@ -85,13 +95,26 @@ def _queue_depths():
         return {}
 
 
-def metrics(request):
-    token = settings.NODEFLOW.get("METRICS_TOKEN")
+def may_scrape(request):
+    """Whether this request may read /metrics (see the module docstring)."""
+    config = settings.NODEFLOW
+    token = config.get("METRICS_TOKEN")
     if token:
         sent = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            return JsonResponse({"error": {"code": "not_authenticated", "message": "metrics need the bearer token",
-                                           "details": None}}, status=401)
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    return not token and bool(config.get("EMBEDDED") or config.get("METRICS_PUBLIC"))
+
+
+def metrics(request):
+    if not may_scrape(request):
+        how = ("send Authorization: Bearer <NODEFLOW_METRICS_TOKEN>" if settings.NODEFLOW.get("METRICS_TOKEN")
+               else "set NODEFLOW_METRICS_TOKEN and send it as Authorization: Bearer <token>")
+        return JsonResponse({"error": {"code": "not_authenticated", "message": f"metrics need a staff session; or "
+                                       f"{how}", "details": None}}, status=401)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_DatabaseCollector())
     return HttpResponse(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -33,3 +33,19 @@ def db_session(call):
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return {"backend_pid": cursor.fetchone()[0], "pid": os.getpid()}
+
+
+@register_node("test.crash", category="test", params_schema={
+    "type": "object", "properties": {"output": {}}, "additionalProperties": False})
+def crash(call):
+    """A node type with a bug: raises an exception whose text names a server path."""
+    raise RuntimeError(f"unexpected state in {__file__}")
+
+
+@register_node("test.echo", category="test", params_schema={
+    "type": "object", "properties": {"value": {}, "nan_at": {"type": "string"}}, "additionalProperties": False})
+def echo(call):
+    """Outputs `value`; with `nan_at`, an object holding NaN under that key (not JSON: see engine.jsonsafe)."""
+    if call.params.get("nan_at"):
+        return {call.params["nan_at"]: float("nan")}
+    return call.params.get("value")
