@@ -11,12 +11,14 @@
   has passed, even with the right password.
   The token endpoint (nodeflow.auth) answers 429 while locked.
 - `BodySizeLimit`: an ASGI wrapper answering 413 for request bodies over the limit,
-  counted as they arrive, before Django spools them to disk.
+  counted as they arrive, before Django spools them to disk. A webhook URL whose token
+  no trigger has gets UNKNOWN_HOOK_BODY_BYTES, not the webhooks' largest limit.
 """
 
 import hashlib
 import json
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
@@ -170,8 +172,13 @@ class BodySizeLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.limit_for(scope.get("path", ""))
+        path = scope.get("path", "")
+        limit = self.limit_for(path)
         declared = dict(scope.get("headers") or []).get(b"content-length")
+        if path.startswith("/hooks/") and limit > UNKNOWN_HOOK_BODY_BYTES:
+            small = declared is not None and declared.isdigit() and int(declared) <= UNKNOWN_HOOK_BODY_BYTES
+            if not small and not await _webhook_exists(path):
+                limit = UNKNOWN_HOOK_BODY_BYTES  # the view answers 404 without reading; nobody needs more
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _too_large(send, limit)
         received, refused = 0, False
@@ -192,6 +199,20 @@ class BodySizeLimit:
                 await send(message)
 
         return await self.app(scope, counting_receive, guarded_send)
+
+
+# What a request to a webhook URL with an unknown token may send: enough for the 404 to
+# be answered normally, too little to make the server read (and spool) an upload first.
+UNKNOWN_HOOK_BODY_BYTES = 64 * 1024
+
+
+@database_sync_to_async
+def _webhook_exists(path):
+    """Whether /hooks/<token> or /hooks/test/<token> names a webhook some workflow has."""
+    from triggers.models import WebhookEndpoint
+
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    return 0 < len(token) <= 64 and WebhookEndpoint.objects.filter(token=token).exists()
 
 
 def default_body_limit(path):

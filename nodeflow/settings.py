@@ -312,8 +312,11 @@ NODEFLOW = {
     # Celery queue per node type, over the queue each type declares (default, http, sandbox):
     # e.g. NODEFLOW_QUEUE_ROUTES="acme.score=sandbox,http.request=http" to scale kinds apart.
     "QUEUE_ROUTES": env_mapping("NODEFLOW_QUEUE_ROUTES"),
-    # When set, GET /metrics needs `Authorization: Bearer <token>`.
+    # GET /metrics answers a staff session, or `Authorization: Bearer <token>` when this is
+    # set; outside embedded mode nobody else unless NODEFLOW_METRICS_PUBLIC (a scraper on a
+    # network only it reaches).
     "METRICS_TOKEN": env_str("NODEFLOW_METRICS_TOKEN") or None,
+    "METRICS_PUBLIC": env_bool("NODEFLOW_METRICS_PUBLIC", False),
     # How long /healthz waits for a worker to answer a ping, in seconds.
     "HEALTH_WORKER_TIMEOUT_S": 1.0,
     # Keys encrypting secrets at rest (nodeflow.crypto): comma-separated Fernet keys, the

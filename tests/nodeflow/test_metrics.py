@@ -16,11 +16,11 @@ def scrape(client, **headers):
 
 
 @pytest.mark.django_db
-def test_metrics_count_executions_node_runs_durations_and_webhooks(client):
+def test_metrics_count_executions_node_runs_durations_and_webhooks(admin_client):  # staff may scrape
     run_inline(with_node_versions(load_workflow("if_else")), input_data={"amount": 500})
     count_webhook_request(202)
     count_webhook_request(202)
-    families = scrape(client)
+    families = scrape(admin_client)
     executions = {s.labels["status"]: s.value for s in families["nodeflow_executions"].samples}
     assert executions == {"succeeded": 1}
     runs = {(s.labels["status"], s.labels["type"]): s.value for s in families["nodeflow_node_runs"].samples}
