@@ -43,3 +43,21 @@ def test_ordinary_pipelines_still_work():
     assert render("{{ '%(a)s-%(b)s' % vars.row }}", context) == "1-[1,2]"
     assert render("{{ vars.names|select('ne', 'ada')|list }}", context) == ["grace"]
     assert render("{{ (['%s']*3)|map('format', 'x'*1000000)|map('length')|list }}", context) == [1_000_000] * 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("template", ATTACKS[:2])
+def test_a_node_with_the_attack_fails_within_the_budget_without_any_worker_time_limit(template):
+    # run inline, as embedded mode's thread-pool worker runs nodes: no Celery time limit applies
+    from executions.inline import run_inline
+    from workflows.services import with_node_versions
+
+    document = with_node_versions({"api_version": "nodeflow/v1", "name": "t", "nodes": [
+        {"id": "start", "type": "trigger.manual"}, {"id": "make", "type": "data.set", "params": {"output": template}}],
+        "edges": [{"from": "start", "to": "make"}]})
+    started = time.monotonic()
+    execution = run_inline(document)
+
+    assert time.monotonic() - started < 5
+    assert execution.status == "failed"
+    assert "too large" in execution.node_runs.get(node_id="make").error["message"]
