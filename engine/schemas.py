@@ -156,9 +156,9 @@ def _json_path(parts):
 def check_patterns(schema):
     """[(json-path, message)] for every pattern in `schema` that is refused.
 
-    Covers `pattern` values, `patternProperties` keys, and `patternProperties` in a schema that also uses `unevaluatedProperties` (jsonschema
-    would match those with Python's backtracking engine). Paths are like
-    `$.properties.name.pattern`.
+    Covers `pattern` values, `patternProperties` keys, and `patternProperties` anywhere in
+    a schema that also uses `unevaluatedProperties` (jsonschema would match those with
+    Python's backtracking engine). Paths are like `$.properties.name.pattern`.
     """
     problems = []
     uses_unevaluated = False
