@@ -161,3 +161,15 @@ def wait_for_execution(execution_id, timeout=30, statuses=EXECUTION_FINAL):
         if time.monotonic() > deadline:
             raise AssertionError(f"execution {execution_id} is still {execution.status} after {timeout} s")
         time.sleep(0.02)
+
+
+# Fixtures that start a real Celery worker process (acme_worker: tests/nodes/test_registered_nodes.py).
+WORKER_FIXTURES = frozenset({"_session_worker", "celery_worker", "acme_worker"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that uses a worker fixture, itself or through another fixture, is marked `worker`:
+    `pytest -m "not worker"` is then the fast suite without anyone remembering to mark a test."""
+    for item in items:
+        if WORKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.worker)
