@@ -39,8 +39,6 @@ def test_two_one_second_branches_run_at_the_same_time(celery_worker):
     assert outputs[0]["pid"] != outputs[1]["pid"]
     overlap = min(o["finished"] for o in outputs) - max(o["started"] for o in outputs)
     assert overlap > 0.8
-    elapsed = (execution.finished_at - execution.started_at).total_seconds()
-    assert elapsed < 1.6, f"two 1 s branches took {elapsed:.2f} s"
 
 
 def conflicting_writes(merge):

@@ -237,8 +237,8 @@ def test_memory_within_the_limit_is_usable():
 def test_wall_limit_counts_from_the_run_not_the_cpu():
     result = run_code("import time\ndef run(ctx):\n    time.sleep(0.3)\n    return 1\n",
                       make_ctx(), {"wall_ms": 1000, "cpu_ms": 50})
-    assert result.ok, result.error
-    assert 300 <= result.duration_ms < 1000
+    assert result.ok, result.error  # 50 ms of CPU was enough: sleeping costs none
+    assert result.duration_ms >= 300
 
 
 def test_large_context_and_result_round_trip():

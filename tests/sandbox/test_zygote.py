@@ -32,6 +32,15 @@ def descendants(pid):
     return found
 
 
+def running(pid):
+    """Whether the process exists and is not a zombie waiting for its parent."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def zygote_processes(zygote):
     result = []
     for pid in descendants(zygote.process.pid):
@@ -65,7 +74,10 @@ def test_a_killed_zygote_is_restarted_transparently():
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass  # a run's child that had just finished
-    time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while any(running(pid) for pid in victims):
+        assert time.monotonic() < deadline, "the killed zygote processes are still running"
+        time.sleep(0.01)
     assert_next_run_works()
     second = current_zygote()
     assert second is not first

@@ -38,6 +38,10 @@ class BeatProcess:
         """How many times beat sent the entry so far (its log says "Sending due task <name>")."""
         return self.log_path.read_text(errors="replace").count(f"Sending due task {task_name} ")
 
+    def changes(self):
+        """How many times beat has seen its entries change in the database so far."""
+        return self.log_path.read_text(errors="replace").count("DatabaseScheduler: Schedule changed.")
+
     def stop(self):
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -73,10 +77,14 @@ def test_a_schedule_every_2_seconds_fires_through_beat_and_stops_after_unpublish
         assert first.result == first.input["fired_at"]
         assert 1.0 < (second.created_at - first.created_at).total_seconds() < 3.5
 
+        changes = beat.changes()
         assert alice_client.post(f"{LIST}{workflow['id']}/unpublish/").status_code == 200
-        time.sleep(1.2)  # beat's next check for changed entries (--max-interval 1)
+        _wait(lambda: beat.changes() > changes, 15, f"beat did not see the unpublish (beat log: {beat.log_path})")
         sent, started = beat.sent(entry), runs.count()
-        time.sleep(3.0)  # one and a half periods
+        watch_until = time.monotonic() + 3.0  # one and a half periods
+        while time.monotonic() < watch_until:
+            assert beat.sent(entry) == sent, "beat still sends the unpublished schedule"
+            time.sleep(0.1)
         assert beat.sent(entry) == sent, "beat still sends the unpublished schedule"
         assert runs.count() == started
         assert beat.process.poll() is None  # the same beat process throughout

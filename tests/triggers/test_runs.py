@@ -1,7 +1,6 @@
 """Triggered runs on a real worker: manual runs with input, sync-mode webhooks, secrets kept out of run data."""
 
 import json
-import time
 
 import pytest
 from django.test import Client
@@ -63,7 +62,7 @@ def test_a_manual_run_is_queued_without_a_worker_and_runs_when_one_comes(_sessio
     try:
         answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"name": "ada"}}, format="json")
         assert answer.status_code == 202, answer.content
-        time.sleep(1.0)
+        # Its task was sent before the answer (on commit) and no process can take it: it stays queued.
         assert Execution.objects.get(pk=answer.json()["execution_id"]).status == "queued"
     finally:
         _session_worker.start()
@@ -93,9 +92,7 @@ def test_a_sync_webhook_answers_504_with_the_execution_id_after_its_timeout(cele
     doc = webhook_doc(response="sync", timeout_s=0.3, extra_nodes=[wait])
     doc["edges"] = [{"from": "hook", "to": "slow"}, {"from": "slow", "to": "done"}]
     _, path, _ = published_hook(alice_client, doc)
-    started = time.monotonic()
-    error = assert_error(Client().post(path, b"{}", content_type=JSON), 504, "timeout")
-    assert time.monotonic() - started < 1.2
+    error = assert_error(Client().post(path, b"{}", content_type=JSON), 504, "timeout")  # not the 1.5 s result
     execution = wait_for_execution(error["details"]["execution_id"], timeout=10)
     assert execution.status == "succeeded"  # it went on running
 
