@@ -1,20 +1,18 @@
 """Use cases of triggers: what saving, publishing, unpublishing and deleting a workflow do to its
-schedules, webhook URLs and secrets; firing a schedule; listening for test webhooks.
+schedules, webhook URLs and secrets; listening for test webhooks.
 
-workflows.services calls these inside its own transactions."""
+workflows.services calls these inside its own transactions, so this module never imports
+workflows: starting runs is firing.py's (schedules) and webhooks.py's."""
 
 import json
 import logging
 import uuid
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
 
-from engine.states import ExecutionStatus
 from nodeflow import crypto
 from nodes.registry import UnknownNodeType, registry
 from triggers import schedules
@@ -26,8 +24,6 @@ WEBHOOK = "trigger.webhook"
 SCHEDULE = "trigger.schedule"
 SECRET_REF_PREFIX = "nodeflow-secret:"
 FIRE_SCHEDULE_TASK = "triggers.fire_schedule"
-# A schedule that is still queued, running, waiting or paused has not finished: `overlap: skip` waits for it.
-UNFINISHED = [ExecutionStatus.QUEUED, ExecutionStatus.RUNNING, ExecutionStatus.WAITING, ExecutionStatus.PAUSED]
 
 
 def trigger_nodes(document, type_name):
@@ -189,7 +185,7 @@ def unpublished(workflow):
 
 def deleting(workflow):
     """Before a workflow is deleted: its periodic tasks go (endpoints and secrets go with the row)."""
-    _remove_periodic_tasks(PeriodicTask.objects.filter(name__startswith=_task_prefix(workflow.pk)))
+    remove_periodic_tasks(PeriodicTask.objects.filter(name__startswith=_task_prefix(workflow.pk)))
 
 
 # ---------------------------------------------------------------------------
@@ -214,7 +210,7 @@ def sync_schedules(workflow):
         for node_id, params in trigger_nodes(workflow.published_version.definition, SCHEDULE):
             wanted[periodic_task_name(workflow.pk, node_id)] = (node_id, schedules.parse(params))
     existing = {task.name: task for task in PeriodicTask.objects.filter(name__startswith=_task_prefix(workflow.pk))}
-    _remove_periodic_tasks(PeriodicTask.objects.filter(name__in=[name for name in existing if name not in wanted]))
+    remove_periodic_tasks(PeriodicTask.objects.filter(name__in=[name for name in existing if name not in wanted]))
     for name, (node_id, schedule) in wanted.items():
         timing = _beat_timing(schedule)
         task = existing.get(name) or PeriodicTask(name=name, task=FIRE_SCHEDULE_TASK)
@@ -241,46 +237,11 @@ def _beat_timing(schedule):
     return {"interval": interval, "crontab": None}
 
 
-def _remove_periodic_tasks(queryset):
+def remove_periodic_tasks(queryset):
+    """Delete these beat entries and tell the running beat that its entries changed."""
     if queryset.exists():
         queryset.delete()
         PeriodicTasks.update_changed()
-
-
-def fire_schedule(workflow_id, node_id):
-    """Start an execution of the published version from schedule node `node_id`; None when it does not run.
-
-    A beat entry whose workflow, publication or node is gone removes itself. With
-    `overlap: skip` nothing starts while an earlier run of this node is unfinished; the
-    workflow row is locked so two fires cannot both see "nothing running"."""
-    from executions.models import Execution
-    from executions.starting import InvalidInput
-    from workflows import services as workflow_services
-    from workflows.models import Workflow
-
-    with transaction.atomic():
-        workflow = (Workflow.objects.select_for_update(of=("self",)).select_related("published_version", "owner")
-                    .filter(pk=workflow_id).first())
-        version = workflow.published_version if workflow is not None else None
-        params = trigger_node(version.definition, SCHEDULE, node_id) if version is not None else None
-        if params is None:
-            logger.warning("schedule %s of workflow %s no longer runs; removing its beat entry", node_id, workflow_id)
-            _remove_periodic_tasks(PeriodicTask.objects.filter(name=periodic_task_name(workflow_id, node_id)))
-            return None
-        if params.get("overlap") == "skip" and Execution.objects.filter(
-            workflow=workflow, trigger_node=node_id, status__in=UNFINISHED
-        ).exists():
-            logger.info("schedule %s of workflow %s: the previous run is unfinished; skipped", node_id, workflow_id)
-            return None
-        schedule = schedules.parse(params)
-        fired_at = timezone.now().astimezone(ZoneInfo(schedule.timezone))
-        input_data = {"fired_at": fired_at.isoformat(), "schedule": schedule.describe(params)}
-        try:
-            return workflow_services.run_workflow(workflow, input_data=input_data, version="published",
-                                                  trigger="schedule", trigger_node=node_id)
-        except (InvalidInput, workflow_services.InvalidWorkflow) as exc:
-            logger.error("schedule %s of workflow %s cannot start: %s", node_id, workflow_id, exc)
-            return None
 
 
 # ---------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
-from triggers import services
+from triggers import firing, services
 
 
 @shared_task(name="triggers.fire_schedule", ignore_result=True)
 def fire_schedule(workflow_id, node_id):
-    execution = services.fire_schedule(workflow_id, node_id)
+    execution = firing.fire_schedule(workflow_id, node_id)
     return str(execution.pk) if execution is not None else None
 
 

@@ -9,7 +9,7 @@ from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from executions.models import Execution
 from tests.triggers.support import LIST, create, publish, schedule_doc, update
-from triggers import schedules, services
+from triggers import firing, schedules, services
 from triggers.schedules import InvalidSchedule
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -173,7 +173,7 @@ def test_the_api_shows_the_next_runs_of_the_published_schedule(alice_client):
 def test_firing_starts_the_published_version_with_fired_at_and_the_schedule(alice_client):
     workflow = create(alice_client, schedule_doc(every=2, unit="seconds", timezone="Asia/Tokyo"))
     publish(alice_client, workflow["id"])
-    execution = services.fire_schedule(workflow["id"], "tick")
+    execution = firing.fire_schedule(workflow["id"], "tick")
     assert (execution.trigger, execution.trigger_node, execution.version) == ("schedule", "tick", 1)
     assert execution.input["schedule"] == {"every": 2, "unit": "seconds", "timezone": "Asia/Tokyo"}
     fired_at = datetime.fromisoformat(execution.input["fired_at"])
@@ -187,9 +187,9 @@ def test_firing_starts_the_published_version_with_fired_at_and_the_schedule(alic
 def test_overlap_skip_starts_nothing_while_the_previous_run_is_unfinished(alice_client, overlap, unfinished, started):
     workflow = create(alice_client, schedule_doc(every=1, unit="minutes", overlap=overlap))
     publish(alice_client, workflow["id"])
-    previous = services.fire_schedule(workflow["id"], "tick")
+    previous = firing.fire_schedule(workflow["id"], "tick")
     Execution.objects.filter(pk=previous.pk).update(status=unfinished)
-    assert (services.fire_schedule(workflow["id"], "tick") is not None) is started
+    assert (firing.fire_schedule(workflow["id"], "tick") is not None) is started
 
 
 @pytestmark_db
@@ -200,9 +200,9 @@ def test_a_beat_entry_whose_schedule_is_gone_removes_itself(alice_client):
     alice_client.post(f"{LIST}{workflow['id']}/unpublish/")
     task.pk = None  # as if beat still had the entry
     task.save()
-    assert services.fire_schedule(workflow["id"], "tick") is None
+    assert firing.fire_schedule(workflow["id"], "tick") is None
     assert not _tasks(workflow["id"]) and not Execution.objects.exists()
-    assert services.fire_schedule("00000000-0000-0000-0000-000000000000", "tick") is None
+    assert firing.fire_schedule("00000000-0000-0000-0000-000000000000", "tick") is None
 
 
 @pytestmark_db
