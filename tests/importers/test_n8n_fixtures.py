@@ -267,7 +267,7 @@ MOCKS = {
     "http_get": [
         ("GET", "/todos/1", {}, None),
         ("GET", "/todos/3", {"headers": {"Authorization": "Bearer 12345"}}, None),
-        ("GET", "/todos", {"query_string": "limit=2&skip=10"}, None),
+        ("GET", "/todos", {"query_string": {"limit": "2", "skip": "10"}}, None),
     ],
     "http_post": [
         ("POST", "/todos/add", {"json": {"todo": "Use DummyJSON in the project", "completed": False, "userId": "5"}},

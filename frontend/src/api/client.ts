@@ -8,6 +8,8 @@ import type {
   Execution,
   ExecutionContext,
   ExecutionDefinition,
+  ImportedWorkflow,
+  ImportFormat,
   NodeTypeEntry,
   Paginated,
   SavedWorkflow,
@@ -109,7 +111,8 @@ export const api = {
     unpublish: (id: string) => request<Workflow>("POST", `workflows/${id}/unpublish/`),
     versions: (id: string, limit = 1) => request<Paginated<Version>>("GET", `workflows/${id}/versions/?limit=${limit}`),
     exportDocument: (id: string) => request<WorkflowDocument>("GET", `workflows/${id}/export/`),
-    importDocument: (document: unknown) => request<SavedWorkflow>("POST", "workflows/import/", { format: "nodeflow", document }),
+    importDocument: (document: unknown, format: ImportFormat = "nodeflow") =>
+      request<ImportedWorkflow>("POST", "workflows/import/", { format, document }),
   },
   executions: {
     /** The newest executions, newest first (optionally of one workflow). */

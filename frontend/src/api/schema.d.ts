@@ -513,9 +513,9 @@ export interface paths {
         put?: never;
         /**
          * Import a document as a new workflow
-         * @description The workflow's name is the document's `name`. Like a create, an invalid draft is stored and its `validation` returned. Formats `n8n` and `stageflow` answer 400 `format_not_supported` for now.
+         * @description nodeflow, n8n or stageflow. The draft is stored even when invalid (its `validation` says why); `import_report` lists what was translated, what was not (a flow.noop placeholder stands in for it) and warnings. Nothing is stored when the import fails.
          */
-        post: operations["v1_workflows_import_create"];
+        post: operations["workflows_import_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -737,7 +737,7 @@ export interface components {
         FormatEnum: "nodeflow" | "n8n" | "stageflow";
         Import: {
             /**
-             * @description Only nodeflow for now; n8n and stageflow answer 400.
+             * @description nodeflow (an exported document), n8n (a workflow as n8n exports it) or stageflow (a JSON pipeline).
              *
              *     * `nodeflow` - nodeflow
              *     * `n8n` - n8n
@@ -745,8 +745,45 @@ export interface components {
              * @default nodeflow
              */
             format?: components["schemas"]["FormatEnum"];
-            /** @description The document to import; for nodeflow, an exported document. */
-            document: components["schemas"]["WorkflowDocument"];
+            /** @description The document to import: a JSON object, or a file's text. */
+            document: unknown;
+            /** @description Defaults to the document's name. */
+            name?: string;
+        };
+        ImportReport: {
+            /** @description [{"from", "to", "notes"}] */
+            translated: {
+                [key: string]: unknown;
+            }[];
+            /** @description [{"from", "reason"}] */
+            untranslated: {
+                [key: string]: unknown;
+            }[];
+            warnings: string[];
+            /** @description n8n pinData as {node id: output}. */
+            pins?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A workflow as a save answers it: with the draft's validation result. */
+        ImportedWorkflow: {
+            /** Format: uuid */
+            readonly id: string;
+            /** @description Defaults to the document's name; written into the document. */
+            name?: string;
+            /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. A draft is saved even when it is not a valid document yet (see `validation`); published versions are valid. */
+            definition?: components["schemas"]["WorkflowDocument"] | Record<string, unknown>;
+            readonly revision: number;
+            readonly published_version: number | null;
+            /** @description Whether a published version runs from triggers. */
+            readonly active: boolean;
+            readonly triggers: components["schemas"]["Trigger"][];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            readonly validation: components["schemas"]["ValidationResult"];
+            readonly import_report: components["schemas"]["ImportReport"];
         };
         Input: {
             node_id: string;
@@ -3348,7 +3385,7 @@ export interface operations {
             };
         };
     };
-    v1_workflows_import_create: {
+    workflows_import_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3368,10 +3405,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SavedWorkflow"];
+                    "application/json": components["schemas"]["ImportedWorkflow"];
                 };
             };
-            /** @description Not a JSON object, or no readable api_version (code missing_api_version / unsupported_api_version). */
+            /** @description Not JSON (`not_json`), not the format it claims (`not_this_format`), over the size limit (`document_too_large`), or not a readable document. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3398,7 +3435,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The document is over the size limit. */
+            /** @description The request body is over the size limit. */
             413: {
                 headers: {
                     [name: string]: unknown;

@@ -5,6 +5,9 @@ type Schemas = components["schemas"];
 
 export type Workflow = Schemas["Workflow"];
 export type SavedWorkflow = Schemas["SavedWorkflow"];
+export type ImportedWorkflow = Schemas["ImportedWorkflow"];
+export type ImportReport = Schemas["ImportReport"];
+export type ImportFormat = Schemas["FormatEnum"];
 export type WorkflowDocument = Schemas["WorkflowDocument"];
 export type DocNode = WorkflowDocument["nodes"][number];
 export type DocEdge = NonNullable<WorkflowDocument["edges"]>[number];

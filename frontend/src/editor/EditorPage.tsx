@@ -18,6 +18,7 @@ import { Canvas } from "./Canvas";
 import { EditorContext, useEditorContext, useEditorState, type EditorActions } from "./context";
 import { EditorHeader } from "./EditorHeader";
 import { Palette } from "./Palette";
+import { ImportReportPanel } from "./ImportReport";
 import { ProblemsBar } from "./ProblemsBar";
 import { SidePanel } from "./SidePanel";
 import { EditorStore } from "./store";
@@ -332,6 +333,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
             ) : (
               <>
                 <Canvas onInteractive={onInteractive} />
+                <ImportReportPanel workflowId={workflowId} />
                 <ProblemsBar />
                 <EmptyHint />
               </>

@@ -8,6 +8,7 @@ import { memo, useEffect, useRef } from "react";
 import type { CanvasNode } from "../document/convert";
 import { shortMessage } from "../forms/problems";
 import { Icon, nodeIcon } from "../ui/Icon";
+import { isUntranslated } from "../workflows/imports";
 import { nodeSummary } from "./summary";
 
 type Variant = "trigger" | "http" | "code" | "logic" | "data" | "flow" | "custom" | "unknown";
@@ -26,6 +27,7 @@ function useRemeasureOnPortChange(id: string, key: string) {
 function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
   const { node, entry, ports, title, problems, runState, runNote } = data;
   useRemeasureOnPortChange(id, `${ports.in.join(",")}|${ports.out.join(",")}|${ports.unknownOut.join(",")}`);
+  const untranslated = isUntranslated(node);
   const single = ports.out.length === 1 && ports.out[0] === "main" && ports.unknownOut.length === 0;
   const classes = [
     "nf-node",
@@ -33,6 +35,7 @@ function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { var
     selected ? "is-selected" : "",
     problems.length ? "has-problems" : "",
     runState ? `nf-node--run-${runState}` : "",
+    untranslated ? "is-untranslated" : "",
   ].join(" ");
   return (
     <div className={classes} data-node-id={node.id} aria-label={`${title} (${node.type})`}>
@@ -54,6 +57,11 @@ function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { var
       </div>
       {/* In the execution view every node keeps a line for its note, so a node that finishes does not
           grow: a size change makes the canvas measure the node and route its edges again. */}
+      {untranslated && (
+        <div className="nf-node-untranslated" data-untranslated title={node.description}>
+          <Icon name="alert" size={13} /><span>Not translated: rebuild this step</span>
+        </div>
+      )}
       {runState && <div className="nf-node-run-note" data-run-note>{runNote || "\u00a0"}</div>}
       {problems.length > 0 && (
         <div className="nf-node-problem" role="alert" title={problems.map((problem) => problem.message).join("\n")}>

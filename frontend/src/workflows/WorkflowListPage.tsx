@@ -9,6 +9,7 @@ import { Icon } from "../ui/Icon";
 import { confirmDialog, promptDialog, toast } from "../ui/overlays";
 import { dateTime, timeAgo } from "../ui/format";
 import { downloadJson, readJsonFile } from "./files";
+import { FORMAT_TITLES, detectFormat, keepReport } from "./imports";
 
 function errorText(error: unknown): string {
   return error instanceof ApiError || error instanceof Error ? error.message : String(error);
@@ -61,8 +62,12 @@ export function WorkflowListPage() {
   const importFile = async (file: File) => {
     try {
       const document = await readJsonFile(file);
-      const workflow = await api.workflows.importDocument(document);
-      toast(`Imported “${workflow.name}”${workflow.validation.valid ? "" : ` with ${workflow.validation.errors.length} problem(s) to fix`}.`);
+      // A file that is none of the formats goes as nodeflow: the server's answer says what is wrong with it.
+      const format = detectFormat(document) ?? "nodeflow";
+      const workflow = await api.workflows.importDocument(document, format);
+      if (format !== "nodeflow") keepReport(workflow.id, { format, report: workflow.import_report });
+      const from = format === "nodeflow" ? "" : ` from ${FORMAT_TITLES[format]}`;
+      toast(`Imported “${workflow.name}”${from}${workflow.validation.valid ? "" : ` with ${workflow.validation.errors.length} problem(s) to fix`}.`);
       void navigate({ name: "editor", workflowId: workflow.id });
     } catch (error) {
       toast(`Not imported: ${errorText(error)}`, "error");
@@ -130,7 +135,7 @@ export function WorkflowListPage() {
               <Icon name="search" />
               <input type="search" placeholder="Search workflows" aria-label="Search workflows" value={search} onChange={(event) => setSearch(event.target.value)} />
             </label>
-            <Button icon="upload" onClick={() => fileInput.current?.click()}>Import</Button>
+            <Button icon="upload" title="Import a NodeFlow, n8n or stageflow file" onClick={() => fileInput.current?.click()}>Import</Button>
             <input ref={fileInput} type="file" accept=".json,application/json" hidden aria-label="Import a workflow file"
               onChange={(event) => {
                 const file = event.target.files?.[0];
