@@ -4,7 +4,6 @@ The node types live in `importers.n8n.nodes` (one module each), their expression
 through `importers.n8n.expressions`. Connections are read by node name and output index;
 the error output of a node with `onError: continueErrorOutput` becomes its `error` port."""
 
-import json
 import re
 
 from importers.n8n import expressions
@@ -154,7 +153,7 @@ class N8nImporter:
             json_path = getattr(module, "JSON_PATH", "") if module else ""
             by_name[node["name"]] = f"nodes.{self.ids[node['name']]}.output" + (f".{json_path}" if json_path else "")
 
-        out_nodes, outputs_of, several_items = [], {}, False
+        out_nodes, outputs_of = [], {}
         for node in active:
             name, node_id = node["name"], self.ids[node["name"]]
             sources = {source for _, source in self.incoming.get(name, [])}
@@ -189,7 +188,6 @@ class N8nImporter:
                 self.report.add_translated(name, node_id, ctx.notes + translated.notes, n8n_type=source_label,
                                            type=translated.type)
                 outputs_of[name] = translated.outputs
-                several_items = several_items or node["type"] in ("n8n-nodes-base.merge",)
             out_nodes.append(out)
 
         if self.sync_webhook:
@@ -303,6 +301,3 @@ def translate(document):
     report["pins"] = pins
     return result, report
 
-
-def summary_line(report):
-    return json.dumps({k: len(v) for k, v in report.items() if isinstance(v, list)})

@@ -29,29 +29,40 @@ def _key(params, version):
     return fields[0]
 
 
+def _combines_by_key(params, version, mode):
+    if version < 2:
+        return mode in ("mergeByKey", "keyMatches")
+    if mode != "combine":
+        return False
+    if version < 3:
+        return params.get("combinationMode", "mergeByFields") == "mergeByFields"
+    return params.get("combineBy", "combineByFields") == "combineByFields"
+
+
 def translate(node, ctx):
     params = node.get("parameters") or {}
     version = ctx.type_version
     mode = params.get("mode", "append")
-    notes = []
     if mode == "append":
         return Translation("flow.merge", {"mode": "all", "shape": "append"},
                            ["the inputs' outputs are concatenated in input order (one list)"])
-    if (version < 2 and mode in ("mergeByKey", "keyMatches")) or (mode == "combine" and (
-            params.get("combinationMode", "mergeByFields") == "mergeByFields" if version < 3
-            else params.get("combineBy", "combineByFields") == "combineByFields")):
-        join = params.get("joinMode", "keepMatches") if version >= 3 else (params.get("joinMode", "keepMatches"))
-        if join not in ("keepMatches", "keepEverything", "enrichInput1", "enrichInput2") and version >= 2:
+    if _combines_by_key(params, version, mode):
+        join = params.get("joinMode", "keepMatches")
+        if join not in ("keepMatches", "keepEverything", "enrichInput1", "enrichInput2"):
             raise NotTranslated(f"combining with join mode {join!r}")
-        notes.append(f"joined on {_key(params, version)!r}: items of every input are kept and merged by key "
-                     f"(n8n's join mode was {join!r})")
-        return Translation("flow.merge", {"mode": "all", "shape": "merge_by_key", "key": _key(params, version)},
-                           notes)
+        key = _key(params, version)
+        notes = [f"joined on {key!r}: the items of every input are kept and merged by key (n8n's join mode was "
+                 f"{join!r})"]
+        if params.get("outputDataFrom") or (params.get("options") or {}).get("clashHandling"):
+            notes.append("n8n's choice of output data and clash handling are not imported: later inputs' fields win")
+        return Translation("flow.merge", {"mode": "all", "shape": "merge_by_key", "key": key}, notes)
     if mode == "chooseBranch" or (version < 2 and mode == "passThrough"):
-        choice = params.get("output", "input1") if version < 3 else f"input{params.get('useDataOfInput', 1)}"
-        if version < 2:
+        if version >= 3:
+            choice = "empty" if params.get("chooseBranchMode") == "waitForAll" and params.get("output") == "empty" \
+                else f"input{params.get('useDataOfInput', 1)}"
+        else:
             choice = params.get("output", "input1")
-        if choice == "empty" or params.get("chooseBranchMode") == "waitForAll" and params.get("output") == "empty":
+        if choice == "empty":
             return Translation("flow.merge", {"mode": "all", "shape": "append", "fields": {}},
                                ["waits for every input and outputs nothing useful (n8n: one empty item)"])
         index = int(str(choice).replace("input", "") or 1) - 1
@@ -59,9 +70,9 @@ def translate(node, ctx):
         if index >= len(inputs):
             raise NotTranslated(f"it passes on input {index + 1}, which is not connected")
         chosen = inputs[index]
-        notes.append(f"waits for every input and outputs input {index + 1} (node {chosen}) under its id")
-        return Translation("flow.merge", {"mode": "all", "shape": "object", "fields": {chosen: chosen}}, notes)
+        return Translation("flow.merge", {"mode": "all", "shape": "object", "fields": {chosen: chosen}},
+                           [f"waits for every input and outputs input {index + 1} (node {chosen}) under its id"])
     if mode == "wait" and version < 2:
         return Translation("flow.merge", {"mode": "all", "shape": "object"}, ["waits for both inputs"])
-    raise NotTranslated(f"merge mode {mode!r}" + (f" ({params.get('combinationMode') or params.get('combineBy')})"
-                                                  if mode == "combine" else ""))
+    detail = params.get("combinationMode") or params.get("combineBy") if mode == "combine" else None
+    raise NotTranslated(f"merge mode {mode!r}" + (f" ({detail})" if detail else ""))

@@ -104,15 +104,15 @@ def translate(node, ctx):
     elif keep:
         notes.append("the input's other fields are not kept (the node has no single input node)")
     output = {}
-    for index, (name, value, kind) in enumerate(fields):
+    for name, value, kind in fields:
         if not name:
             continue
         if expressions.is_expression(value):
             rewritten = ctx.value(value, f"field {name!r}")
-            if rewritten is not value and isinstance(rewritten, str) and rewritten.startswith("{{") \
-                    and rewritten.endswith("}}") and rewritten.count("{{") == 1 and kind != "string" or (
-                    kind == "string" and rewritten is not value and rewritten.count("{{") == 1
-                    and rewritten.startswith("{{") and rewritten.endswith("}}")):
+            # A value that is one expression gets n8n's conversion to the field's type; mixed text is text.
+            one_expression = (rewritten is not value and rewritten.startswith("{{") and rewritten.endswith("}}")
+                              and rewritten.count("{{") == 1)
+            if one_expression:
                 rewritten = "{{ " + _typed(rewritten[2:-2].strip(), kind) + " }}"
         else:
             rewritten = ctx.value(_literal(value, kind), f"field {name!r}")

@@ -11,9 +11,8 @@ def translate(node, ctx):
     params = node.get("parameters") or {}
     resume = params.get("resume", "timeInterval")
     if resume == "timeInterval":
-        default_amount, default_unit = (1, "hours") if ctx.type_version < 1.1 else (1, "hours")
-        amount = params.get("amount", default_amount)
-        unit = params.get("unit", default_unit)
+        amount = params.get("amount", 1)
+        unit = params.get("unit", "hours")
         if isinstance(amount, str):
             raise NotTranslated("a wait time given by an expression (flow.wait takes a number of seconds)")
         return Translation("flow.wait", {"seconds": float(amount) * _SECONDS.get(unit, 1)})
