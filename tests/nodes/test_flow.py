@@ -126,7 +126,6 @@ def test_noop_joins_parallel_branches():
     assert execution.result == {"a": 1, "b": 2}
 
 
-@pytest.mark.worker
 def test_terminal_and_fail_on_the_worker(celery_worker):
     from executions import starting
     from executions.tasks import dispatcher

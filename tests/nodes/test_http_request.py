@@ -727,7 +727,6 @@ def run_on_worker(document, input_data=None, timeout=30):
     return execution, {run.node_id: run for run in execution.node_runs.all()}
 
 
-@pytest.mark.worker
 def test_request_with_expressions_and_redirect_runs_on_the_worker(httpserver, celery_worker):
     httpserver.expect_request("/submit", method="POST").respond_with_response(
         Response(status=303, headers={"Location": "/done"}))
@@ -747,7 +746,6 @@ def test_request_with_expressions_and_redirect_runs_on_the_worker(httpserver, ce
     assert first_request.args["id"] == "5" and json.loads(first_request.get_data()) == {"id": 5}
 
 
-@pytest.mark.worker
 def test_transient_status_is_retried_on_the_worker_until_it_succeeds(httpserver, celery_worker):
     httpserver.expect_ordered_request("/flaky").respond_with_data("busy", status=503)
     httpserver.expect_ordered_request("/flaky").respond_with_json({"ok": True})
@@ -762,7 +760,6 @@ def test_transient_status_is_retried_on_the_worker_until_it_succeeds(httpserver,
     assert [attempt["error"] and attempt["error"]["code"] for attempt in runs["call"].attempts] == ["http.status", None]
 
 
-@pytest.mark.worker
 def test_connection_refused_on_the_worker_fails_the_execution_as_transient(celery_worker):
     execution, runs = run_on_worker(workflow([http(f"http://127.0.0.1:{free_port()}/")]))
 

@@ -149,7 +149,6 @@ def test_switch_declares_a_port_per_case_plus_default():
     assert ports == ["big", "medium", "any_paid", "default"]
 
 
-@pytest.mark.worker
 def test_if_and_switch_route_on_the_worker(celery_worker):
     from executions import starting
     from executions.tasks import dispatcher

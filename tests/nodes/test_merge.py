@@ -239,7 +239,6 @@ def run_on_worker(document):
     return execution, {run.node_id: run for run in execution.node_runs.all()}
 
 
-@pytest.mark.worker
 def test_all_merge_of_five_parallel_branches_on_the_worker(celery_worker):
     outputs = [[{"id": user_id, f"b{n}": True}] for n, user_id in enumerate((1, 2, 1, 2, 3), start=1)]
 
@@ -253,7 +252,6 @@ def test_all_merge_of_five_parallel_branches_on_the_worker(celery_worker):
     ]
 
 
-@pytest.mark.worker
 def test_first_merge_on_the_worker_takes_the_fast_branch_and_cancels_the_waiting_ones(celery_worker):
     # A worker's first task in a fresh process can take a while: the losers wait long enough not to race it.
     execution, runs = run_on_worker(first_mode("append", "fast", then_end=False, wait_s=3))

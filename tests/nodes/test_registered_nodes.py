@@ -148,7 +148,6 @@ def run_on(dispatcher, document, input_data):
     return execution, {run.node_id: run for run in execution.node_runs.all()}
 
 
-@pytest.mark.worker
 def test_registered_node_runs_in_a_worker_that_installs_its_app(acme_worker, transactional_db, acme_installed_here):
     execution, runs = run_on(acme_worker, SCORE_WORKFLOW, {"email": "ada@analytical.example", "visits": 3})
 
@@ -162,7 +161,6 @@ def test_registered_node_runs_in_a_worker_that_installs_its_app(acme_worker, tra
     assert "80 points" in runs["score"].logs[0]["message"]
 
 
-@pytest.mark.worker
 def test_registered_node_errors_reach_the_execution(acme_worker, transactional_db, acme_installed_here):
     execution, runs = run_on(acme_worker, SCORE_WORKFLOW, {"email": "not an address", "visits": 1})
 
