@@ -13,6 +13,9 @@ from importers.report import ImportReport, NotThisFormat
 API_VERSION = "nodeflow/v1"  # the document version these importers write
 
 CANVAS_NOTES = {"n8n-nodes-base.stickyNote"}
+# Nodes whose whole point is turning lists of items into other lists: NodeFlow passes one value.
+MULTI_ITEM_TYPES = {f"n8n-nodes-base.{name}" for name in (
+    "splitOut", "itemLists", "aggregate", "summarize", "filter", "sort", "limit", "removeDuplicates")}
 _SINGLE_ITEM_NOTE = ("n8n passes lists of items between nodes, NodeFlow one value: the import assumes one item "
                      "where nodes work item by item")
 
@@ -77,9 +80,13 @@ class NodeContext:
         if isinstance(value, list):
             return [self.value(item, f"{where}[{index}]") for index, item in enumerate(value)]
         try:
-            return expressions.rewrite_value(value, self.scope)
+            rewritten = expressions.rewrite_value(value, self.scope)
         except expressions.Untranslatable as exc:
             return self._kept(value, where, str(exc))
+        if isinstance(value, str) and "$vars" in value:
+            self.notes.append(f"{where}: $vars became globals.*, which needs NodeFlow's global variables "
+                              "(COMPOSITION.md, wave 2); until then the draft reports it")
+        return rewritten
 
     def operand(self, value, where):
         """A JsonLogic operand; untranslatable JavaScript stays, inside an operation JsonLogic rejects."""
@@ -161,7 +168,10 @@ class N8nImporter:
             ctx = NodeContext(self, node, node_id, scope)
             module = modules.get(node["type"])
             translated, reason = None, None
-            if module is None:
+            if module is None and node["type"] in MULTI_ITEM_TYPES:
+                reason = (f"{node['type']} works on lists of items, and NodeFlow passes one value between nodes: "
+                          "rebuild it with flow.foreach or a code node")
+            elif module is None:
                 reason = f"n8n node type {node['type']} has no NodeFlow translation"
             else:
                 version = node.get("typeVersion", 1)

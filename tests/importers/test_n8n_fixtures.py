@@ -96,7 +96,7 @@ EXPECTED = {
     },
     'split_in_batches_v2': {
         'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Set': 'data.set', 'IF': 'logic.if', 'Output': 'data.set'},
-        'untranslated': {'Split In Batches': 'Loop Over Items maps to flow.foreach ove', 'Item Lists': 'n8n node type n8n-nodes-base.splitOut ha'},
+        'untranslated': {'Split In Batches': 'Loop Over Items maps to flow.foreach ove', 'Item Lists': 'n8n-nodes-base.splitOut works on lists o'},
         'errors': ['invalid_expression', 'invalid_jsonlogic'],
     },
     'switch_v2_rules': {
