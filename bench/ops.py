@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -12,43 +11,9 @@ import tempfile
 import time
 import urllib.request
 from datetime import datetime
-from pathlib import Path
 
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _percentile(values, fraction):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * fraction))]
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_mb(pids):
-    """Resident memory of processes (and their children), in MB; also the peak (VmHWM) of each."""
-    total = peak = 0
-    for pid in pids:
-        for proc in [pid] + _children(pid):
-            try:
-                status = Path(f"/proc/{proc}/status").read_text()
-            except OSError:
-                continue
-            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-            peak = max(peak, int(fields.get("VmHWM", "0 kB").split()[0]))
-    return total / 1024, peak / 1024
-
-
-def _children(pid):
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+from bench.support import (ROOT, chain_doc, doc, fan_out_doc, free_port, percentile, rss_mb, run_nodeflow, small_doc,
+                           wait_http)
 
 
 def p6_live_latency(quick, env):
@@ -59,18 +24,17 @@ def p6_live_latency(quick, env):
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from bench.scenarios import chain_doc
     from executions.starting import start_execution
     from executions.tasks import dispatcher
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
     token = Token.objects.get_or_create(user=user)[0].key
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "nodeflow.asgi:application", "--port", str(port),
                                "--log-level", "warning"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        _wait_http(f"http://127.0.0.1:{port}/api/v1/node-types/")
+        wait_http(f"http://127.0.0.1:{port}/api/v1/node-types/")
         latencies = []
         for _ in range(2 if quick else 5):
             execution = start_execution(chain_doc(50), dispatcher=dispatcher, owner=user)
@@ -82,8 +46,8 @@ def p6_live_latency(quick, env):
         server.terminate()
         server.wait(timeout=10)
     return {"id": "P6", "scenario": "node state committed → WebSocket client: p50 (p95)", "unit": "ms",
-            "nodeflow": statistics.median(latencies), "nodeflow_p95": _percentile(latencies, 0.95),
-            "baseline": statistics.median(baseline), "baseline_p95": _percentile(baseline, 0.95),
+            "nodeflow": statistics.median(latencies), "nodeflow_p95": percentile(latencies, 0.95),
+            "baseline": statistics.median(baseline), "baseline_p95": percentile(baseline, 0.95),
             "target": "p95 ≤ 50 ms", "lower_is_better": True, "samples": len(latencies)}
 
 
@@ -112,28 +76,13 @@ async def _bare_group_send(layer, count):
     return latencies
 
 
-def _wait_http(url, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def p7_large(quick, worker_pid):
     """10,000 items through a code node and a merge; one execution of 10,000 nodes."""
-    from bench.scenarios import _doc, fan_out_doc, run_nodeflow
     from executions.contexts import context_after
     from executions.models import Execution
 
     items = 2_000 if quick else 10_000
-    doc = _doc([
+    document = doc([
         {"id": "start", "type": "trigger.manual"},
         # Ten seconds of wall time each, not the default one: the scenario is about volume, and
         # a loaded 2-core machine can take more than a second to pass 10,000 items through.
@@ -144,7 +93,7 @@ def p7_large(quick, worker_pid):
         {"id": "join", "type": "flow.merge", "params": {"shape": "merge_by_key", "key": "id"}},
     ], [{"from": "start", "to": "make"}, {"from": "make", "to": "score"}, {"from": "make", "to": "join"},
         {"from": "score", "to": "join"}])
-    items_s, _ = run_nodeflow(doc)
+    items_s, _ = run_nodeflow(document)
     width = 1_000 if quick else 10_000
     nodes_s, ids = run_nodeflow(fan_out_doc(width - 2), timeout=1800)
     execution = Execution.objects.get(pk=ids[0])
@@ -170,7 +119,6 @@ def p7_context_10k():
 
     The execution's node runs are written straight to the database (every node completed,
     each with its own output), so this measures the read path alone, not 10,000 task hops."""
-    from bench.scenarios import fan_out_doc
     from executions.contexts import context_after
     from executions.inline import InlineDispatcher
     from executions.starting import start_execution
@@ -197,7 +145,7 @@ def p8_embedded(quick):
                                                             "CELERY_RESULT_BACKEND")}
     env.update(NODEFLOW_DATA_DIR=data, DJANGO_SETTINGS_MODULE="nodeflow.settings")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "manage.py", "nodeflow", "dev", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -224,8 +172,6 @@ def p8_embedded(quick):
 
 def p9_soak(quick, worker_pid):
     """Executions back to back: worker memory after the first tenth and at the end, and none lost."""
-    from bench.scenarios import run_nodeflow, small_doc
-
     total = 1_000 if quick else 10_000
     first = total // 10
     run_nodeflow(small_doc(), first)

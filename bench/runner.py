@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from bench.scenarios import SCENARIOS
+from bench.support import ROOT, environment
 from nodeflow.celery import app
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class BenchError(RuntimeError):
@@ -39,18 +39,6 @@ class Context:
         self.worker_pid = worker_pid
 
 
-def _environment(prefix):
-    env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="nodeflow.settings", NODEFLOW_BROKER_PREFIX=prefix,
-               CELERY_RESULT_BACKEND=settings.REDIS_URL, DATABASE_URL=_database_url())
-    return env
-
-
-def _database_url():
-    db = connection.settings_dict
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_workers(env, concurrency):
     command = [sys.executable, "-m", "celery", "-A", "nodeflow", "worker", "-P", "prefork", "-c", str(concurrency),
                "-Q", "default,http,sandbox,celery", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
@@ -66,8 +54,6 @@ def _start_workers(env, concurrency):
 
 
 def run(quick=False, json_path=None, only=None, out=sys.stdout):
-    from bench.scenarios import SCENARIOS
-
     _check_setup()
     unknown = set(only or ()) - set(SCENARIOS)
     if unknown:
@@ -77,7 +63,7 @@ def run(quick=False, json_path=None, only=None, out=sys.stdout):
     app.conf.broker_transport_options = {"global_keyprefix": prefix}
     app.conf.result_backend = settings.REDIS_URL
     app.conf.task_default_queue = "default"
-    env = _environment(prefix)
+    env = environment(prefix)
     worker = _start_workers(env, concurrency=2)
     context = Context(env, worker.pid)
     rows = []

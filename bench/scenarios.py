@@ -8,59 +8,10 @@ import redis
 from celery import chain, chord, group
 from django.conf import settings
 
+from bench import ops, webhooks
+from bench.support import chain_doc, fan_out_doc, run_nodeflow, small_doc
 from bench.tasks import mark, noop
-from executions.starting import start_execution
 from executions.models import Execution
-from executions.tasks import dispatcher
-from workflows.services import with_node_versions
-
-
-def _doc(nodes, edges):
-    return with_node_versions({"api_version": "nodeflow/v1", "name": "bench", "nodes": nodes, "edges": edges})
-
-
-def chain_doc(length, node_type="flow.noop", params=None):
-    nodes = [{"id": "start", "type": "trigger.manual"}]
-    nodes += [{"id": f"n{i}", "type": node_type, **({"params": params} if params else {})} for i in range(length - 1)]
-    return _doc(nodes, [{"from": a["id"], "to": b["id"]} for a, b in zip(nodes, nodes[1:])])
-
-
-def fan_out_doc(width):
-    nodes = [{"id": "start", "type": "trigger.manual"}] + [{"id": f"b{i}", "type": "flow.noop"} for i in range(width)]
-    nodes.append({"id": "join", "type": "flow.merge"})
-    edges = [{"from": "start", "to": f"b{i}"} for i in range(width)] + [{"from": f"b{i}", "to": "join"} for i in range(width)]
-    return _doc(nodes, edges)
-
-
-def small_doc():
-    return _doc(
-        [{"id": "start", "type": "trigger.manual"},
-         {"id": "set", "type": "data.set", "params": {"vars": {"n": "{{ input.n }}"}}},
-         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.n }}"}}],
-        [{"from": "start", "to": "set"}, {"from": "set", "to": "done"}],
-    )
-
-
-def _wait_executions(ids, timeout):
-    deadline = time.monotonic() + timeout
-    pending = set(ids)
-    while pending:
-        done = set(Execution.objects.filter(pk__in=list(pending), status__in=["succeeded", "failed"]).values_list("pk", flat=True))
-        pending -= done
-        if pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(pending)} executions unfinished after {timeout} s")
-            time.sleep(0.005 if len(pending) == 1 else 0.05)
-    failed = Execution.objects.filter(pk__in=list(ids), status="failed").count()
-    if failed:
-        raise RuntimeError(f"{failed} benchmark executions failed")
-
-
-def run_nodeflow(document, count=1, timeout=600):
-    started = time.perf_counter()
-    ids = [start_execution(document, dispatcher=dispatcher, input_data={"n": i}).pk for i in range(count)]
-    _wait_executions(ids, timeout)
-    return time.perf_counter() - started, ids
 
 
 def _redis():
@@ -146,33 +97,23 @@ def p4_code(quick, ctx):
 
 
 def p5_webhooks(quick, ctx):
-    from bench.webhooks import p5_webhooks as run
-
-    return run(quick)
+    return webhooks.p5_webhooks(quick)
 
 
 def p6_live(quick, ctx):
-    from bench.ops import p6_live_latency
-
-    return p6_live_latency(quick, ctx.env)
+    return ops.p6_live_latency(quick, ctx.env)
 
 
 def p7_large(quick, ctx):
-    from bench.ops import p7_large as run
-
-    return run(quick, ctx.worker_pid)
+    return ops.p7_large(quick, ctx.worker_pid)
 
 
 def p8_embedded(quick, ctx):
-    from bench.ops import p8_embedded as run
-
-    return run(quick)
+    return ops.p8_embedded(quick)
 
 
 def p9_soak(quick, ctx):
-    from bench.ops import p9_soak as run
-
-    return run(quick, ctx.worker_pid)
+    return ops.p9_soak(quick, ctx.worker_pid)
 
 
 SCENARIOS = {"P1": p1_chain, "P2": p2_throughput, "P3": p3_fan_out, "P4": p4_code, "P5": p5_webhooks,

@@ -18,13 +18,13 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.support import ROOT, environment, free_port, percentile, wait_http
+
 CLIENTS = 20
 SERVER_WORKERS = 2
 
@@ -56,7 +56,6 @@ def server_application():
 def p5_webhooks(quick):
     from django.contrib.auth import get_user_model
 
-    from bench.ops import _free_port, _percentile, _wait_http
     from executions.models import Execution
     from workflows.services import create_workflow, publish_workflow
 
@@ -64,7 +63,7 @@ def p5_webhooks(quick):
     user, _ = get_user_model().objects.get_or_create(username="bench")
     warm_token, _ = _published_hook(user, create_workflow, publish_workflow)
     token, workflow = _published_hook(user, create_workflow, publish_workflow)
-    port = _free_port()
+    port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="nodeflow-p5-server-", suffix=".log", delete=False)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.webhooks:server_application", "--port", str(port),
@@ -72,7 +71,7 @@ def p5_webhooks(quick):
         cwd=ROOT, env=_server_environment(), stdout=log, stderr=subprocess.STDOUT)
     try:
         try:
-            _wait_http(f"http://127.0.0.1:{port}/bench/noop")
+            wait_http(f"http://127.0.0.1:{port}/bench/noop")
         except OSError:
             raise RuntimeError(f"P5: the server did not start; its log: {log.name}") from None
         for url in (f"/hooks/{warm_token}", "/bench/noop"):  # every connection, thread and worker warmed up
@@ -102,13 +101,13 @@ def p5_webhooks(quick):
          "unit": "req/s", "nodeflow": count / hooks.seconds, "baseline": count / baseline.seconds,
          "target": "≥ 500 accepted/s", "lower_is_better": False, "executions": executions, "all_succeeded": True},
         {"id": "P5/to-202", "scenario": "webhook, async mode: time to 202, p50 (p99)", "unit": "ms",
-         "nodeflow": statistics.median(to_202), "nodeflow_p99": _percentile(to_202, 0.99),
-         "nodeflow_p95": _percentile(to_202, 0.95),
-         "baseline": statistics.median(base_202), "baseline_p99": _percentile(base_202, 0.99),
-         "baseline_p95": _percentile(base_202, 0.95),
+         "nodeflow": statistics.median(to_202), "nodeflow_p99": percentile(to_202, 0.99),
+         "nodeflow_p95": percentile(to_202, 0.95),
+         "baseline": statistics.median(base_202), "baseline_p99": percentile(base_202, 0.99),
+         "baseline_p95": percentile(base_202, 0.95),
          "target": "p50 ≤ 10 ms, p99 ≤ 50 ms", "lower_is_better": True},
         {"id": "P5/to-finished", "scenario": "webhook → execution finished, p50 (p95)", "unit": "ms",
-         "nodeflow": statistics.median(to_finish), "nodeflow_p95": _percentile(to_finish, 0.95),
+         "nodeflow": statistics.median(to_finish), "nodeflow_p95": percentile(to_finish, 0.95),
          "baseline": float("nan"), "baseline_p95": float("nan"), "target": "—", "lower_is_better": True},
     ]
 
@@ -131,11 +130,10 @@ def _published_hook(user, create_workflow, publish_workflow):
 
 
 def _server_environment():
-    from bench.runner import _environment
     from nodeflow.celery import app
 
     prefix = (app.conf.broker_transport_options or {}).get("global_keyprefix", "")
-    env = _environment(prefix)
+    env = environment(prefix)
     # No rate limit: one URL takes the whole load. The server logs warnings only, like the workers.
     # Django under ASGI runs each request's sync code in a thread of its own, so a persistent
     # connection is never reused (Django's docs: disable them under ASGI, or pool): the web

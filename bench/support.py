@@ -1,0 +1,143 @@
+"""What the benchmark's modules share: workflow documents, running them, measuring, and the processes' setup.
+
+The bottom layer of bench/: ops and webhooks (the scenarios that start servers), scenarios
+(the registry of P1…P9) and runner (`nodeflow bench`) import it; it imports none of them.
+
+bench/webhooks.py imports this module in the uvicorn server it starts, before Django is set
+up, so it loads no model at import time: whatever needs the app registry (executions,
+workflows) is imported inside the function that uses it."""
+
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# Workflow documents.
+
+def doc(nodes, edges):
+    from workflows.services import with_node_versions
+
+    return with_node_versions({"api_version": "nodeflow/v1", "name": "bench", "nodes": nodes, "edges": edges})
+
+
+def chain_doc(length, node_type="flow.noop", params=None):
+    nodes = [{"id": "start", "type": "trigger.manual"}]
+    nodes += [{"id": f"n{i}", "type": node_type, **({"params": params} if params else {})} for i in range(length - 1)]
+    return doc(nodes, [{"from": a["id"], "to": b["id"]} for a, b in zip(nodes, nodes[1:])])
+
+
+def fan_out_doc(width):
+    nodes = [{"id": "start", "type": "trigger.manual"}] + [{"id": f"b{i}", "type": "flow.noop"} for i in range(width)]
+    nodes.append({"id": "join", "type": "flow.merge"})
+    edges = [{"from": "start", "to": f"b{i}"} for i in range(width)] + [{"from": f"b{i}", "to": "join"} for i in range(width)]
+    return doc(nodes, edges)
+
+
+def small_doc():
+    return doc(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "set", "type": "data.set", "params": {"vars": {"n": "{{ input.n }}"}}},
+         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.n }}"}}],
+        [{"from": "start", "to": "set"}, {"from": "set", "to": "done"}],
+    )
+
+
+# Running them on the benchmark's workers.
+
+def wait_executions(ids, timeout):
+    from executions.models import Execution
+
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    while pending:
+        done = set(Execution.objects.filter(pk__in=list(pending), status__in=["succeeded", "failed"]).values_list("pk", flat=True))
+        pending -= done
+        if pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} executions unfinished after {timeout} s")
+            time.sleep(0.005 if len(pending) == 1 else 0.05)
+    failed = Execution.objects.filter(pk__in=list(ids), status="failed").count()
+    if failed:
+        raise RuntimeError(f"{failed} benchmark executions failed")
+
+
+def run_nodeflow(document, count=1, timeout=600):
+    from executions.starting import start_execution
+    from executions.tasks import dispatcher
+
+    started = time.perf_counter()
+    ids = [start_execution(document, dispatcher=dispatcher, input_data={"n": i}).pk for i in range(count)]
+    wait_executions(ids, timeout)
+    return time.perf_counter() - started, ids
+
+
+# Measuring.
+
+def percentile(values, fraction):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * fraction))]
+
+
+def rss_mb(pids):
+    """Resident memory of processes (and their children), in MB; also the peak (VmHWM) of each."""
+    total = peak = 0
+    for pid in pids:
+        for proc in [pid] + _children(pid):
+            try:
+                status = Path(f"/proc/{proc}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            total += int(fields.get("VmRSS", "0 kB").split()[0])
+            peak = max(peak, int(fields.get("VmHWM", "0 kB").split()[0]))
+    return total / 1024, peak / 1024
+
+
+def _children(pid):
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+# The processes the benchmark starts.
+
+def environment(prefix):
+    """The environment of the workers and servers the benchmark starts: this database, Redis under `prefix`."""
+    env = dict(os.environ)
+    env.update(DJANGO_SETTINGS_MODULE="nodeflow.settings", NODEFLOW_BROKER_PREFIX=prefix,
+               CELERY_RESULT_BACKEND=settings.REDIS_URL, DATABASE_URL=database_url())
+    return env
+
+
+def database_url():
+    db = connection.settings_dict
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
