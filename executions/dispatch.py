@@ -7,14 +7,24 @@ A dispatcher moves node runs between processes. It is passed to every runtime fu
   "retry" runs the node again, "timer" wakes a waiting node, "execution_timeout" expires
   the execution (node_id empty);
 - `revoke(task_ids)` — stop these node runs' tasks if they are queued or running;
+- `requeue_unrecorded(execution_id, node_id, attempt)` — that attempt ran but its result
+  could not be written: run the node again (reason `result_not_recorded`) once the
+  database answers;
 - `after_commit` — whether messages must wait for the transaction's commit (another
   process reads the rows) or may go at once (the inline dispatcher, one process).
 
 executions.tasks.CeleryDispatcher and executions.inline.InlineDispatcher are the two."""
 
+import logging
+import time
 from collections import namedtuple
 
 from django.db import transaction
+
+logger = logging.getLogger("nodeflow.engine")
+
+# A send that fails is tried again this many times, after these pauses (seconds).
+SEND_RETRY_DELAYS_S = (0.1, 0.5)
 
 Start = namedtuple("Start", "node_id queue timeout_s task_id instant")
 Start.__doc__ = ("A node run to send to a worker: its queue, its time limit, the task id to send it under, "
@@ -33,3 +43,21 @@ def when_committed(dispatcher):
 
 def _call_now(function):
     function()
+
+
+def send(what, function):
+    """Call `function` (a send to the broker), trying again briefly when it fails.
+
+    It runs after the commit: the rows say what must happen, so a send that keeps failing is
+    logged and left to recovery (executions.recovery), never raised into the task or the
+    request that committed them."""
+    for delay in (*SEND_RETRY_DELAYS_S, None):
+        try:
+            function()
+            return True
+        except Exception as exc:  # noqa: BLE001 — any broker failure: the database has the truth
+            if delay is None:
+                logger.warning("could not send %s: %s: %s; recovery sends it when it is due", what,
+                               type(exc).__name__, exc)
+                return False
+            time.sleep(delay)

@@ -9,11 +9,12 @@ import logging
 import socket
 import time
 import uuid
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 
 from engine import expressions
 from engine.context import LazyNodes, build_context
@@ -22,6 +23,7 @@ from engine.redaction import redact
 from executions import leases, tracing
 from executions.claiming import claim_nodes
 from executions.contexts import load_node_entries
+from executions.dispatch import send
 from executions.finishing import Outcome, finish_nodes
 from nodes.registry import NodeCall, NodeResult
 
@@ -29,6 +31,8 @@ logger = logging.getLogger("nodeflow.engine")
 
 # What "the node ran out of its time" looks like in a worker: Celery's soft time limit.
 TIMEOUT_EXCEPTIONS = (SoftTimeLimitExceeded,)
+# What "the database is unreachable" looks like: the connection failed or broke.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def worker_name():
@@ -56,15 +60,49 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
     while batch:
         outcomes = _execute_batch(batch)
         local_worker = worker if time.monotonic() < deadline else None
-        batch = finish_nodes(list(zip(batch, outcomes)), dispatcher=dispatcher, worker=local_worker)
+        batch = _finish(list(zip(batch, outcomes)), dispatcher, local_worker)
     return True
+
+
+# While the database is unreachable, a finished batch waits this long (seconds, in turn) before
+# each new try to record its results, its leases held; then it gives up (see _finish).
+FINISH_RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15)
+
+
+def _finish(finished, dispatcher, worker):
+    """finish_nodes, tried again while the database is unreachable (the results are only in memory).
+
+    When it stays away, the runs are handed to `dispatcher.requeue_unrecorded`: they run again
+    as `result_not_recorded`, instead of waiting for their leases to expire as `worker_lost`."""
+    for delay in (*FINISH_RETRY_DELAYS_S, None):
+        try:
+            return finish_nodes(finished, dispatcher=dispatcher, worker=worker)
+        except DATABASE_UNREACHABLE as exc:
+            connection.close()  # the next try opens a new one
+            if delay is None:
+                logger.error("could not record %d result(s) of %s: %s; they run again", len(finished),
+                             finished[0][0].execution_id, exc)
+                for prepared, _ in finished:
+                    send(f"the unrecorded result of {prepared.node_id}", lambda p=prepared: dispatcher.requeue_unrecorded(
+                        p.execution_id, p.node_id, p.attempt))
+                return []
+            logger.warning("could not record %d result(s) of %s (%s); trying again in %s s", len(finished),
+                           finished[0][0].execution_id, type(exc).__name__, delay)
+            with _leases_held([prepared for prepared, _ in finished]):
+                time.sleep(delay)
+
+
+@contextmanager
+def _leases_held(batch):
+    with ExitStack() as stack:
+        for prepared in batch:
+            stack.enter_context(leases.held(prepared.execution_id, prepared.node_id, prepared.attempt))
+        yield
 
 
 def _execute_batch(batch):
     """Execute claimed node runs one after the other, their leases held for the whole batch."""
-    with ExitStack() as stack:
-        for prepared in batch:
-            stack.enter_context(leases.held(prepared.execution_id, prepared.node_id, prepared.attempt))
+    with _leases_held(batch):
         if not tracing.enabled():
             return [execute_node(prepared) for prepared in batch]
         return [_execute_traced(prepared) for prepared in batch]

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 
 from engine import policy
@@ -185,7 +186,7 @@ def _finish_failed(transition, prepared, run, error, now, common):
         retry_at = now + timedelta(seconds=decision.retry_delay_s)
         common["attempts"][-1]["retry_in_s"] = round(decision.retry_delay_s, 3)
         transition.set_node(run, rule.to_state, event_data={"error": error_dict, "retry_at": retry_at.isoformat()},
-                            error=error_dict, task_id=uuid.uuid4().hex, **common)
+                            error=error_dict, task_id=uuid.uuid4().hex, due_at=_timer_due(retry_at), **common)
         transition.to_wake.append((run.node_id, retry_at, "retry"))
         return
     fields = dict(common, ports=ports, finished_at=now, error=error_dict, finish_seq=transition.execution.last_seq + 1)
@@ -207,6 +208,12 @@ def _finish_waiting(transition, run, wait, common):
         "input": wait.wants_input,
         "schema": wait.input_schema,
     }
-    transition.set_node(run, N.WAITING, event_data={"wait": spec}, wait=spec, **common)
+    due_at = _timer_due(wait.until) if wait.until is not None else None
+    transition.set_node(run, N.WAITING, event_data={"wait": spec}, wait=spec, due_at=due_at, **common)
     if wait.until is not None:
         transition.to_wake.append((run.node_id, wait.until, "timer"))
+
+
+def _timer_due(at):
+    """When recovery fires a timer due `at` whose message never came."""
+    return at + timedelta(seconds=settings.NODEFLOW["RECOVER_TIMER_GRACE_S"])

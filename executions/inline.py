@@ -4,7 +4,7 @@ import time
 from collections import deque
 from datetime import datetime, timezone
 
-from executions import executing, services, starting, waking
+from executions import executing, reaper, services, starting, waking
 from executions.models import Execution
 
 
@@ -25,6 +25,9 @@ class InlineDispatcher:
 
     def revoke(self, task_ids):
         """Nothing to revoke: a cancelled node's claim is refused when its turn comes."""
+
+    def requeue_unrecorded(self, execution_id, node_id, attempt):
+        reaper.requeue(execution_id, node_id, attempt, dispatcher=self, code=reaper.RESULT_NOT_RECORDED)
 
     def drain(self):
         while self.ready or self.timers:

@@ -113,11 +113,19 @@ class NodeRun(models.Model):
     vars_state = models.JSONField(null=True, blank=True)
     vars_from = models.CharField(max_length=64, blank=True)
     wait = models.JSONField(null=True, blank=True, help_text="What a waiting node waits for.")
+    # When recovery acts if nothing else has: a queued run not claimed by then is sent again,
+    # a retry or a timer not fired by then is fired (executions.recovery). The broker's
+    # messages make things happen on time; this column makes sure they happen at all.
+    due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["start_seq", "id"]
         constraints = [models.UniqueConstraint(fields=["execution", "node_id"], name="unique_node_run")]
-        indexes = [models.Index(fields=["execution", "status"]), models.Index(fields=["status", "lease_expires_at"])]
+        indexes = [
+            models.Index(fields=["execution", "status"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False), name="node_run_due"),
+        ]
 
     def __str__(self):
         return f"{self.node_id} ({self.status})"

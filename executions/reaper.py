@@ -1,4 +1,5 @@
-"""The reaper: node runs whose worker was lost, and nodes and executions past their timeouts.
+"""The reaper: node runs whose worker was lost, nodes and executions past their timeouts, and
+node runs due without their message (executions.recovery).
 
 Every worker runs it every REAPER_INTERVAL_S (executions.tasks.Reaper); each action
 re-checks under the execution's lock, so several reapers at once do no harm."""
@@ -16,6 +17,7 @@ from executions.claiming import Prepared
 from executions.compiled import compiled_for
 from executions.finishing import Outcome, finish_node
 from executions.models import Execution, ExecutionEvent, NodeRun
+from executions.recovery import recover
 from executions.services import expire_execution
 from executions.transition import Transition
 
@@ -34,7 +36,7 @@ def reap(*, dispatcher, now=None):
 
     Safe to run in several processes at once: each action re-checks under the execution lock."""
     now = now or timezone.now()
-    actions = 0
+    actions = recover(dispatcher, now=now)
     lost = NodeRun.objects.filter(status=N.RUNNING, lease_expires_at__lt=now).values_list("execution_id", "node_id", "attempt")
     for execution_id, node_id, attempt in lost[:500]:
         actions += _requeue_lost(execution_id, node_id, attempt, dispatcher)
@@ -64,26 +66,42 @@ def _fail_overdue(execution_id, node_id, attempt, limit, dispatcher):
 
 
 def _requeue_lost(execution_id, node_id, attempt, dispatcher):
+    return requeue(execution_id, node_id, attempt, dispatcher=dispatcher, code=WORKER_LOST)
+
+
+# Why a running node is run again without having failed: its worker stopped renewing its lease,
+# or it ran but its result could not be written (the database was away longer than the worker waited).
+WORKER_LOST = "worker_lost"
+RESULT_NOT_RECORDED = "result_not_recorded"
+
+
+def requeue(execution_id, node_id, attempt, *, dispatcher, code):
+    """Queue attempt `attempt` of a running node again (`code` says why); after MAX_LOST_WORKERS
+    such losses the node fails instead. 0 when the run moved on meanwhile (or, for a lost worker,
+    when its lease is alive again)."""
     with transaction.atomic():
         transition = Transition(execution_id, dispatcher)
         run = transition.run(node_id)
-        if run.status != N.RUNNING or run.attempt != attempt or run.lease_expires_at is None or run.lease_expires_at >= timezone.now():
+        if run.status != N.RUNNING or run.attempt != attempt:
             return 0
-        lost = sum(1 for a in run.attempts or [] if (a.get("error") or {}).get("code") == "worker_lost") + 1
-        error = {"class": TRANSIENT, "code": "worker_lost", "node_id": node_id,
-                 "message": f"the worker running this node ({run.worker}) was lost"}
+        if code == WORKER_LOST and (run.lease_expires_at is None or run.lease_expires_at >= timezone.now()):
+            return 0
+        lost = sum(1 for a in run.attempts or [] if (a.get("error") or {}).get("code") in (WORKER_LOST, RESULT_NOT_RECORDED)) + 1
+        message = (f"the worker running this node ({run.worker}) was lost" if code == WORKER_LOST else
+                   f"the node ran in {run.worker} but its result could not be recorded (the database was unreachable)")
+        error = {"class": TRANSIENT, "code": code, "node_id": node_id, "message": message}
         record = {"attempt": run.attempt, "started_at": run.started_at.isoformat() if run.started_at else None,
                   "finished_at": transition.now().isoformat(), "error": error}
         transition.event(ExecutionEvent.ERROR_OCCURRED, node_id, error=error, attempt=run.attempt)
         if lost >= MAX_LOST_WORKERS:
-            message = f"the node's worker was lost {lost} times; it is not run again"
+            message = f"the node was run {lost} times without a recorded result; it is not run again"
             transition.set_node(run, N.FAILED, error={**error, "message": message}, attempts=(run.attempts or []) + [record],
                                 lease_expires_at=None, finished_at=transition.now())
             transition.fail_execution({**error, "message": message})
         else:
-            transition.set_node(run, N.QUEUED, event_data={"reason": "worker_lost"}, lease_expires_at=None,
+            transition.set_node(run, N.QUEUED, event_data={"reason": code}, lease_expires_at=None,
                                 attempts=(run.attempts or []) + [record], task_id=uuid.uuid4().hex)
             transition.to_start.append(node_id)
         transition.flush()
-        logger.warning("node %s of %s: worker %s lost, node sent again", node_id, execution_id, run.worker)
+        logger.warning("node %s of %s: %s (%s), node sent again", node_id, execution_id, message, code)
         return 1

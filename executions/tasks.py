@@ -7,7 +7,8 @@ import logging
 
 from celery import bootsteps, current_app, group, shared_task
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from executions import executing, reaper, services, waking
 
@@ -15,6 +16,17 @@ logger = logging.getLogger("nodeflow.engine")
 
 # Seconds between a node's soft time limit (the node is interrupted) and the hard one (its process is killed).
 HARD_LIMIT_GRACE_S = 5
+
+# A task that finds the database or the broker unreachable is tried again later, with backoff
+# (at most a minute apart, for about a quarter of an hour), instead of being acknowledged as
+# failed; whatever it was for is also recovered from the database (executions.recovery).
+RETRIED = {
+    "autoretry_for": (OperationalError, InterfaceError, BrokerUnreachable),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
 
 
 def _options(start):
@@ -60,6 +72,9 @@ class CeleryDispatcher:
         # terminate=True stops a node that is running right now (its pool process is killed).
         current_app.control.revoke(task_ids, terminate=True, signal="SIGKILL")
 
+    def requeue_unrecorded(self, execution_id, node_id, attempt):
+        requeue_unrecorded.delay(execution_id, node_id, attempt)
+
 
 dispatcher = CeleryDispatcher()
 
@@ -68,25 +83,32 @@ dispatcher = CeleryDispatcher()
 worker_name_override = None
 
 
-@shared_task(name="nodeflow.run_node", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name="nodeflow.run_node", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             **RETRIED)
 def run_node(self, execution_id, node_id):
     executing.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname)
 
 
-@shared_task(name="nodeflow.run_nodes", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name="nodeflow.run_nodes", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             **RETRIED)
 def run_nodes(self, execution_id, node_ids):
     executing.run_nodes(execution_id, node_ids, dispatcher=dispatcher,
                       worker=worker_name_override or self.request.hostname)
 
 
-@shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True)
+@shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True, **RETRIED)
 def wake_node(execution_id, node_id, reason="timer"):
     waking.wake_node(execution_id, node_id, dispatcher=dispatcher, reason=reason)
 
 
-@shared_task(name="nodeflow.expire_execution", acks_late=True, ignore_result=True)
+@shared_task(name="nodeflow.expire_execution", acks_late=True, ignore_result=True, **RETRIED)
 def expire_execution(execution_id):
     services.expire_execution(execution_id, dispatcher=dispatcher)
+
+
+@shared_task(name="nodeflow.requeue_unrecorded", acks_late=True, ignore_result=True, **RETRIED)
+def requeue_unrecorded(execution_id, node_id, attempt):
+    reaper.requeue(execution_id, node_id, attempt, dispatcher=dispatcher, code=reaper.RESULT_NOT_RECORDED)
 
 
 class Reaper(bootsteps.StartStopStep):

@@ -11,6 +11,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
@@ -27,7 +28,7 @@ from engine.states import (
 )
 from executions import live, store, tracing
 from executions.compiled import compiled_for
-from executions.dispatch import start_of, when_committed
+from executions.dispatch import send, start_of, when_committed
 from executions.models import ExecutionEvent, NodeRun
 
 logger = logging.getLogger("nodeflow.engine")
@@ -154,6 +155,9 @@ class Transition:
             if status == N.QUEUED:
                 run.queued_at = now
                 fields["queued_at"] = now
+            if "due_at" not in fields:  # when recovery acts if the broker's message never comes
+                recover_after = settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"]
+                fields["due_at"] = now + timedelta(seconds=recover_after) if status == N.QUEUED else None
             data = {"status": status, "previous": previous, "attempt": run.attempt}
             if event_data:
                 data.update(event_data)
@@ -175,15 +179,19 @@ class Transition:
         # A message to another process must wait for the commit, or the worker may not see
         # the rows yet; the inline dispatcher only queues work for this same process.
         after_commit = when_committed(dispatcher)
+        # Each send is tried again briefly and, failing that, left to recovery: the rows just
+        # written say what is due (NodeRun.due_at), so a lost message delays work, never loses it.
         if self.to_start and self.execution.status != E.PAUSED:  # resume sends them
             starts = [self.start_of(node_id) for node_id in self.to_start]
-            after_commit(lambda: dispatcher.dispatch(execution_id, starts))
+            after_commit(lambda: send(f"{len(starts)} node run(s) of {execution_id}",
+                                      lambda: dispatcher.dispatch(execution_id, starts)))
         for node_id, eta, reason in self.to_wake:
             start = self.start_of(node_id) if node_id else None
-            after_commit(lambda s=start, t=eta, r=reason, n=node_id: dispatcher.dispatch_later(execution_id, n, t, r, s))
+            after_commit(lambda s=start, t=eta, r=reason, n=node_id: send(
+                f"the {r} of {n or 'execution'} {execution_id}", lambda: dispatcher.dispatch_later(execution_id, n, t, r, s)))
         if self.to_revoke:
             revoke = list(self.to_revoke)
-            after_commit(lambda: dispatcher.revoke(revoke))
+            after_commit(lambda: send(f"the revocation of {len(revoke)} task(s)", lambda: dispatcher.revoke(revoke)))
         if self.events:
             events, workflow_id = list(self.events), self.execution.workflow_id
             transaction.on_commit(lambda: live.broadcast(execution_id, workflow_id, events))
