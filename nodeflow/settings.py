@@ -141,7 +141,12 @@ def _database():
         if pool_size:
             # A pool of open connections (psycopg_pool) instead of one per request: what an
             # ASGI web process wants, where each request's sync code runs in a thread of its own.
-            config["OPTIONS"] = {"pool": {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}}
+            # Each connection is checked as it is lent (a cheap round trip), so one that died with a
+            # PostgreSQL restart is replaced instead of failing a request.
+            from psycopg_pool import ConnectionPool
+
+            config["OPTIONS"] = {"pool": {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10,
+                                          "check": ConnectionPool.check_connection}}
             config["CONN_MAX_AGE"] = 0
     config["TEST"] = {"NAME": env_str("NODEFLOW_TEST_DATABASE")}
     return config
@@ -219,13 +224,21 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=1)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's scheduler, with schedule fires started in beat itself (triggers/beat.py).
+CELERY_BEAT_SCHEDULER = "triggers.beat:Scheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Redis hands a message that a worker took and did not acknowledge to another worker after
+# this long. Correctness does not depend on it: a message lost with its worker (or with Redis)
+# is recovered from the database within NODEFLOW_RECOVER_QUEUED_AFTER_S (executions.recovery).
+# Kept long, so that a node running for a long time, or a timer message waiting for its ETA, is
+# not handed out again every few minutes (a duplicate is ignored, but costs a transaction).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("NODEFLOW_BROKER_VISIBILITY_TIMEOUT_S", 3600,
+                                                                 minimum=60)}
 if env_str("NODEFLOW_BROKER_PREFIX"):
     # Isolates several NodeFlow installations (or test runs) sharing one Redis.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env_str("NODEFLOW_BROKER_PREFIX")}
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("NODEFLOW_BROKER_PREFIX")
 if CELERY_BROKER_URL.startswith("memory://"):
     # The in-memory transport polls; its default of once a second would add a second per node.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.005}
@@ -307,6 +320,11 @@ NODEFLOW = {
     # ... and how many of them one transaction claims at most (the rest of a wider fan-out is sent).
     "LOCAL_RUN_BATCH": env_int("NODEFLOW_LOCAL_RUN_BATCH", 1000, minimum=1),
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
+    # Recovery (executions.recovery): a queued node run not claimed this long after it was
+    # queued is sent again (then after twice its age, and so on), and a timer or retry not
+    # fired this long after it was due is fired, whatever became of the broker's message.
+    "RECOVER_QUEUED_AFTER_S": env_int("NODEFLOW_RECOVER_QUEUED_AFTER_S", 30, minimum=1),
+    "RECOVER_TIMER_GRACE_S": env_int("NODEFLOW_RECOVER_TIMER_GRACE_S", 5, minimum=0),
     # Node outputs larger than this (JSON bytes) are stored as files and referenced with a preview.
     "OUTPUT_INLINE_MAX_BYTES": env_int("NODEFLOW_OUTPUT_INLINE_MAX_BYTES", 256 * 1024, minimum=1024),
     # Celery queue per node type, over the queue each type declares (default, http, sandbox):

@@ -38,3 +38,4 @@ urlpatterns = [
 ]
 
 handler404 = "nodeflow.api.handler404"
+handler500 = "nodeflow.outages.server_error"
