@@ -141,12 +141,11 @@ def _database():
         if pool_size:
             # A pool of open connections (psycopg_pool) instead of one per request: what an
             # ASGI web process wants, where each request's sync code runs in a thread of its own.
-            # Each connection is checked as it is lent (a cheap round trip), so one that died with a
-            # PostgreSQL restart is replaced instead of failing a request.
-            from psycopg_pool import ConnectionPool
-
-            config["OPTIONS"] = {"pool": {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10,
-                                          "check": ConnectionPool.check_connection}}
+            config["OPTIONS"] = {"pool": {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}}
+            # Django then has the pool check each connection as it lends it (psycopg_pool's
+            # check_connection, a cheap round trip): one that died with a PostgreSQL restart is
+            # replaced instead of failing a request.
+            config["CONN_HEALTH_CHECKS"] = True
             config["CONN_MAX_AGE"] = 0
     config["TEST"] = {"NAME": env_str("NODEFLOW_TEST_DATABASE")}
     return config
