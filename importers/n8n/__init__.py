@@ -154,11 +154,7 @@ class N8nImporter:
         for source, _, target, input_index in links:
             self.incoming.setdefault(target, []).append((input_index, source))
         modules = translators()
-        by_name = {}
-        for node in active:
-            module = modules.get(node["type"])
-            json_path = getattr(module, "JSON_PATH", "") if module else ""
-            by_name[node["name"]] = f"nodes.{self.ids[node['name']]}.output" + (f".{json_path}" if json_path else "")
+        by_name = self._json_paths(active, modules)
 
         out_nodes, outputs_of = [], {}
         for node in active:
@@ -208,8 +204,35 @@ class N8nImporter:
         self.report.warn(_SINGLE_ITEM_NOTE)
         name = self.document.get("name") if isinstance(self.document.get("name"), str) else "Imported from n8n"
         document = {"api_version": API_VERSION, "name": name or "Imported from n8n", "nodes": out_nodes, "edges": edges}
-        pins = self._pins(by_name)
+        self.types = {node["name"]: node["type"] for node in active}
+        pins = self._pins()
         return document, pins
+
+    def _json_paths(self, active, modules):
+        """{n8n name: the context path of that node's `$json`}.
+
+        A node that hands its items on unchanged (IF, Switch, No Operation…) outputs something
+        else here (`{result}`, `{case}`, nothing), so its `$json` is its single input node's."""
+        nodes = {node["name"]: node for node in active}
+        paths = {}
+
+        def path_of(name, seen=()):
+            if name in paths:
+                return paths[name]
+            node, module = nodes[name], modules.get(nodes[name]["type"])
+            sources = sorted({source for _, source in self.incoming.get(name, [])})
+            passes = module is not None and getattr(module, "passes_items_through", lambda _: False)(node)
+            if passes and len(sources) == 1 and sources[0] not in seen:
+                path = path_of(sources[0], (*seen, name))
+            else:
+                json_path = getattr(module, "JSON_PATH", "") if module else ""
+                path = f"nodes.{self.ids[name]}.output" + (f".{json_path}" if json_path else "")
+            paths[name] = path
+            return path
+
+        for name in nodes:
+            path_of(name)
+        return paths
 
     def _settings(self, node, out, ctx):
         if node.get("retryOnFail"):
@@ -283,7 +306,7 @@ class N8nImporter:
             kept.append(edge)
         return kept
 
-    def _pins(self, by_name):
+    def _pins(self):
         """pinData as DEBUGGING.md's pins: {node id: output} (one item's json, or a list of them)."""
         pins = {}
         for name, items in (self.document.get("pinData") or {}).items():
@@ -291,7 +314,8 @@ class N8nImporter:
                 continue
             values = [item.get("json", item) if isinstance(item, dict) else item for item in items]
             value = values[0] if len(values) == 1 else values
-            json_path = by_name[name].split(".output", 1)[1].lstrip(".")
+            module = translators().get(self.types[name])
+            json_path = getattr(module, "JSON_PATH", "") if module else ""
             for key in reversed(json_path.split(".") if json_path else []):
                 value = {key: value}
             pins[self.ids[name]] = value

@@ -157,3 +157,15 @@ def test_node_ids_are_valid_and_unique(names):
     ids = node_ids(names)
     assert len(set(ids.values())) == len(names)
     assert all(value[0].isalpha() and value.replace("_", "").isalnum() for value in ids.values())
+
+
+def test_json_after_an_if_reads_the_items_the_if_passed_on():
+    condition = {"conditions": [{"leftValue": "={{ $json.n }}", "rightValue": 1,
+                                 "operator": {"type": "number", "operation": "gt"}}], "combinator": "and"}
+    fields = {"assignments": [{"name": "big", "type": "number", "value": "={{ $json.n }}"}]}
+    document, _ = translate(workflow(n8n_node("Check", "if", 2, conditions=condition),
+                                     n8n_node("Keep", "set", 3.4, assignments=fields)))
+    assert by_id(document, "keep")["params"]["output"]["big"].startswith("{{ ((nodes.start.output.n)")
+    execution = run_inline(document, input_data={"n": 5})
+    assert execution.status == "succeeded", execution.error
+    assert dict(execution.node_runs.values_list("node_id", "output"))["keep"] == {"big": 5.0}

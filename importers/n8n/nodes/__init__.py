@@ -5,6 +5,8 @@ Each module declares
 - `VERSIONS`: the (lowest, highest) `typeVersion` it knows, both included;
 - `JSON_PATH` (optional): where n8n's `$json` of this node lies under its NodeFlow output
   (`"body"` for HTTP Request, whose output is `{status, headers, body}`);
+- `passes_items_through(node)` (optional): True when n8n's node hands its input items on
+  unchanged (IF, Switch, No Operation, a timed Wait), so that its `$json` is its input node's;
 - `translate(node, ctx) -> Translation`, raising `NotTranslated(reason)` when the node's
   settings have no equivalent (the importer then leaves a placeholder and reports it)."""
 

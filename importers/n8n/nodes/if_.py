@@ -9,6 +9,10 @@ VERSIONS = (1, 2.2)
 _DEFAULT_OPERATION = {"boolean": "equal", "number": "smaller", "string": "equal", "dateTime": "after"}
 
 
+def passes_items_through(node):
+    return True
+
+
 def translate(node, ctx):
     params = node.get("parameters") or {}
     if ctx.type_version >= 2:

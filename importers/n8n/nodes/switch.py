@@ -20,6 +20,10 @@ def _case_name(text, taken):
     return name
 
 
+def passes_items_through(node):
+    return True
+
+
 def translate(node, ctx):
     params = node.get("parameters") or {}
     if params.get("mode", "rules") != "rules":

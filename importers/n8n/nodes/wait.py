@@ -7,6 +7,11 @@ VERSIONS = (1, 1.1)
 _SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 
+def passes_items_through(node):
+    """A timed wait hands its items on; one resumed by a call outputs what the call sent."""
+    return (node.get("parameters") or {}).get("resume", "timeInterval") != "webhook"
+
+
 def translate(node, ctx):
     params = node.get("parameters") or {}
     resume = params.get("resume", "timeInterval")
