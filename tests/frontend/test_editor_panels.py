@@ -159,8 +159,8 @@ def test_copy_paste_duplicate_autosave_and_the_leave_warning(page, live_server, 
     page.get_by_label("Workflow name").fill("Renamed but not saved")
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
-    page.close(run_before_unload=True)
-    page.wait_for_timeout(300)
+    with page.expect_event("dialog"):
+        page.close(run_before_unload=True)
     assert dialogs == ["beforeunload"]
 
 

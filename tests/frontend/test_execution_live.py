@@ -135,8 +135,10 @@ def test_a_run_is_paused_and_resumed_from_the_run_bar(page, asgi_live_server, al
     expect(page.get_by_test_id("execution-status")).to_have_text("paused", timeout=30_000)
     # The running node finishes; nothing after it starts while the run is paused.
     expect(canvas_node(page, "first").locator("[data-run-state]")).to_have_text("completed", timeout=30_000)
-    page.wait_for_timeout(1500)
-    expect(canvas_node(page, "second").locator("[data-run-state]")).to_have_text(re.compile("^(pending|queued)$"))
+    second = canvas_node(page, "second").locator("[data-run-state]")
+    for _ in range(15):  # watched for 1.5 s, failing the moment it starts
+        expect(second).to_have_text(re.compile("^(pending|queued)$"), timeout=100)
+        page.wait_for_timeout(100)
     expect(page.get_by_test_id("execution-status")).to_have_text("paused")
     expect(run_bar.get_by_role("button", name="Pause")).to_have_count(0)
     screenshot(page, "execution-paused")
