@@ -20,14 +20,15 @@ from workflows.consumers import WorkflowConsumer  # noqa: E402
 websocket_urlpatterns = [
     path("ws/executions/<uuid:execution_id>/", ExecutionConsumer.as_asgi()),
     path("ws/workflows/<uuid:workflow_id>/", WorkflowConsumer.as_asgi()),
-    re_path(r"", NotFoundConsumer.as_asgi()),  # last: every other path is refused, not an error
 ]
+# Every other path is refused with a close code, not raised as an error by the router.
+_not_found = [re_path(r"", NotFoundConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*websocket_urlpatterns, *_not_found])))
         ),
     }
 )
