@@ -111,12 +111,17 @@ class N8nImporter:
         self.document = document
         self.report = ImportReport()
         self.sync_webhook = False
+        self.last_node_webhooks = []
         self.nodes = []
         for index, node in enumerate(document["nodes"]):
             if not isinstance(node, dict) or not isinstance(node.get("name"), str) or not isinstance(node.get("type"), str):
                 raise NotThisFormat(f"not an n8n workflow: node {index} has no `name` and `type`",
                                     {"node": index})
             self.nodes.append(node)
+
+    def answer_with_last_node(self, webhook_id):
+        """The webhook answers with the data of the last node that runs (n8n's responseMode lastNode)."""
+        self.last_node_webhooks.append(webhook_id)
 
     def inputs_of(self, name):
         return [self.ids[source] for _, source in sorted(self.incoming.get(name, [])) if source in self.ids]
@@ -201,12 +206,44 @@ class N8nImporter:
                 if out["type"] == "trigger.webhook":
                     out["params"]["response"] = "sync"
         edges = self._acyclic(self._edges(links, outputs_of, {n["id"]: n for n in out_nodes}))
+        for webhook_id in self.last_node_webhooks:
+            self._answer_with_last_node(webhook_id, out_nodes, edges, by_name)
         self.report.warn(_SINGLE_ITEM_NOTE)
         name = self.document.get("name") if isinstance(self.document.get("name"), str) else "Imported from n8n"
         document = {"api_version": API_VERSION, "name": name or "Imported from n8n", "nodes": out_nodes, "edges": edges}
         self.types = {node["name"]: node["type"] for node in active}
         pins = self._pins()
         return document, pins
+
+    def _answer_with_last_node(self, webhook_id, out_nodes, edges, by_name):
+        """A terminal after the one node where the webhook's paths end, whose result is that node's data."""
+        names = {node_id: name for name, node_id in self.ids.items()}
+        reached, stack = set(), [webhook_id]
+        while stack:
+            current = stack.pop()
+            for edge in edges:
+                if edge["from"] == current and edge["to"] not in reached:
+                    reached.add(edge["to"])
+                    stack.append(edge["to"])
+        leaves = sorted(node_id for node_id in reached if not any(edge["from"] == node_id for edge in edges))
+        webhook = names[webhook_id]
+        if len(leaves) != 1 or any(n["id"] == leaves[0] and n["type"] in ("flow.terminal", "flow.fail")
+                                   for n in out_nodes):
+            self.report.warn(f"{webhook}: n8n answers with the data of the last node that runs; add a terminal "
+                             "node to say which (the paths after this webhook do not end in one node)")
+            return
+        leaf = next(node for node in out_nodes if node["id"] == leaves[0])
+        terminal_id = f"{leaf['id'][:50]}_response"
+        taken = {node["id"] for node in out_nodes}
+        while terminal_id in taken:
+            terminal_id += "_"
+        position = leaf.get("position", [0.0, 0.0])
+        out_nodes.append({"id": terminal_id, "type": "flow.terminal", "name": f"{webhook} response",
+                          "position": [position[0] + 240, position[1]],
+                          "params": {"result": "{{ " + by_name[names[leaf["id"]]] + " }}"}})
+        edges.append({"from": leaf["id"], "to": terminal_id})
+        self.report.warn(f"{webhook}: n8n answers with the last node's data; the terminal node {terminal_id!r} "
+                         f"after {names[leaf['id']]!r} sets the result the webhook answers")
 
     def _json_paths(self, active, modules):
         """{n8n name: the context path of that node's `$json`}.

@@ -1,9 +1,10 @@
 """The n8n exports in tests/fixtures/n8n/ (real files from n8n's repository, see SOURCES.md): each
 one's import report, and, for those made only of translatable nodes, a run giving n8n's result.
 
-n8n's result is the `pinData` of each file: n8n's node tests compare every node's output with it
-(workflowToTests / equalityTest), answering HTTP calls from nock mocks whose bodies are the pinned
-outputs. The runs below serve the same bodies, for the same requests, from pytest-httpserver."""
+n8n's result is the `pinData` of each file where it has one: n8n's node tests compare every node's
+output with it (workflowToTests / equalityTest), answering HTTP calls from nock mocks whose bodies
+are the pinned outputs; the runs below serve the same bodies, for the same requests, from
+pytest-httpserver. For the exports that pin nothing, RUNS says where n8n's result comes from."""
 
 import json
 from pathlib import Path
@@ -282,8 +283,71 @@ MOCKS = {
 RUNNABLE = sorted(name for name in FILES if not EXPECTED[name]["untranslated"] and name in MOCKS)
 
 
-def test_every_fully_translatable_export_with_a_known_result_runs():
-    assert RUNNABLE == sorted(MOCKS)
+WEBHOOK_CALL = {"body": {"q": 1}, "headers": {"content-type": "application/json"}, "query": {}, "method": "POST"}
+
+# The other fully translatable exports: how each runs here, and n8n's result with where it comes from.
+RUNS = {
+    # Set v1 without fields and with keepOnlySet off hands on the item it gets (Set/v1 source); after a
+    # manual trigger that item is empty. n8n's Wait hands its items on.
+    "manual_wait_set": {"input": {}, "outputs": {"set": {}}},
+    # The same after a webhook: the Set outputs the webhook's item.
+    "webhook_wait_set": {"trigger_node": "webhook", "input": WEBHOOK_CALL, "outputs": {"set": WEBHOOK_CALL}},
+    # Set v3.4 writes an object into a string field as JSON.stringify(value) (Set/v2/helpers/utils.ts,
+    # prepareEntry), and responseMode lastNode answers the last node's item.
+    "mcp_available_webhook": {"trigger_node": "webhook", "input": WEBHOOK_CALL,
+                              "result": {"received": '{"q":1}', "status": "processed"}},
+    # The file pins the trigger's items and what Edit Fields2 and Edit Fields7 output: the same items, passed
+    # on by Set v3.2 nodes without fields (include: all). Run with the first pinned item (one item here).
+    "schedule_pinned": {"trigger_node": "schedule_trigger", "input": {"name": "First item", "code": 1},
+                        "outputs": {"edit_fields2": {"name": "First item", "code": 1},
+                                    "edit_fields7": {"name": "First item", "code": 1},
+                                    "edit_fields10": {"name": "First item", "code": 1}}},
+    # A Wait resumed by a call outputs what the call sent.
+    "wait_for_webhook": {"input": {}, "resume": ("wait_node", {"approved": True}),
+                         "outputs": {"wait_node": {"approved": True}}},
+    # n8n's pinData: the invalid JSON body fails the HTTP Request ("JSON parameter needs to be valid JSON")
+    # and its error output leads to "Error path"; "Success path" does not run.
+    "http_use_error_output": {"input": {}, "served": "https://webhook.site", "statuses": {"http_request": "failed", "error_path": "completed",
+                                                       "success_path": "skipped"},
+                              "error": "not valid JSON"},
+}
+
+
+def test_every_fully_translatable_export_runs():
+    translatable = sorted(name for name in FILES if not EXPECTED[name]["untranslated"] and not EXPECTED[name]["errors"])
+    assert translatable == sorted([*MOCKS, *RUNS])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_imported_workflow_without_http_calls_gives_n8ns_result(name, httpserver):
+    from executions import waking
+    from executions.inline import InlineDispatcher
+
+    run = RUNS[name]
+    document, _ = imported(name)
+    for n in document["nodes"]:
+        if "served" in run and n["type"] == "http.request":
+            n["params"]["url"] = n["params"]["url"].replace(run["served"], httpserver.url_for("/").rstrip("/"))
+    execution = run_inline(document, input_data=run["input"], trigger_node=run.get("trigger_node"))
+    if "resume" in run:
+        assert execution.status == "waiting"
+        dispatcher = InlineDispatcher()
+        waking.wake_node(str(execution.pk), run["resume"][0], dispatcher=dispatcher, reason="input",
+                         data=run["resume"][1])
+        dispatcher.drain()
+        execution.refresh_from_db()
+    assert execution.status == "succeeded", execution.error
+    runs = {r.node_id: r for r in execution.node_runs.all()}
+    for node_id, output in run.get("outputs", {}).items():
+        assert runs[node_id].output == output, node_id
+    if "result" in run:
+        assert execution.result == run["result"]
+    for node_id, status in run.get("statuses", {}).items():
+        assert runs[node_id].status == status, node_id
+    if "error" in run:
+        assert run["error"] in json.dumps(runs["http_request"].error)
+        assert httpserver.log == []  # it failed before sending anything, as n8n's does
 
 
 @pytest.mark.django_db

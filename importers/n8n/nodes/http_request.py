@@ -19,9 +19,10 @@ def _json_param(ctx, value, where):
         try:
             return ctx.value(json.loads(value), where)
         except ValueError as exc:
-            ctx.notes.append(f"{where} is not valid JSON ({exc}): n8n fails this node with 'JSON parameter needs "
-                             "to be valid JSON'; here the text is sent as it is")
-            ctx.report.warn(f"{ctx.node['name']}: {where} is not valid JSON; fix it before running")
+            # Kept as text with body_type json: the node then fails when it runs, as n8n's does
+            # ("JSON parameter needs to be valid JSON"), and takes its error route if it has one.
+            ctx.notes.append(f"{where} is not valid JSON ({exc}): the node fails when it runs, as in n8n")
+            ctx.report.warn(f"{ctx.node['name']}: {where} is not valid JSON; the node fails until it is fixed")
     if isinstance(value, str) and value.startswith("="):
         text = value[1:].strip()
         if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:

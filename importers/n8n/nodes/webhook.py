@@ -25,8 +25,7 @@ def translate(node, ctx):
     if mode in ("responseNode", "lastNode"):
         out["response"] = "sync"
         if mode == "lastNode":
-            notes.append("'respond when the last node finishes' answers the workflow's result: add a terminal "
-                         "node to choose it")
+            ctx.importer.answer_with_last_node(ctx.node_id)
     code = (params.get("options") or {}).get("responseCode")
     if isinstance(code, int):
         out["response_status"] = code
