@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 
 class BeatProcess:
-    """`celery beat` with django-celery-beat's DatabaseScheduler, checking for changes every second."""
+    """`celery beat` with NodeFlow's scheduler (django-celery-beat's database scheduler, schedule fires
+    started in beat itself), checking for changes every second."""
 
     def __init__(self):
         artifacts = Path(os.environ.get("NODEFLOW_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -29,7 +30,7 @@ class BeatProcess:
     def start(self):
         self.log = open(self.log_path, "wb")
         command = [sys.executable, "-m", "celery", "-A", "nodeflow", "beat", "-l", "INFO", "--max-interval", "1",
-                   "-S", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile="]
+                   "-S", "triggers.beat:Scheduler", "--pidfile="]
         self.process = subprocess.Popen(command, cwd=ROOT, env=service_env(), stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         return self
