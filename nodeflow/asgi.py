@@ -15,6 +15,7 @@ from django.urls import path, re_path  # noqa: E402
 from executions.consumers import ExecutionConsumer  # noqa: E402
 from nodeflow.channels import NotFoundConsumer, TokenAuthMiddleware  # noqa: E402
 from nodeflow.security import BodySizeLimit  # noqa: E402
+from triggers.webhooks import webhook_exists  # noqa: E402
 from workflows.consumers import WorkflowConsumer  # noqa: E402
 
 websocket_urlpatterns = [
@@ -26,7 +27,7 @@ _not_found = [re_path(r"", NotFoundConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
-        "http": BodySizeLimit(django_asgi_app),
+        "http": BodySizeLimit(django_asgi_app, webhook_exists=webhook_exists),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*websocket_urlpatterns, *_not_found])))
         ),

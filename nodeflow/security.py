@@ -165,9 +165,12 @@ class BodySizeLimit:
     refuse it, so the count happens here, on the way in: a declared Content-Length over
     the limit is refused before reading, a chunked body as soon as it passes the limit."""
 
-    def __init__(self, app, limit_for=None):
+    def __init__(self, app, limit_for=None, webhook_exists=None):
+        """`webhook_exists(token)` (sync, may query the database) tells a webhook URL some
+        trigger has from one nobody has; without it every /hooks/ URL gets the webhooks' limit."""
         self.app = app
         self.limit_for = limit_for or default_body_limit
+        self.webhook_exists = database_sync_to_async(webhook_exists) if webhook_exists else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -175,9 +178,9 @@ class BodySizeLimit:
         path = scope.get("path", "")
         limit = self.limit_for(path)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if path.startswith("/hooks/") and limit > UNKNOWN_HOOK_BODY_BYTES:
+        if path.startswith("/hooks/") and self.webhook_exists and limit > UNKNOWN_HOOK_BODY_BYTES:
             small = declared is not None and declared.isdigit() and int(declared) <= UNKNOWN_HOOK_BODY_BYTES
-            if not small and not await _webhook_exists(path):
+            if not small and not await self.webhook_exists(path.rstrip("/").rsplit("/", 1)[-1]):
                 limit = UNKNOWN_HOOK_BODY_BYTES  # the view answers 404 without reading; nobody needs more
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _too_large(send, limit)
@@ -204,15 +207,6 @@ class BodySizeLimit:
 # What a request to a webhook URL with an unknown token may send: enough for the 404 to
 # be answered normally, too little to make the server read (and spool) an upload first.
 UNKNOWN_HOOK_BODY_BYTES = 64 * 1024
-
-
-@database_sync_to_async
-def _webhook_exists(path):
-    """Whether /hooks/<token> or /hooks/test/<token> names a webhook some workflow has."""
-    from triggers.models import WebhookEndpoint
-
-    token = path.rstrip("/").rsplit("/", 1)[-1]
-    return 0 < len(token) <= 64 and WebhookEndpoint.objects.filter(token=token).exists()
 
 
 def default_body_limit(path):

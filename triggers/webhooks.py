@@ -159,6 +159,11 @@ def find_hook(token, test):
     return Hook(endpoint=endpoint, params=params, version=version)
 
 
+def webhook_exists(token):
+    """Whether some trigger has this token (for the body limit at the ASGI door, nodeflow.asgi)."""
+    return 0 < len(token) <= 64 and WebhookEndpoint.objects.filter(token=token).exists()
+
+
 def check_method(hook, method):
     allowed = hook.params["methods"]
     if method not in allowed:
