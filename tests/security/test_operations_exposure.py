@@ -7,6 +7,7 @@ from django.test import Client
 
 from nodeflow.security import UNKNOWN_HOOK_BODY_BYTES, BodySizeLimit
 from tests.triggers.support import published_hook, webhook_doc
+from triggers.webhooks import webhook_exists
 
 # -- /metrics ---------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ def _post(path, chunks, declared=None):
     recorder = _Recorder(chunks)
     headers = [(b"content-length", str(declared).encode())] if declared is not None else []
     scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
-    async_to_sync(BodySizeLimit(recorder.app))(scope, recorder.receive, recorder.send)
+    async_to_sync(BodySizeLimit(recorder.app, webhook_exists=webhook_exists))(scope, recorder.receive, recorder.send)
     return recorder
 
 
@@ -111,6 +112,27 @@ def test_a_known_webhook_still_takes_bodies_up_to_its_own_limit(alice_client):
     recorder = _post(path, [b"x" * size], declared=size)
 
     assert recorder.read == size and recorder.sent[0]["status"] == 404  # the recorder's own answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_asgi_application_refuses_a_big_body_to_an_unknown_webhook_before_reading_it():
+    from nodeflow.asgi import application
+
+    sent, read = [], []
+
+    async def receive():
+        read.append(1)
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/hooks/no-such-token", "query_string": b"",
+             "headers": [(b"content-length", str(90 * 1024 * 1024).encode()), (b"host", b"localhost")],
+             "server": ("localhost", 80)}
+    async_to_sync(application)(scope, receive, send)
+
+    assert sent[0]["status"] == 413 and read == []
 
 
 @pytest.mark.django_db(transaction=True)
