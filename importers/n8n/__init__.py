@@ -13,6 +13,7 @@ from importers.report import ImportReport, NotThisFormat
 API_VERSION = "nodeflow/v1"  # the document version these importers write
 
 CANVAS_NOTES = {"n8n-nodes-base.stickyNote"}
+CANVAS_SPREAD = (1.5, 1.25)
 # Nodes whose whole point is turning lists of items into other lists: NodeFlow passes one value.
 MULTI_ITEM_TYPES = {f"n8n-nodes-base.{name}" for name in (
     "splitOut", "itemLists", "aggregate", "summarize", "filter", "sort", "limit", "removeDuplicates")}
@@ -186,7 +187,9 @@ class N8nImporter:
                         reason = str(exc)
             out = {"id": node_id, "name": name}
             if isinstance(node.get("position"), list) and len(node["position"]) == 2:
-                out["position"] = [float(p) for p in node["position"]]
+                # NodeFlow's nodes are wider than n8n's squares: spread the layout so they do not overlap.
+                out["position"] = [float(node["position"][0]) * CANVAS_SPREAD[0],
+                                   float(node["position"][1]) * CANVAS_SPREAD[1]]
             source_label = f"{node['type']}@{node.get('typeVersion', 1)}"
             if translated is None:
                 out.update(type="flow.noop", params={},
