@@ -427,8 +427,10 @@ def test_deleting_the_workflow_removes_its_webhook_urls(alice_client):
     assert_error(post(Client(), path), 404, "not_found")
 
 
-def test_webhook_requests_are_counted_by_status_for_metrics(alice_client):
+def test_webhook_requests_are_counted_by_status_for_metrics(alice_client, settings):
     from prometheus_client.parser import text_string_to_metric_families
+
+    settings.NODEFLOW = {**settings.NODEFLOW, "METRICS_PUBLIC": True}  # scraped without a token
 
     def counts():
         text = Client().get("/metrics").content.decode()
