@@ -8,7 +8,8 @@ type Entry = { from?: unknown; to?: unknown; reason?: unknown; notes?: unknown }
 
 export function ImportReportPanel({ workflowId }: { workflowId: string }) {
   const [stored, setStored] = useState(() => keptReport(workflowId));
-  const [open, setOpen] = useState(true);
+  // Open when something needs the user's work; a clean import shows its one-line summary only.
+  const [open, setOpen] = useState(() => (stored?.report.untranslated.length ?? 0) > 0);
   if (!stored) return null;
   const { format, report } = stored;
   const untranslated = report.untranslated as Entry[];
