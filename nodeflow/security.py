@@ -17,6 +17,7 @@
 
 import hashlib
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -27,6 +28,9 @@ from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from nodeflow.api import ApiError
+from nodeflow.outages import unavailable_service
+
+logger = logging.getLogger("nodeflow.security")
 
 
 def client_address(request):
@@ -52,6 +56,9 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
     reads them once, at import, so settings overrides would not reach it)."""
 
     fixed_scope = None
+    # The counters live in the cache (Redis). When it cannot be reached: True lets the request
+    # through uncounted (fail open), False raises, and the request is answered 503.
+    fail_open = False
 
     def get_rate(self):
         return settings.NODEFLOW.get("THROTTLE_RATES", {}).get(self.scope)
@@ -62,19 +69,29 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
             return True
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return throttling.SimpleRateThrottle.allow_request(self, request, view)
+        try:
+            return throttling.SimpleRateThrottle.allow_request(self, request, view)
+        except Exception as exc:  # noqa: BLE001 — which errors a cache raises depends on its backend
+            if not self.fail_open or unavailable_service(exc) is None:
+                raise
+            logger.warning("%s throttle not applied: the cache is unreachable (%s)", self.scope, type(exc).__name__)
+            return True
 
 
 class AuthThrottle(ScopedRateThrottle):
-    """The token endpoint, per client address (NODEFLOW_THROTTLE_AUTH)."""
+    """The token endpoint, per client address (NODEFLOW_THROTTLE_AUTH). Fails closed: without its
+    counters (and the login lockout's), password guessing would go unchecked."""
 
     fixed_scope = "auth"
 
 
 class RunThrottle(ScopedRateThrottle):
-    """Endpoints that start work (run, retry), per user (NODEFLOW_THROTTLE_RUN)."""
+    """Endpoints that start work (run, retry), per user (NODEFLOW_THROTTLE_RUN). Fails open: the
+    run is written to the database and recovery sends it once the broker is back, so a user's
+    work is accepted rather than refused while Redis restarts."""
 
     fixed_scope = "run"
+    fail_open = True
 
 
 # ---------------------------------------------------------------------------
