@@ -76,6 +76,19 @@ REQUEUE = _rule("requeue", {N.FAILED, N.CANCELLED}, N.QUEUED,
 RESET = _rule("reset", {N.CANCELLED}, N.PENDING,
               "retrying the execution: a cancelled node still missing inputs waits for them again")
 
+# Why an attempt ended without a result of its own: its worker was lost, or its result could not
+# be written. Such an attempt is run again without counting as a try of the node's retry policy.
+WORKER_LOST = "worker_lost"
+RESULT_NOT_RECORDED = "result_not_recorded"
+LOST = frozenset({WORKER_LOST, RESULT_NOT_RECORDED})
+
+
+def try_number(attempts):
+    """The try the next attempt is, as the node sees it, from the records of the attempts before:
+    a try that was lost (LOST) and is run again is the same try, so the same call."""
+    return 1 + sum(1 for record in attempts or () if ((record or {}).get("error") or {}).get("code") not in LOST)
+
+
 RULES = (RETRY, CONTINUE, ROUTE, FAIL, SUCCEED, WAIT, WAKE, CLAIM, START, TIMER_FIRED, INPUT_ARRIVED, REQUEUE, RESET)
 
 

@@ -44,6 +44,7 @@ class Prepared:
     upstream: list
     owner_id: int | None = None
     merge_error: NodeError | None = None
+    try_number: int = 1  # engine.policy.try_number: attempts lost to the infrastructure do not count
 
 
 def execution_input(execution):
@@ -91,6 +92,7 @@ def claim(transition, node_id, worker, input_data=_UNREAD):
         upstream=upstream,
         owner_id=execution.owner_id,
         merge_error=merge_error,
+        try_number=policy.try_number(run.attempts),
     )
     transition.claimed.append(prepared)
     return prepared

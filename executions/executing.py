@@ -163,6 +163,7 @@ def _execute(prepared, secrets):
         upstream=prepared.upstream,
         owner_id=prepared.owner_id,
         secrets=secrets,
+        try_number=prepared.try_number,
     )
     try:
         rendered = {

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from engine import policy
 from engine.errors import TIMEOUT, TRANSIENT, NodeError
 from engine.states import ExecutionStatus, NodeStatus
 from executions.claiming import Prepared
@@ -71,8 +72,7 @@ def _requeue_lost(execution_id, node_id, attempt, dispatcher):
 
 # Why a running node is run again without having failed: its worker stopped renewing its lease,
 # or it ran but its result could not be written (the database was away longer than the worker waited).
-WORKER_LOST = "worker_lost"
-RESULT_NOT_RECORDED = "result_not_recorded"
+WORKER_LOST, RESULT_NOT_RECORDED = policy.WORKER_LOST, policy.RESULT_NOT_RECORDED
 
 
 def requeue(execution_id, node_id, attempt, *, dispatcher, code):
@@ -86,7 +86,7 @@ def requeue(execution_id, node_id, attempt, *, dispatcher, code):
             return 0
         if code == WORKER_LOST and (run.lease_expires_at is None or run.lease_expires_at >= timezone.now()):
             return 0
-        lost = sum(1 for a in run.attempts or [] if (a.get("error") or {}).get("code") in (WORKER_LOST, RESULT_NOT_RECORDED)) + 1
+        lost = sum(1 for a in run.attempts or [] if (a.get("error") or {}).get("code") in policy.LOST) + 1
         message = (f"the worker running this node ({run.worker}) was lost" if code == WORKER_LOST else
                    f"the node ran in {run.worker} but its result could not be recorded (the database was unreachable)")
         error = {"class": TRANSIENT, "code": code, "node_id": node_id, "message": message}

@@ -107,6 +107,13 @@ class NodeCall:
     owner_id: int | None = None  # the execution's owner: whose credentials the node may use
     # Secret values the node used (credentials): masked wherever the run's data is stored.
     secrets: set = field(default_factory=set)
+    # Which try of the node this is: `attempt` counts every time it ran, this one only the tries
+    # that ended on their own (a run again after a lost worker is the same try, the same call).
+    try_number: int = 1
+
+    def idempotency_key(self):
+        """The same for every run of this try of this node in this execution, and for no other."""
+        return f"nodeflow:{self.execution_id}:{self.node_id}:{self.try_number}"
 
     def log(self, message, level="info"):
         self.logs.append({"ts": datetime.now().astimezone().isoformat(), "level": level, "message": str(message)})

@@ -28,6 +28,7 @@ from nodes.http_request.transport import session  # noqa: F401
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 BODY_TYPES = ("json", "text", "form")
 RESPONSE_MODES = ("auto", "json", "text")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 PARAMS_SCHEMA = {
     "type": "object",
@@ -79,6 +80,14 @@ PARAMS_SCHEMA = {
             "description": "When false, any status is the node's output.",
         },
         "credential": {"type": "string", "title": "Credential", "description": "Id of a stored credential."},
+        "idempotency_key": {
+            "type": "boolean",
+            "default": False,
+            "title": "Send an Idempotency-Key",
+            "description": "The same key for every run of one try of this node in this execution (a run again after "
+                           "a lost worker sends it again), a new one for each retry: a receiver that honours "
+                           "Idempotency-Key does the work once.",
+        },
     },
     "required": ["url"],
     "additionalProperties": False,
@@ -92,6 +101,7 @@ DEFAULTS = {
     "follow_redirects": True,
     "response": "auto",
     "fail_on_status": True,
+    "idempotency_key": False,
 }
 
 
@@ -126,6 +136,8 @@ def _request(call, params):
     url = params["url"].strip()
     check_url(url)
     headers = _headers(params.get("headers"))
+    if params["idempotency_key"] and not _has_header(headers, IDEMPOTENCY_HEADER.lower()):
+        headers[IDEMPOTENCY_HEADER] = call.idempotency_key()
     body = _encode_body(params.get("body"), params.get("body_type"), headers)
     credential_headers = set()
     if params.get("credential"):

@@ -161,3 +161,13 @@ def test_a_node_that_failed_down_its_error_port_is_not_run_again():
     g = graph([("s", "a"), ("a", "handler", "error")])
     runs = {"s": (N.COMPLETED, ["main"]), "a": (N.FAILED, ["error"]), "handler": (N.FAILED, [])}
     assert [step.node_id for step in policy.retry_plan(g, runs)] == ["handler"]
+
+
+def test_a_try_lost_to_the_infrastructure_is_the_same_try_when_it_runs_again():
+    failed = {"error": {"code": "http.status"}}
+    lost = {"error": {"code": "worker_lost"}}
+    unrecorded = {"error": {"code": "result_not_recorded"}}
+    assert policy.try_number([]) == 1
+    assert policy.try_number([lost]) == 1 and policy.try_number([lost, unrecorded]) == 1
+    assert policy.try_number([failed]) == 2 and policy.try_number([failed, lost]) == 2
+    assert policy.try_number([{"error": None}, failed]) == 3  # a completed attempt before (a retried execution)

@@ -760,6 +760,25 @@ def test_transient_status_is_retried_on_the_worker_until_it_succeeds(httpserver,
     assert [attempt["error"] and attempt["error"]["code"] for attempt in runs["call"].attempts] == ["http.status", None]
 
 
+def test_an_idempotency_key_is_sent_when_asked_the_same_for_one_try_and_new_for_each_retry(httpserver):
+    httpserver.expect_ordered_request("/pay").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/pay").respond_with_json({"paid": True})
+    execution, runs = run(workflow([
+        {**http(httpserver.url_for("/pay"), method="POST", body={"amount": 5}, idempotency_key=True),
+         "retry": {"max_attempts": 2, "backoff_s": 0.01, "jitter": False}}]))
+    assert execution.status == "succeeded", runs["call"].error
+    keys = [request.headers.get("Idempotency-Key") for request, _ in httpserver.log]
+    assert keys == [f"nodeflow:{execution.pk}:call:1", f"nodeflow:{execution.pk}:call:2"]
+
+
+def test_no_idempotency_key_unless_asked_and_the_author_s_own_header_wins(httpserver):
+    httpserver.expect_request("/h").respond_with_handler(echo)
+    _, plain = call_http(httpserver.url_for("/h"))
+    _, own = call_http(httpserver.url_for("/h"), idempotency_key=True, headers={"Idempotency-Key": "mine"})
+    assert "idempotency-key" not in plain.output["body"]["headers"]
+    assert own.output["body"]["headers"]["idempotency-key"] == "mine"
+
+
 def test_connection_refused_on_the_worker_fails_the_execution_as_transient(celery_worker):
     execution, runs = run_on_worker(workflow([http(f"http://127.0.0.1:{free_port()}/")]))
 
