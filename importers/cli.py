@@ -34,8 +34,9 @@ def import_file(path, format, owner, out):
         raise CommandError(f"{path}: {exc}") from None
     out.write(f"imported {format} as workflow {workflow.pk} ({workflow.name!r}), owner {user.username}\n")
     for entry in report["translated"]:
-        out.write(f"  translated   {entry['from']} -> {entry['to']}" + (f" ({entry['type']})" if "type" in entry else "")
-                  + "".join(f"\n               note: {note}" for note in entry["notes"]) + "\n")
+        kind = f" ({entry['type']})" if "type" in entry else ""
+        notes = "".join(f"\n               note: {note}" for note in entry["notes"])
+        out.write(f"  translated   {entry['from']} -> {entry['to']}{kind}{notes}\n")
     for entry in report["untranslated"]:
         out.write(f"  untranslated {entry['from']}: {entry['reason']}\n")
     for warning in report["warnings"]:

@@ -115,7 +115,7 @@ class N8nImporter:
         self.last_node_webhooks = []
         self.nodes = []
         for index, node in enumerate(document["nodes"]):
-            if not isinstance(node, dict) or not isinstance(node.get("name"), str) or not isinstance(node.get("type"), str):
+            if not isinstance(node, dict) or not all(isinstance(node.get(key), str) for key in ("name", "type")):
                 raise NotThisFormat(f"not an n8n workflow: node {index} has no `name` and `type`",
                                     {"node": index})
             self.nodes.append(node)

@@ -70,7 +70,8 @@ def test_untranslated_n8n_nodes_are_placeholders_marked_on_the_canvas(page, live
     upload(page, N8N / "if_v2_number.json")
     report = page.get_by_role("region", name="Import report")
     expect(report).to_contain_text("1 not translated")
-    expect(report.locator("[data-report=untranslated]")).to_contain_text("Code: n8n node type n8n-nodes-testing.testData")
+    expect(report.locator("[data-report=untranslated]")).to_contain_text(
+        "Code: n8n node type n8n-nodes-testing.testData")
     placeholder = canvas_node(page, "code")
     expect(placeholder.locator("[data-untranslated]")).to_contain_text("Not translated")
     expect(page.locator("[data-untranslated]")).to_have_count(1)

@@ -21,107 +21,251 @@ FILES = sorted(path.stem for path in FIXTURES.glob("*.json"))
 
 EXPECTED = {
     'execute_workflow_parameter': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual'},
-        'untranslated': {'Execute Workflow': 'Execute Workflow maps to flow.subworkflo'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+        },
+        'untranslated': {
+            'Execute Workflow': 'Execute Workflow maps to flow.subworkflo',
+        },
         'errors': [],
     },
     'http_delete': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'HTTP Request': 'http.request'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'HTTP Request': 'http.request',
+        },
         'untranslated': {},
         'errors': [],
     },
     'http_get': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'HTTP Request': 'http.request', 'HTTP Request fake header': 'http.request', 'HTTP Request with query': 'http.request', 'HTTP Request empty header': 'http.request'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'HTTP Request': 'http.request',
+            'HTTP Request fake header': 'http.request',
+            'HTTP Request with query': 'http.request',
+            'HTTP Request empty header': 'http.request',
+        },
         'untranslated': {},
         'errors': [],
     },
     'http_patch': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'HTTP Request': 'http.request'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'HTTP Request': 'http.request',
+        },
         'untranslated': {},
         'errors': [],
     },
     'http_post': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'HTTP Request': 'http.request', 'HTTP Request1': 'http.request'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'HTTP Request': 'http.request',
+            'HTTP Request1': 'http.request',
+        },
         'untranslated': {},
         'errors': [],
     },
     'http_put': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'HTTP Request': 'http.request'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'HTTP Request': 'http.request',
+        },
         'untranslated': {},
         'errors': [],
     },
     'http_use_error_output': {
-        'translated': {'When clicking ‘Execute workflow’': 'trigger.manual', 'Success path': 'flow.noop', 'Error path': 'flow.noop', 'HTTP Request': 'http.request'},
+        'translated': {
+            'When clicking ‘Execute workflow’': 'trigger.manual',
+            'Success path': 'flow.noop',
+            'Error path': 'flow.noop',
+            'HTTP Request': 'http.request',
+        },
         'untranslated': {},
         'errors': [],
     },
     'if_v1_number': {
-        'translated': {"On clicking 'execute'": 'trigger.manual', 'IF Smaller': 'logic.if', 'IF Smaller or Equal': 'logic.if', 'On True Smaller': 'flow.noop', 'On False Smaller': 'flow.noop', 'On True Smaller or Equal': 'flow.noop', 'IF Equal': 'logic.if', 'On True Equal': 'flow.noop', 'On False Equal': 'flow.noop', 'IF Not Equal': 'logic.if', 'On True Not Equal': 'flow.noop', 'On False Not Equal': 'flow.noop', 'IF Larger': 'logic.if', 'On True Larger': 'flow.noop', 'On False Larger': 'flow.noop', 'IF Larger or Equal': 'logic.if', 'On True Larger or Equal': 'flow.noop', 'IF Is Empty': 'logic.if', 'On False  Is Empty': 'flow.noop', 'IF Is Not Empty': 'logic.if', 'On True Is Not Empty': 'flow.noop'},
-        'untranslated': {'Code': 'JavaScript code (code.python runs Python'},
+        'translated': {
+            "On clicking 'execute'": 'trigger.manual',
+            'IF Smaller': 'logic.if',
+            'IF Smaller or Equal': 'logic.if',
+            'On True Smaller': 'flow.noop',
+            'On False Smaller': 'flow.noop',
+            'On True Smaller or Equal': 'flow.noop',
+            'IF Equal': 'logic.if',
+            'On True Equal': 'flow.noop',
+            'On False Equal': 'flow.noop',
+            'IF Not Equal': 'logic.if',
+            'On True Not Equal': 'flow.noop',
+            'On False Not Equal': 'flow.noop',
+            'IF Larger': 'logic.if',
+            'On True Larger': 'flow.noop',
+            'On False Larger': 'flow.noop',
+            'IF Larger or Equal': 'logic.if',
+            'On True Larger or Equal': 'flow.noop',
+            'IF Is Empty': 'logic.if',
+            'On False  Is Empty': 'flow.noop',
+            'IF Is Not Empty': 'logic.if',
+            'On True Is Not Empty': 'flow.noop',
+        },
+        'untranslated': {
+            'Code': 'JavaScript code (code.python runs Python',
+        },
         'errors': [],
     },
     'if_v2_number': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'If': 'logic.if', 'Then': 'flow.noop', 'Else': 'flow.noop'},
-        'untranslated': {'Code': 'n8n node type n8n-nodes-testing.testData'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'If': 'logic.if',
+            'Then': 'flow.noop',
+            'Else': 'flow.noop',
+        },
+        'untranslated': {
+            'Code': 'n8n node type n8n-nodes-testing.testData',
+        },
         'errors': [],
     },
     'manual_wait_set': {
-        'translated': {'Wait': 'flow.wait', 'Manual': 'trigger.manual', 'Set': 'data.set'},
+        'translated': {
+            'Wait': 'flow.wait',
+            'Manual': 'trigger.manual',
+            'Set': 'data.set',
+        },
         'untranslated': {},
         'errors': [],
     },
     'mcp_available_webhook': {
-        'translated': {'Webhook': 'trigger.webhook', 'Process Data': 'data.set'},
+        'translated': {
+            'Webhook': 'trigger.webhook',
+            'Process Data': 'data.set',
+        },
         'untranslated': {},
         'errors': [],
     },
     'merge_append': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Merge': 'flow.merge'},
-        'untranslated': {'Code': 'JavaScript code (code.python runs Python', 'Code1': 'JavaScript code (code.python runs Python'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'Merge': 'flow.merge',
+        },
+        'untranslated': {
+            'Code': 'JavaScript code (code.python runs Python',
+            'Code1': 'JavaScript code (code.python runs Python',
+        },
         'errors': [],
     },
     'merge_choose_branch': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Merge': 'flow.merge', 'Merge1': 'flow.merge', 'Merge2': 'flow.merge'},
-        'untranslated': {'Code': 'n8n node type n8n-nodes-testing.testData', 'Code1': 'n8n node type n8n-nodes-testing.testData'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'Merge': 'flow.merge',
+            'Merge1': 'flow.merge',
+            'Merge2': 'flow.merge',
+        },
+        'untranslated': {
+            'Code': 'n8n node type n8n-nodes-testing.testData',
+            'Code1': 'n8n node type n8n-nodes-testing.testData',
+        },
         'errors': [],
     },
     'merge_combine_by_fields': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Merge': 'flow.merge', 'Merge2': 'flow.merge', 'Merge3': 'flow.merge', 'Merge4': 'flow.merge', 'Merge5': 'flow.merge', 'Merge6': 'flow.merge', 'Merge7': 'flow.merge'},
-        'untranslated': {'Code': 'JavaScript code (code.python runs Python', 'Code1': 'JavaScript code (code.python runs Python', 'Merge1': "combining with join mode 'keepNonMatches"},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'Merge': 'flow.merge',
+            'Merge2': 'flow.merge',
+            'Merge3': 'flow.merge',
+            'Merge4': 'flow.merge',
+            'Merge5': 'flow.merge',
+            'Merge6': 'flow.merge',
+            'Merge7': 'flow.merge',
+        },
+        'untranslated': {
+            'Code': 'JavaScript code (code.python runs Python',
+            'Code1': 'JavaScript code (code.python runs Python',
+            'Merge1': "combining with join mode 'keepNonMatches",
+        },
         'errors': [],
     },
     'schedule_pinned': {
-        'translated': {'Schedule Trigger': 'trigger.schedule', 'Edit Fields': 'data.set', 'Edit Fields1': 'data.set', 'Edit Fields2': 'data.set', 'Edit Fields3': 'data.set', 'Edit Fields4': 'data.set', 'Edit Fields5': 'data.set', 'Edit Fields6': 'data.set', 'Edit Fields7': 'data.set', 'Edit Fields9': 'data.set', 'Edit Fields10': 'data.set'},
+        'translated': {
+            'Schedule Trigger': 'trigger.schedule',
+            'Edit Fields': 'data.set',
+            'Edit Fields1': 'data.set',
+            'Edit Fields2': 'data.set',
+            'Edit Fields3': 'data.set',
+            'Edit Fields4': 'data.set',
+            'Edit Fields5': 'data.set',
+            'Edit Fields6': 'data.set',
+            'Edit Fields7': 'data.set',
+            'Edit Fields9': 'data.set',
+            'Edit Fields10': 'data.set',
+        },
         'untranslated': {},
         'errors': [],
     },
     'split_in_batches_v2': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Set': 'data.set', 'IF': 'logic.if', 'Output': 'data.set'},
-        'untranslated': {'Split In Batches': 'Loop Over Items maps to flow.foreach ove', 'Item Lists': 'n8n-nodes-base.splitOut works on lists o'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'Set': 'data.set',
+            'IF': 'logic.if',
+            'Output': 'data.set',
+        },
+        'untranslated': {
+            'Split In Batches': 'Loop Over Items maps to flow.foreach ove',
+            'Item Lists': 'n8n-nodes-base.splitOut works on lists o',
+        },
         'errors': ['invalid_expression', 'invalid_jsonlogic'],
     },
     'switch_v2_rules': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Switch': 'logic.switch', 'No Operation, do nothing': 'flow.noop', 'No Operation, do nothing1': 'flow.noop', 'No Operation, do nothing2': 'flow.noop'},
-        'untranslated': {'Code': 'n8n node type n8n-nodes-testing.testData'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'Switch': 'logic.switch',
+            'No Operation, do nothing': 'flow.noop',
+            'No Operation, do nothing1': 'flow.noop',
+            'No Operation, do nothing2': 'flow.noop',
+        },
+        'untranslated': {
+            'Code': 'n8n node type n8n-nodes-testing.testData',
+        },
         'errors': [],
     },
     'switch_v3_rules': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'No Operation, do nothing': 'flow.noop', 'No Operation, do nothing1': 'flow.noop', 'No Operation, do nothing2': 'flow.noop', 'Switch1': 'logic.switch'},
-        'untranslated': {'Code': 'n8n node type n8n-nodes-testing.testData'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'No Operation, do nothing': 'flow.noop',
+            'No Operation, do nothing1': 'flow.noop',
+            'No Operation, do nothing2': 'flow.noop',
+            'Switch1': 'logic.switch',
+        },
+        'untranslated': {
+            'Code': 'n8n node type n8n-nodes-testing.testData',
+        },
         'errors': [],
     },
     'wait_for_webhook': {
-        'translated': {'When clicking ‘Test workflow’': 'trigger.manual', 'Wait node': 'flow.wait'},
+        'translated': {
+            'When clicking ‘Test workflow’': 'trigger.manual',
+            'Wait node': 'flow.wait',
+        },
         'untranslated': {},
         'errors': [],
     },
     'wait_workflow': {
-        'translated': {'When clicking "Execute Workflow"': 'trigger.manual', 'Wait': 'flow.wait', 'IF': 'logic.if', 'Set1': 'data.set'},
-        'untranslated': {'After': 'n8n node type n8n-nodes-base.dateTime ha', 'Before': 'n8n node type n8n-nodes-base.dateTime ha'},
+        'translated': {
+            'When clicking "Execute Workflow"': 'trigger.manual',
+            'Wait': 'flow.wait',
+            'IF': 'logic.if',
+            'Set1': 'data.set',
+        },
+        'untranslated': {
+            'After': 'n8n node type n8n-nodes-base.dateTime ha',
+            'Before': 'n8n node type n8n-nodes-base.dateTime ha',
+        },
         'errors': ['invalid_jsonlogic'],
     },
     'webhook_wait_set': {
-        'translated': {'Webhook': 'trigger.webhook', 'Wait': 'flow.wait', 'Set': 'data.set'},
+        'translated': {
+            'Webhook': 'trigger.webhook',
+            'Wait': 'flow.wait',
+            'Set': 'data.set',
+        },
         'untranslated': {},
         'errors': [],
     },
@@ -307,9 +451,9 @@ RUNS = {
                          "outputs": {"wait_node": {"approved": True}}},
     # n8n's pinData: the invalid JSON body fails the HTTP Request ("JSON parameter needs to be valid JSON")
     # and its error output leads to "Error path"; "Success path" does not run.
-    "http_use_error_output": {"input": {}, "served": "https://webhook.site", "statuses": {"http_request": "failed", "error_path": "completed",
-                                                       "success_path": "skipped"},
-                              "error": "not valid JSON"},
+    "http_use_error_output": {"input": {}, "served": "https://webhook.site", "error": "not valid JSON",
+                              "statuses": {"http_request": "failed", "error_path": "completed",
+                                           "success_path": "skipped"}},
 }
 
 

@@ -24,7 +24,8 @@ def translate(node, ctx):
         rules = []
         for data_type in ("boolean", "number", "string", "dateTime"):
             for index, rule in enumerate((params.get("conditions") or {}).get(data_type) or []):
-                rules.append(legacy_rule(ctx, data_type, rule.get("operation", _DEFAULT_OPERATION[data_type]), rule.get("value1", ""),
+                operation = rule.get("operation", _DEFAULT_OPERATION[data_type])
+                rules.append(legacy_rule(ctx, data_type, operation, rule.get("value1", ""),
                                          rule.get("value2", "" if data_type == "string" else 0),
                                          f"conditions.{data_type}[{index}]"))
         combine = "or" if params.get("combineOperation") == "any" else "and"

@@ -28,7 +28,8 @@ def translate(node, ctx):
         wait_input = {}
         limit = params.get("limitWaitTime")
         if limit and params.get("limitType", "afterTimeInterval") == "afterTimeInterval":
-            wait_input["timeout_s"] = float(params.get("resumeAmount", 1)) * _SECONDS.get(params.get("resumeUnit", "hours"), 1)
+            unit = _SECONDS.get(params.get("resumeUnit", "hours"), 1)
+            wait_input["timeout_s"] = float(params.get("resumeAmount", 1)) * unit
             notes.append("after the time limit n8n goes on; here the `timeout` port is taken")
         return Translation("flow.wait", {"input": wait_input}, notes)
     raise NotTranslated(f"resuming on {resume!r}")
