@@ -144,18 +144,32 @@ class N8nImporter:
                         links.append((source, output_index, target["node"], int(target.get("index", 0) or 0)))
         return links
 
+    @staticmethod
+    def _bridged(links, disabled):
+        """The links with each disabled node taken out: n8n passes a disabled node's input on to its main
+        output, so what came into it goes to what came out of it."""
+        for name in disabled:
+            into = [link for link in links if link[2] == name]
+            out_of = [link for link in links if link[0] == name and link[1] == 0]
+            links = [link for link in links if name not in (link[0], link[2])]
+            links += [(source, index, target, target_index) for source, index, _, _ in into
+                      for _, _, target, target_index in out_of]
+        return links
+
     def translate(self):
         active = []
         for node in self.nodes:
             if node["type"] in CANVAS_NOTES:
                 self.report.warn(f"{node['name']}: a sticky note (canvas text) is not imported")
             elif node.get("disabled"):
-                self.report.warn(f"{node['name']}: disabled in n8n, left out")
+                self.report.warn(f"{node['name']}: disabled in n8n, left out (its input goes on to the nodes after it, "
+                                 "as n8n passes it through)")
             else:
                 active.append(node)
         names = {node["name"] for node in active}
         self.ids = node_ids([node["name"] for node in active])
-        links = self._read_connections(names)
+        disabled = {node["name"] for node in self.nodes if node.get("disabled") and node["type"] not in CANVAS_NOTES}
+        links = self._bridged(self._read_connections(names | disabled), disabled)
         self.incoming = {}
         for source, _, target, input_index in links:
             self.incoming.setdefault(target, []).append((input_index, source))

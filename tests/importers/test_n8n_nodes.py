@@ -169,3 +169,10 @@ def test_json_after_an_if_reads_the_items_the_if_passed_on():
     execution = run_inline(document, input_data={"n": 5})
     assert execution.status == "succeeded", execution.error
     assert dict(execution.node_runs.values_list("node_id", "output"))["keep"] == {"big": 5.0}
+
+
+def test_a_disabled_node_is_left_out_and_its_neighbours_joined():
+    source = workflow({**n8n_node("Off", "noOp"), "disabled": True}, n8n_node("After", "noOp"))
+    document, report = translate(source)
+    assert [(e["from"], e["to"]) for e in document["edges"]] == [("start", "after")]
+    assert any("Off: disabled" in warning for warning in report["warnings"])
