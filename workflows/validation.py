@@ -49,8 +49,8 @@ from jsonschema.exceptions import best_match
 from engine import expressions, jsonlogic, schemas
 from engine.graph import MAIN, Graph
 from nodes.registry import UnknownNodeType, registry
-from workflows import schema as document_schemas
-from workflows.schema import API_VERSION, NODE_ID_PATTERN
+from engine import document as document_schemas
+from engine.document import API_VERSION, NODE_ID_PATTERN
 
 NODE_ID = re.compile(NODE_ID_PATTERN)
 MAX_PROBLEMS = 200
