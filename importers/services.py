@@ -43,7 +43,7 @@ def import_workflow(owner, format, document, name=None):
     if format == "nodeflow" and name is None:
         translate(format, document)  # refuses an n8n or stageflow document claimed to be nodeflow
         with transaction.atomic():
-            workflow, errors = workflow_services.import_workflow(owner, format, document)
+            workflow, errors = workflow_services.create_workflow(owner, None, document)
         return workflow, errors, {"translated": [], "untranslated": [], "warnings": []}
     definition, report = translate(format, document)
     with transaction.atomic():

@@ -118,12 +118,6 @@ class DefinitionSerializer(serializers.Serializer):
     definition = DocumentField(objects_only=False, help_text=DOCUMENT_DESCRIPTION)
 
 
-class ImportSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=services.IMPORT_FORMATS, default="nodeflow",
-                                     help_text="Only nodeflow for now; n8n and stageflow answer 400.")
-    document = DocumentField(help_text="The document to import; for nodeflow, an exported document.")
-
-
 class VersionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     revision = serializers.IntegerField(help_text="The draft revision it was published from.")
@@ -331,25 +325,6 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             raise ApiError("not_found", f"the workflow has no version {wanted}", status_code=404)
         return Response(version.definition)
 
-    @extend_schema(
-        summary="Import a document as a new workflow",
-        description="The workflow's name is the document's `name`. Like a create, an invalid draft is stored and "
-        "its `validation` returned. Formats `n8n` and `stageflow` answer 400 `format_not_supported` for now.",
-        request=ImportSerializer,
-        responses={201: SavedWorkflowSerializer, **_SAVE_ERRORS},
-    )
-    @action(detail=False, methods=["post"], url_path="import", url_name="import")
-    def import_(self, request):
-        serializer = ImportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            with _readable_documents():
-                workflow, errors = services.import_workflow(
-                    request.user, serializer.validated_data["format"], serializer.validated_data["document"]
-                )
-        except services.UnsupportedFormat as exc:
-            raise ApiError("format_not_supported", str(exc)) from None
-        return self._saved(workflow, errors, status.HTTP_201_CREATED)
 
 
 class _readable_documents:

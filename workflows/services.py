@@ -29,8 +29,6 @@ def with_node_versions(document):
 
 UNTITLED = "Untitled workflow"
 NAME_MAX_LENGTH = Workflow._meta.get_field("name").max_length
-IMPORT_FORMATS = ("nodeflow", "n8n", "stageflow")
-SUPPORTED_IMPORT_FORMATS = ("nodeflow",)
 
 
 class InvalidWorkflow(ValueError):
@@ -48,10 +46,6 @@ class UnreadableDocument(ValueError):
     def __init__(self, error):
         super().__init__(error["message"])
         self.error = error
-
-
-class UnsupportedFormat(ValueError):
-    """An import format that is known but not implemented yet."""
 
 
 def new_document(name):
@@ -131,16 +125,6 @@ def delete_workflow(workflow):
     with transaction.atomic():
         trigger_services.deleting(workflow)
         workflow.delete()
-
-
-def import_workflow(owner, format, document):
-    """A new workflow from an exported document. Returns (workflow, validation errors).
-
-    Raises UnsupportedFormat for the formats of a later wave (n8n, stageflow)."""
-    if format not in SUPPORTED_IMPORT_FORMATS:
-        raise UnsupportedFormat(f"importing {format} documents is not supported yet; "
-                                f"supported: {', '.join(SUPPORTED_IMPORT_FORMATS)}")
-    return create_workflow(owner, None, document)
 
 
 def publish_workflow(workflow, user=None):

@@ -233,7 +233,7 @@ def test_large_outputs_are_stored_once_outside_the_row_and_served_on_request(ali
     execution = run_inline(doc, owner=alice)
     assert execution.result == 50  # the next node read the whole output
     stored = execution.node_runs.get(node_id="make").output
-    assert set(stored) == {"$nodeflow_output", "size", "preview"} and len(stored["preview"]) <= 2000
+    assert set(stored) == {"$nodeflow_output", "size", "preview", "signature"} and len(stored["preview"]) <= 2000
     nodes = alice_client.get(f"/api/v1/executions/{execution.pk}/nodes/").json()
     make = next(n for n in nodes if n["node_id"] == "make")
     assert make["output_stored"] is True and len(json.dumps(make)) < 5000

@@ -370,15 +370,6 @@ def test_export_a_published_version(alice_client):
     assert_error(alice_client.get(detail(created["id"], "export/?version=newest")), 400, "invalid")
 
 
-@pytest.mark.parametrize("format_name", ["n8n", "stageflow"])
-def test_import_of_later_formats_says_not_supported_yet(alice_client, format_name):
-    response = alice_client.post(f"{LIST}import/", {"format": format_name, "document": {"nodes": []}}, format="json")
-
-    error = assert_error(response, 400, "format_not_supported")
-    assert "not supported yet" in error["message"]
-    assert not Workflow.objects.exists()
-
-
 def test_import_of_an_unknown_format_is_a_400(alice_client):
     assert_error(alice_client.post(f"{LIST}import/", {"format": "zapier", "document": {}}, format="json"), 400,
                  "invalid")

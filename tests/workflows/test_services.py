@@ -124,8 +124,3 @@ def test_running_an_unpublished_workflow_as_published_is_refused(alice):
 
     with pytest.raises(LookupError):
         services.run_workflow(workflow, version="published", dispatcher=RecordingDispatcher())
-
-
-def test_import_of_later_formats_is_not_supported_yet(alice):
-    with pytest.raises(services.UnsupportedFormat, match="not supported yet"):
-        services.import_workflow(alice, "n8n", {"nodes": []})
