@@ -60,7 +60,7 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
     while batch:
         outcomes = _execute_batch(batch)
         local_worker = worker if time.monotonic() < deadline else None
-        batch = _finish(list(zip(batch, outcomes)), dispatcher, local_worker)
+        batch = _finish(list(zip(batch, outcomes)), dispatcher, local_worker, deadline)
     return True
 
 
@@ -69,14 +69,15 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
 FINISH_RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15)
 
 
-def _finish(finished, dispatcher, worker):
+def _finish(finished, dispatcher, worker, deadline):
     """finish_nodes, tried again while the database is unreachable (the results are only in memory).
 
     When it stays away, the runs are handed to `dispatcher.requeue_unrecorded`: they run again
     as `result_not_recorded`, instead of waiting for their leases to expire as `worker_lost`."""
     for delay in (*FINISH_RETRY_DELAYS_S, None):
         try:
-            return finish_nodes(finished, dispatcher=dispatcher, worker=worker)
+            return finish_nodes(finished, dispatcher=dispatcher, worker=worker, execute=_execute_in_transaction,
+                                deadline=deadline)
         except DATABASE_UNREACHABLE as exc:
             connection.close()  # the next try opens a new one
             if delay is None:
@@ -108,24 +109,32 @@ def _execute_batch(batch):
         return [_execute_traced(prepared) for prepared in batch]
 
 
-def _execute_traced(prepared):
+def _execute_in_transaction(prepared, recorded):
+    """Execute an instant node inside the finish transaction that claimed it (finishing._run_here):
+    what it reads of the nodes finished in that transaction comes from `recorded`, not yet written."""
+    if not tracing.enabled():
+        return execute_node(prepared, recorded)
+    return _execute_traced(prepared, recorded)
+
+
+def _execute_traced(prepared, recorded=None):
     node_type = prepared.compiled.node_types[prepared.node_id]
     with tracing.node_span(prepared.execution_id, prepared.execution_info["workflow_id"], prepared.node_id,
                            f"{node_type.type} v{node_type.version}", prepared.attempt) as span:
-        outcome = execute_node(prepared)
+        outcome = execute_node(prepared, recorded)
         span.set_attribute("nodeflow.status", outcome.status)
         if outcome.error is not None:
             span.set_attribute("nodeflow.error_class", outcome.error.error_class)
     return outcome
 
 
-def execute_node(prepared):
+def execute_node(prepared, recorded=None):
     """Render the params and call the node type's run function. Never raises.
 
     Whatever secrets the node used (its credentials) are masked in everything that
     will be stored or sent: params, output, variable writes, logs and the error."""
     secrets = set()
-    outcome = _execute(prepared, secrets)
+    outcome = _execute(prepared, secrets, recorded)
     if secrets:
         outcome.params = redact(outcome.params, secrets)
         outcome.logs = redact(outcome.logs, secrets)
@@ -142,7 +151,7 @@ def execute_node(prepared):
     return outcome
 
 
-def _execute(prepared, secrets):
+def _execute(prepared, secrets, recorded=None):
     """The run's Outcome; the node adds the secret values it used to `secrets`."""
     compiled, node_id = prepared.compiled, prepared.node_id
     node = compiled.graph.node(node_id)
@@ -150,7 +159,7 @@ def _execute(prepared, secrets):
     started_at = datetime.now(timezone.utc)
     if prepared.merge_error is not None:
         return Outcome(error=prepared.merge_error, started_at=started_at)
-    nodes = LazyNodes(compiled.graph.ancestor_view(node_id), lambda ids: load_node_entries(prepared.execution_id, ids))
+    nodes = LazyNodes(compiled.graph.ancestor_view(node_id), _entries_loader(prepared.execution_id, recorded))
     context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes)
     params = {**node_type.defaults, **(node.get("params") or {})}
     call = NodeCall(
@@ -185,6 +194,19 @@ def _execute(prepared, secrets):
         return Outcome(error=crash_error(node_type, exc), params=call.params, logs=call.logs, started_at=started_at)
     result = value if isinstance(value, NodeResult) else NodeResult(output=value)
     return Outcome(result=result, params=call.params, logs=call.logs + list(result.logs), started_at=started_at)
+
+
+def _entries_loader(execution_id, recorded):
+    """How the context reads `nodes.<id>`: from the database, or first from `recorded` (the runs
+    finished in the transaction this node runs in, which the database does not have yet)."""
+    if not recorded:
+        return lambda ids: load_node_entries(execution_id, ids)
+
+    def load(ids):
+        entries = {node_id: recorded[node_id] for node_id in ids if node_id in recorded}
+        rest = [node_id for node_id in ids if node_id not in entries]
+        return {**load_node_entries(execution_id, rest), **entries} if rest else entries
+    return load
 
 
 def crash_error(node_type, exc):

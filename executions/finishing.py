@@ -6,6 +6,7 @@ transaction per batch of finished runs. Large outputs are written to files befor
 execution's lock is taken, so a slow disk never holds the lock."""
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -50,26 +51,31 @@ def finish_node(prepared, outcome, *, dispatcher):
     finish_nodes([(prepared, outcome)], dispatcher=dispatcher)
 
 
-def finish_nodes(finished, *, dispatcher, worker=None):
+def finish_nodes(finished, *, dispatcher, worker=None, execute=None, deadline=None):
     """Record how node runs of one execution ended, in one transaction, and move the execution on.
 
     With `worker`, the instant nodes this makes ready are claimed for that worker in the same
-    transaction and returned (claiming.Prepared), to run here instead of going through the broker.
+    transaction. With `execute` (executing.execute_node) they also run in it, and the ones they make
+    ready, until none is left or `deadline` (time.monotonic) passes: a chain of instant nodes costs
+    one transaction, its runs and events written together. What is claimed and not run yet is
+    returned (claiming.Prepared), to run here after the commit.
     A result the database refuses fails its node (through on_error) instead of the task."""
     stored = [(prepared, _stored(prepared, outcome)) for prepared, outcome in finished]
     try:
-        return _record(stored, dispatcher, worker)
+        return _record(stored, dispatcher, worker, execute, deadline)
     except (DataError, IntegrityError) as exc:
         if len(stored) > 1:  # find the one the database refused: record them one by one
             claimed = []
             for one in stored:
-                claimed += finish_nodes([(one[0], one[1].outcome)], dispatcher=dispatcher, worker=worker)
+                claimed += finish_nodes([(one[0], one[1].outcome)], dispatcher=dispatcher, worker=worker,
+                                        execute=execute, deadline=deadline)
             return claimed
         prepared, result = stored[0]
         logger.warning("the result of %s of %s could not be stored: %s", prepared.node_id, prepared.execution_id, exc)
         error = NodeError(f"the node's result could not be stored: {type(exc).__name__}", PERMANENT,
                           code="result_not_stored")
-        return _record([(prepared, _stored(prepared, _failed(result.outcome, error)))], dispatcher, worker)
+        return _record([(prepared, _stored(prepared, _failed(result.outcome, error)))], dispatcher, worker, execute,
+                       deadline)
 
 
 @dataclass
@@ -114,21 +120,63 @@ def _stored(prepared, outcome):
     return _Stored(outcome, outputs.store_if_large(prepared.execution_id, f"{key}-input", params), output)
 
 
-def _record(stored, dispatcher, worker):
+def _record(stored, dispatcher, worker, execute=None, deadline=None):
     with transaction.atomic():
         # The nodes and the successors whose join counters they move load with the lock.
         first = stored[0][0]
         graph = first.compiled.graph
         node_ids = [prepared.node_id for prepared, _ in stored]
-        wanted = node_ids + [s for node_id in node_ids for s in graph.successors(node_id)]
+        if execute is not None and worker:  # and what the instant nodes run here may touch
+            wanted = _instant_reach(first.compiled, node_ids)
+        else:
+            wanted = node_ids + [s for node_id in node_ids for s in graph.successors(node_id)]
         transition = Transition(first.execution_id, dispatcher, node_ids=wanted)
         for prepared, result in stored:
             _record_finish(transition, prepared, result)
         # The input goes on to the nodes claimed here (it never changes; nodes only read it).
         claimed = claim_local(transition, worker, first.input_data) if worker else []
+        if execute is not None:
+            claimed = _run_here(transition, claimed, execute, deadline, worker, first.input_data)
         transition.settle()
         transition.flush()
     return claimed
+
+
+def _run_here(transition, claimed, execute, deadline, worker, input_data):
+    """Run claimed instant nodes inside the transaction, and those they make ready, until none is
+    left or the deadline passes; what is claimed and not run is returned.
+
+    They hold the execution's lock while they run: instant nodes take microseconds, and the
+    deadline bounds the rest. A worker that dies meanwhile rolls the whole transaction back, so
+    what ran here is run again, as for a worker lost during any finish."""
+    while claimed and time.monotonic() < deadline:
+        # What a claim left queued (more than LOCAL_RUN_BATCH at once, or not instant) is sent to
+        # the broker after the commit, where other workers share it; only what the nodes run here
+        # make ready is claimed next.
+        sent, transition.to_start = transition.to_start, []
+        done = [(prepared, _stored(prepared, execute(prepared, transition.recorded))) for prepared in claimed]
+        transition.claimed = [prepared for prepared in transition.claimed if prepared not in claimed]
+        for prepared, result in done:
+            _record_finish(transition, prepared, result)
+        claimed = claim_local(transition, worker, input_data)
+        transition.to_start = sent + transition.to_start
+    return claimed
+
+
+def _instant_reach(compiled, node_ids, limit=2000):
+    """`node_ids`, the nodes reachable from them through instant nodes, and the predecessors of
+    each (whose states decide joins): what a run of instant nodes from there may read or change,
+    loaded with the execution's lock in one round trip."""
+    graph = compiled.graph
+    seen, frontier = set(node_ids), list(node_ids)
+    while frontier and len(seen) < limit:
+        node_id = frontier.pop()
+        for successor in graph.successors(node_id):
+            if successor not in seen:
+                seen.add(successor)
+                if compiled.runs_locally(successor):
+                    frontier.append(successor)
+    return list(dict.fromkeys([*seen, *(p for node_id in seen for p in graph.predecessors(node_id))]))
 
 
 def _record_finish(transition, prepared, stored):
@@ -170,6 +218,7 @@ def _finish_completed(transition, prepared, run, result, output, now, common):
         fields.update(vars_state=state.as_dict(), vars_from=run.node_id)
     fields["finish_seq"] = transition.execution.last_seq + 1
     transition.set_node(run, N.COMPLETED, event_data={"ports": list(result.ports)}, **fields)
+    transition.recorded[run.node_id] = {"output": result.output, "status": N.COMPLETED}
     transition.event(ExecutionEvent.DATA_AVAILABLE, run.node_id, ports=list(result.ports), has_output=result.output is not None)
     if result.sets_result:
         transition.set_execution(result=result.result, artifacts=result.artifacts)
@@ -196,6 +245,7 @@ def _finish_failed(transition, prepared, run, error, now, common):
     elif rule is policy.ROUTE:
         fields["output"] = None
     transition.set_node(run, rule.to_state, event_data=event_data, **fields)
+    transition.recorded[run.node_id] = {"output": fields.get("output"), "status": rule.to_state, "error": error_dict}
     if decision.fails_execution:
         transition.fail_execution({"node_id": run.node_id, **error.as_dict()})
     else:

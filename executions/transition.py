@@ -71,6 +71,9 @@ class Transition:
         self.to_wake = []  # (node_id, eta, reason): "timer" wakes a waiting node, "retry" runs it again
         self.to_revoke = []  # task ids of queued or running node runs that were cancelled
         self.claimed = []  # node runs claimed here to run in this process (claiming.Prepared)
+        # {node id: its context entry} of the node runs finished in this transaction, not written yet:
+        # what a node run inside it reads (executions.finishing._run_here).
+        self.recorded = {}
 
     # -- loading
 
@@ -166,6 +169,8 @@ class Transition:
             setattr(run, name, value)
         self._dirty_runs.setdefault(run.node_id, set()).update(fields)
         self.runs[run.node_id] = run
+        if status in (N.SKIPPED, N.CANCELLED):  # finished without an output (see `recorded`)
+            self.recorded[run.node_id] = {"output": None, "status": status, **({"error": run.error} if run.error else {})}
 
     def flush(self):
         if self._creating:  # the execution, its node runs as they are now, and the events
