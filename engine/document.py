@@ -3,7 +3,7 @@
 The schema describes the document's structure: which keys exist, their types and
 ranges. It is what `/api/schema/nodeflow/v1/` serves and what the OpenAPI schema uses
 for `definition`. What a JSON Schema cannot say (node types, ports, the graph,
-expressions) is checked by `workflows.validation`, which also turns schema violations
+expressions) is checked by `nodes.validation`, which also turns schema violations
 into its `{code, message, node_id, edge, path}` problems.
 
 The schema is plain data with no `$ref`, so that it can be embedded as it is (an

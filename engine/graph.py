@@ -24,7 +24,7 @@ class Edge:
 class Graph:
     """An immutable DAG built from a workflow document's nodes and edges.
 
-    Building it does not validate the document (workflows.validation does); it only
+    Building it does not validate the document (nodes.validation does); it only
     needs node ids and edges between known nodes. Ancestor sets are computed lazily,
     once per node, as integer bitsets so that a 10,000-node graph stays cheap."""
 

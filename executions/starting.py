@@ -10,8 +10,42 @@ from executions import tracing
 from executions.compiled import compiled_for
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from executions.transition import Transition
+from nodes.validation import InvalidWorkflow, validate_document
 
 N = NodeStatus
+
+
+def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trigger="manual", trigger_node=None):
+    """Start an execution of a workflow: its draft, its published version or version number `version`.
+
+    What the API's run, schedules and webhooks call. InvalidWorkflow when the document does not
+    validate, LookupError when there is no such version."""
+    if version in (None, "draft"):
+        document, number, revision = workflow.definition, None, workflow.revision
+    elif version == "published":
+        if workflow.published_version is None:
+            raise LookupError("the workflow is not published")
+        published = workflow.published_version
+        document, number, revision = published.definition, published.number, None
+    else:
+        published = workflow.versions.filter(number=version).first()
+        if published is None:
+            raise LookupError(f"the workflow has no version {version}")
+        document, number, revision = published.definition, published.number, None
+    errors = validate_document(document)
+    if errors:
+        raise InvalidWorkflow(errors)
+    return start_execution(
+        document,
+        dispatcher=dispatcher,
+        owner_id=workflow.owner_id,
+        workflow=workflow,
+        version=number,
+        revision=revision,
+        input_data=input_data,
+        trigger=trigger,
+        trigger_node=trigger_node,
+    )
 
 
 class InvalidInput(ValueError):

@@ -5,7 +5,7 @@ import time
 
 from engine.states import EXECUTION_FINAL, ExecutionStatus
 from workflows.services import with_node_versions
-from workflows.validation import validate_document
+from nodes.validation import validate_document
 
 
 def run_document(document, input_data, *, inline, timeout, out):

@@ -223,8 +223,8 @@ CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=1)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# django-celery-beat's scheduler, with schedule fires started in beat itself (triggers/beat.py).
-CELERY_BEAT_SCHEDULER = "triggers.beat:Scheduler"
+# django-celery-beat's scheduler, with schedule fires started in beat itself (workflows/beat.py).
+CELERY_BEAT_SCHEDULER = "workflows.beat:Scheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"

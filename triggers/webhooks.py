@@ -20,7 +20,10 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
+from executions.starting import InvalidInput, run_workflow
+from executions.tasks import dispatcher
 from nodeflow.api import unstorable_json
+from nodes.validation import InvalidWorkflow
 from triggers import services
 from triggers.models import IdempotencyKey, WebhookEndpoint
 
@@ -384,12 +387,9 @@ def start_once(hook, key, input_data, replay_key):
 
 
 def _start(hook, key, input_data):
-    from executions.starting import InvalidInput
-    from workflows.services import InvalidWorkflow, run_workflow
-
     def run():
-        return run_workflow(hook.workflow, input_data=input_data, version=hook.version, trigger="webhook",
-                            trigger_node=hook.endpoint.node_id)
+        return run_workflow(hook.workflow, dispatcher=dispatcher, input_data=input_data, version=hook.version,
+                            trigger="webhook", trigger_node=hook.endpoint.node_id)
 
     try:
         if key is None:

@@ -17,7 +17,7 @@ from executions.models import Execution
 from nodes.registry import UnknownNodeType, registry
 from workflows import services
 from workflows.models import Workflow, WorkflowVersion
-from workflows.validation import NODE_ID, api_version_problem, validate_document
+from nodes.validation import NODE_ID, InvalidWorkflow, api_version_problem, validate_document
 
 MAX_DRAWN_NODES = 300
 MAX_LISTED_PROBLEMS = 5
@@ -158,7 +158,7 @@ class WorkflowAdmin(admin.ModelAdmin):
         for workflow in queryset:
             try:
                 version = services.publish_workflow(workflow, request.user)
-            except services.InvalidWorkflow as exc:
+            except InvalidWorkflow as exc:
                 self.message_user(request, f"{workflow.name}: not published: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{workflow.name}: published as v{version.number}", messages.SUCCESS)

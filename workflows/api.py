@@ -18,13 +18,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engine import document as document_schemas
-from executions.starting import InvalidInput
+from executions.starting import InvalidInput, run_workflow
+from executions.tasks import dispatcher
 from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
 from nodeflow.security import RunThrottle
 from triggers import services as trigger_services
 from workflows import services
 from workflows.models import Workflow
-from workflows.validation import ERROR_CODES, validate_document
+from nodes.validation import ERROR_CODES, InvalidWorkflow, validate_document
 
 class DraftDocumentField(DocumentField):
     """A workflow's draft: a document, or work in progress that does not validate yet (drafts are
@@ -208,10 +209,9 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         serializer = RunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            execution = services.run_workflow(
-                workflow, input_data=serializer.validated_data["input"], version=serializer.validated_data["version"]
-            )
-        except services.InvalidWorkflow as exc:
+            execution = run_workflow(workflow, dispatcher=dispatcher, input_data=serializer.validated_data["input"],
+                                     version=serializer.validated_data["version"])
+        except InvalidWorkflow as exc:
             raise ApiError("invalid_workflow", str(exc), exc.errors) from None
         except InvalidInput as exc:
             raise ApiError("invalid_input", str(exc)) from None
@@ -251,7 +251,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         workflow = self.get_object()
         try:
             version = services.publish_workflow(workflow, request.user)
-        except services.InvalidWorkflow as exc:
+        except InvalidWorkflow as exc:
             raise ApiError("invalid_workflow", str(exc), exc.errors) from None
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 

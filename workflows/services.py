@@ -4,12 +4,10 @@ from django.db import transaction
 from django.db.models import F, Max
 
 from engine.document import API_VERSION
-from executions.starting import start_execution
-from executions.tasks import dispatcher as celery_dispatcher
 from nodes.registry import UnknownNodeType, registry
 from triggers import services as trigger_services
 from workflows.models import Workflow, WorkflowVersion
-from workflows.validation import api_version_problem, validate_document
+from nodes.validation import InvalidWorkflow, api_version_problem, validate_document
 
 
 def with_node_versions(document):
@@ -29,14 +27,6 @@ def with_node_versions(document):
 
 UNTITLED = "Untitled workflow"
 NAME_MAX_LENGTH = Workflow._meta.get_field("name").max_length
-
-
-class InvalidWorkflow(ValueError):
-    """The workflow's document has validation errors, so it cannot be published or run."""
-
-    def __init__(self, errors):
-        super().__init__(f"the workflow has {len(errors)} validation error(s): {errors[0]['message']}")
-        self.errors = errors
 
 
 class UnreadableDocument(ValueError):
@@ -157,34 +147,3 @@ def unpublish_workflow(workflow):
 def listen_for_test_webhooks(workflow):
     """Make the draft's webhook test URLs live for a while; returns until when. LookupError without webhooks."""
     return trigger_services.listen(workflow)
-
-
-def run_workflow(workflow, *, input_data=None, version="draft", trigger="manual", trigger_node=None, dispatcher=None):
-    """Start an execution of the draft, the published version or version number `version`
-    (on Celery workers unless another dispatcher is given)."""
-    if version in (None, "draft"):
-        document, number, revision = workflow.definition, None, workflow.revision
-    elif version == "published":
-        if workflow.published_version is None:
-            raise LookupError("the workflow is not published")
-        published = workflow.published_version
-        document, number, revision = published.definition, published.number, None
-    else:
-        published = workflow.versions.filter(number=version).first()
-        if published is None:
-            raise LookupError(f"the workflow has no version {version}")
-        document, number, revision = published.definition, published.number, None
-    errors = validate_document(document)
-    if errors:
-        raise InvalidWorkflow(errors)
-    return start_execution(
-        document,
-        dispatcher=dispatcher or celery_dispatcher,
-        owner_id=workflow.owner_id,
-        workflow=workflow,
-        version=number,
-        revision=revision,
-        input_data=input_data,
-        trigger=trigger,
-        trigger_node=trigger_node,
-    )

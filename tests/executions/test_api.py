@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from executions.inline import InlineDispatcher
+from executions import starting
 from workflows import services
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def document(result="first"):
 
 def run(workflow, version="draft"):
     dispatcher = InlineDispatcher()
-    execution = services.run_workflow(workflow, version=version, dispatcher=dispatcher)
+    execution = starting.run_workflow(workflow, version=version, dispatcher=dispatcher)
     dispatcher.drain()
     return execution
 

@@ -11,7 +11,7 @@ from executions.replay import rebuild_state, stored_state
 from executions.tasks import dispatcher
 from tests.conftest import FIXTURES, load_workflow, wait_for_execution
 from workflows.services import with_node_versions
-from workflows.validation import validate_document
+from nodes.validation import validate_document
 
 GOLDEN = sorted(p.name[: -len(".expected.json")] for p in (FIXTURES / "workflows").glob("*.expected.json"))
 

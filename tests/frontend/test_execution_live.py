@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.frontend.conftest import screenshot
 from tests.frontend.editor import canvas_node, node_positions, open_editor, sign_in, start_run
+from executions import starting
 from workflows import services
 from workflows.models import Workflow
 from workflows.services import with_node_versions
@@ -167,7 +168,7 @@ def test_an_execution_of_an_older_revision_draws_what_ran_read_only_and_leads_ba
         {"id": "done", "type": "flow.terminal", "params": {"result": "old"}},
     ], name="Revised")
     dispatcher = InlineDispatcher()
-    execution = services.run_workflow(workflow, dispatcher=dispatcher)
+    execution = starting.run_workflow(workflow, dispatcher=dispatcher)
     dispatcher.drain()
     ran_revision = workflow.revision
     # The draft changes after the run: a node renamed and moved, one more node.
@@ -210,7 +211,7 @@ def test_an_execution_of_an_older_revision_draws_what_ran_read_only_and_leads_ba
     # A run of the draft as it is now: the canvas and the draft agree, so no notice.
     dispatcher = InlineDispatcher()
     workflow.refresh_from_db()
-    current = services.run_workflow(workflow, dispatcher=dispatcher)
+    current = starting.run_workflow(workflow, dispatcher=dispatcher)
     dispatcher.drain()
     page.goto(f"{asgi_live_server.url}/workflows/{workflow.pk}/executions/{current.pk}")
     page.wait_for_selector("body[data-editor-ready=true]", timeout=20_000)

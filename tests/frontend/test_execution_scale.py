@@ -21,6 +21,7 @@ from executions.inline import InlineDispatcher
 from executions.models import Execution, ExecutionEvent, NodeRun
 from tests.frontend.conftest import ARTIFACTS, screenshot
 from tests.frontend.editor import canvas_node, chains_of_twenty, sign_in
+from executions import starting
 from workflows import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -112,7 +113,7 @@ def start_large_execution(owner):
     workflow, errors = services.create_workflow(owner, None, large_execution_document())
     assert errors == [], errors
     # The rows a run starts with (500 pending node runs, the trigger queued); nothing runs them.
-    execution = services.run_workflow(workflow, dispatcher=InlineDispatcher())
+    execution = starting.run_workflow(workflow, dispatcher=InlineDispatcher())
     return workflow, execution
 
 

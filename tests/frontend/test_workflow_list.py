@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from executions.inline import InlineDispatcher
 from tests.frontend.conftest import screenshot
 from tests.frontend.editor import sign_in, wait_until_interactive
+from executions import starting
 from workflows import services
 from workflows.models import Workflow
 
@@ -36,7 +37,7 @@ def test_the_list_shows_versions_and_last_runs_and_manages_workflows(page, live_
     services.create_workflow(bob, "Bob's secret flow", document("Bob's secret flow"))
     services.publish_workflow(billing, alice)
     inline = InlineDispatcher()
-    services.run_workflow(billing, dispatcher=inline)
+    starting.run_workflow(billing, dispatcher=inline)
     inline.drain()
 
     sign_in(page, live_server)

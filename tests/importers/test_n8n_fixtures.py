@@ -14,7 +14,7 @@ import pytest
 from executions.inline import run_inline
 from importers import services
 from workflows.services import with_node_versions
-from workflows.validation import validate_document
+from nodes.validation import validate_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "n8n"
 FILES = sorted(path.stem for path in FIXTURES.glob("*.json"))

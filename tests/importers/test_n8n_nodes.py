@@ -8,7 +8,7 @@ from executions.inline import run_inline
 from importers import services
 from importers.n8n.nodes import supported_types
 from workflows.services import with_node_versions
-from workflows.validation import validate_document
+from nodes.validation import validate_document
 
 pytestmark = pytest.mark.django_db
 

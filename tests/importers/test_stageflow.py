@@ -11,8 +11,8 @@ from importers import services
 from importers.report import NotThisFormat
 from tests.conftest import WorkerProcess, wait_for_execution
 from tests.support.shared import shared_file
-from workflows import services as workflow_services
-from workflows.validation import validate_document
+from executions import starting
+from nodes.validation import validate_document
 
 STAGE_MODULES = "tests.support.nodes,examples.stageflow_stages"
 
@@ -104,7 +104,7 @@ def test_the_reference_pipeline_runs_on_both_paths_on_a_worker(text, parallel, s
     owner = django_user_model.objects.create_user(f"stages-{uuid.uuid4().hex[:6]}")
     workflow, errors, report = services.import_workflow(owner, "stageflow", reference())
     assert errors == [] and report["untranslated"] == []
-    started = workflow_services.run_workflow(workflow, input_data={"user_id": "u-1", "text": text},
+    started = starting.run_workflow(workflow, input_data={"user_id": "u-1", "text": text},
                                              dispatcher=stage_worker)
     execution = wait_for_execution(started.pk, timeout=60)
     assert execution.status == "succeeded", execution.error

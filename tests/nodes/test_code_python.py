@@ -7,7 +7,7 @@ from executions.inline import run_inline
 from executions.tasks import dispatcher
 from tests.conftest import wait_for_execution
 from workflows.services import with_node_versions
-from workflows.validation import validate_document
+from nodes.validation import validate_document
 
 
 def code_workflow(code, **node):

@@ -16,7 +16,7 @@ from engine.schemas import check_patterns, schema_errors
 from executions.inline import run_inline
 from tests.triggers.support import published_hook, webhook_doc
 from workflows.services import with_node_versions
-from workflows.validation import validate_document
+from nodes.validation import validate_document
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ class BeatProcess:
     def start(self):
         self.log = open(self.log_path, "wb")
         command = [sys.executable, "-m", "celery", "-A", "nodeflow", "beat", "-l", "INFO", "--max-interval", "1",
-                   "-S", "triggers.beat:Scheduler", "--pidfile="]
+                   "-S", "workflows.beat:Scheduler", "--pidfile="]
         self.process = subprocess.Popen(command, cwd=ROOT, env=service_env(), stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         return self

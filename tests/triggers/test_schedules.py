@@ -9,7 +9,8 @@ from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from executions.models import Execution
 from tests.triggers.support import LIST, create, publish, schedule_doc, update
-from triggers import firing, schedules, services
+from triggers import schedules, services
+from workflows import firing
 from triggers.schedules import InvalidSchedule
 
 PARIS = ZoneInfo("Europe/Paris")

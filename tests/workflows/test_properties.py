@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nodes.registry import registry
-from workflows.validation import ERROR_CODES, validate_document
+from nodes.validation import ERROR_CODES, validate_document
 
 NODE_IDS = ["start", "work", "done", "a", "b", "Bad", "", "x" * 70]
 TYPES = sorted({t.type for t in registry.all()}) + ["nope.nope", ""]

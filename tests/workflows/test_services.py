@@ -3,6 +3,8 @@
 import pytest
 
 from tests.workflows.documents import changed, codes, document, node
+from executions import starting
+from nodes.validation import InvalidWorkflow
 from workflows import services
 from workflows.models import WorkflowVersion
 
@@ -75,7 +77,7 @@ def test_publish_numbers_versions_from_one(alice):
 def test_publish_refuses_an_invalid_draft(alice):
     workflow, _ = services.create_workflow(alice, "w", document(nodes=[node("idle", "flow.noop")], edges=[]))
 
-    with pytest.raises(services.InvalidWorkflow) as caught:
+    with pytest.raises(InvalidWorkflow) as caught:
         services.publish_workflow(workflow, alice)
 
     assert codes(caught.value.errors) == ["no_trigger"]
@@ -100,7 +102,7 @@ def test_a_draft_run_records_the_draft_revision(alice):
     workflow, _ = services.create_workflow(alice, "w", document())
     services.update_workflow(workflow, definition=changed(document(), lambda d: d.update(description="v2")))
 
-    execution = services.run_workflow(workflow, input_data={"name": "x"}, dispatcher=RecordingDispatcher())
+    execution = starting.run_workflow(workflow, input_data={"name": "x"}, dispatcher=RecordingDispatcher())
 
     assert (execution.version, execution.revision) == (None, 2)
     assert execution.definition.document == workflow.definition
@@ -111,8 +113,8 @@ def test_a_published_run_records_the_version_and_runs_its_document(alice):
     version = services.publish_workflow(workflow, alice)
     services.update_workflow(workflow, definition=changed(document(), lambda d: d.update(description="later")))
 
-    execution = services.run_workflow(workflow, version="published", dispatcher=RecordingDispatcher())
-    by_number = services.run_workflow(workflow, version=1, dispatcher=RecordingDispatcher())
+    execution = starting.run_workflow(workflow, version="published", dispatcher=RecordingDispatcher())
+    by_number = starting.run_workflow(workflow, version=1, dispatcher=RecordingDispatcher())
 
     assert (execution.version, execution.revision) == (1, None)
     assert execution.definition.document == version.definition
@@ -123,4 +125,4 @@ def test_running_an_unpublished_workflow_as_published_is_refused(alice):
     workflow, _ = services.create_workflow(alice, "w", document())
 
     with pytest.raises(LookupError):
-        services.run_workflow(workflow, version="published", dispatcher=RecordingDispatcher())
+        starting.run_workflow(workflow, version="published", dispatcher=RecordingDispatcher())

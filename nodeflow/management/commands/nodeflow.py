@@ -65,7 +65,7 @@ class Command(BaseCommand):
                                   out=self.stdout))
 
     def _validate(self, document):
-        from workflows.validation import validate_document
+        from nodes.validation import validate_document
 
         errors = validate_document(document)
         if not errors:

@@ -3,7 +3,7 @@
 A fire sent as a Celery message is lost when the broker refuses it (Redis down at the
 minute a schedule is due) or forgets it (Redis restarted without persistence). Beat has
 the database at hand, so it starts the execution itself, in one transaction
-(triggers.firing.fire_schedule): once the row is written the run cannot be lost, and its
+(workflows.firing.fire_schedule): once the row is written the run cannot be lost, and its
 first node is sent to the workers after commit — or, if the broker is away, by recovery
 (executions.recovery) when it is back.
 
@@ -17,7 +17,7 @@ import logging
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from triggers import firing
+from workflows import firing
 
 logger = logging.getLogger("nodeflow.triggers")
 

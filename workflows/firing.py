@@ -1,9 +1,9 @@
 """What a schedule's beat entry does when it fires: start a run of the published version.
 
-Firing sits above workflows (it calls workflows.services.run_workflow), while the rest of
-triggers/services.py, what a workflow's schedules and webhook URLs are at publish time,
-sits below it (workflows.services calls it): keeping the two apart keeps either module
-from importing the other back. Webhooks fire in webhooks.py."""
+It lives with workflows, which own versions and publication; triggers/services.py says what
+a workflow's schedules are (their beat entries, their params), and workflows calls it, never
+the other way round. Webhooks start their runs in triggers/webhooks.py, through
+executions.starting.run_workflow."""
 
 import logging
 from zoneinfo import ZoneInfo
@@ -14,9 +14,10 @@ from django_celery_beat.models import PeriodicTask
 
 from engine.states import ExecutionStatus
 from executions.models import Execution
-from executions.starting import InvalidInput
+from executions.starting import InvalidInput, run_workflow
+from executions.tasks import dispatcher
+from nodes.validation import InvalidWorkflow
 from triggers import schedules, services
-from workflows import services as workflow_services
 from workflows.models import Workflow
 
 logger = logging.getLogger("nodeflow.triggers")
@@ -50,8 +51,8 @@ def fire_schedule(workflow_id, node_id):
         fired_at = timezone.now().astimezone(ZoneInfo(schedule.timezone))
         input_data = {"fired_at": fired_at.isoformat(), "schedule": schedule.describe(params)}
         try:
-            return workflow_services.run_workflow(workflow, input_data=input_data, version="published",
-                                                  trigger="schedule", trigger_node=node_id)
-        except (InvalidInput, workflow_services.InvalidWorkflow) as exc:
+            return run_workflow(workflow, dispatcher=dispatcher, input_data=input_data, version="published",
+                                trigger="schedule", trigger_node=node_id)
+        except (InvalidInput, InvalidWorkflow) as exc:
             logger.error("schedule %s of workflow %s cannot start: %s", node_id, workflow_id, exc)
             return None

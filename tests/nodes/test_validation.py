@@ -1,4 +1,4 @@
-"""workflows.validation: each problem code, proven by a small invalid document."""
+"""nodes.validation: each problem code, proven by a small invalid document."""
 
 import json
 import re
@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.shared import shared_file
 from tests.workflows.documents import changed, codes, document, edge, node
-from workflows.validation import ERROR_CODES, MAX_DEPTH, MAX_PROBLEMS, validate_document
+from nodes.validation import ERROR_CODES, MAX_DEPTH, MAX_PROBLEMS, validate_document
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "workflows"
 
@@ -412,7 +412,7 @@ def test_results_follow_the_registry(monkeypatch):
     scratch = NodeRegistry(modules=())
     register_node("trigger.manual", trigger=True, target_registry=scratch)(lambda call: None)
     register_node("acme.score", target_registry=scratch)(lambda call: None)
-    monkeypatch.setattr("workflows.validation.registry", scratch)
+    monkeypatch.setattr("nodes.validation.registry", scratch)
 
     assert validate_document(doc) == []
 

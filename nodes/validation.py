@@ -90,6 +90,14 @@ ERROR_CODES = {
 }
 
 
+class InvalidWorkflow(ValueError):
+    """The workflow's document has validation errors, so it cannot be published or run."""
+
+    def __init__(self, errors):
+        super().__init__(f"the workflow has {len(errors)} validation error(s): {errors[0]['message']}")
+        self.errors = errors
+
+
 def problem(code, message, node_id=None, edge=None, path=None):
     assert code in ERROR_CODES, code
     return {"code": code, "message": message, "node_id": node_id, "edge": edge, "path": path}
