@@ -8,10 +8,11 @@ import asyncio
 import json
 
 from asgiref.sync import sync_to_async
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
 from engine.states import EXECUTION_FINAL
 from executions.models import Execution, ExecutionEvent
+from nodeflow.api import error_response
 
 POLL_S = 0.1
 KEEPALIVE_S = 15
@@ -49,7 +50,7 @@ def _status(execution_id):
 
 
 def _error(status, code, message):
-    return JsonResponse({"error": {"code": code, "message": message, "details": None}}, status=status)
+    return error_response(status, code, message)
 
 
 async def event_stream(request, execution_id):

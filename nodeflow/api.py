@@ -22,6 +22,19 @@ from engine import document as document_schemas
 MAX_JSON_DEPTH = 100
 
 
+def error_body(code, message, details=None):
+    """The error envelope every answer of a refusal has: {"error": {"code", "message", "details"}}."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(status, code, message, details=None, headers=None):
+    """error_body as a JsonResponse, for views outside DRF (webhooks, SSE, /metrics, handlers)."""
+    response = JsonResponse(error_body(code, message, details), status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
 class ApiError(exceptions.APIException):
     """A client mistake with a stable code: rendered as {"error": {"code", "message", "details"}}."""
 
@@ -115,8 +128,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, SuspiciousOperation):
         exc = ApiError("malformed_request", str(exc) or "the request was refused")
     if isinstance(exc, ApiError):
-        body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-        return Response(body, status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -127,7 +139,7 @@ def exception_handler(exc, context):
     else:
         message = str(exc.detail) if hasattr(exc, "detail") else str(exc)
         details = None
-    response.data = {"error": {"code": code, "message": message, "details": details}}
+    response.data = error_body(code, message, details)
     return response
 
 
@@ -144,8 +156,7 @@ def _first_message(detail, prefix=""):
 def handler404(request, exception=None):
     """Django's 404 (no route matched): in the error envelope under /api/, the usual page elsewhere."""
     if request.path.startswith("/api/"):
-        body = {"error": {"code": "not_found", "message": f"no API endpoint at {request.path}", "details": None}}
-        return JsonResponse(body, status=404)
+        return error_response(404, "not_found", f"no API endpoint at {request.path}")
     return page_not_found(request, exception)
 
 

@@ -14,12 +14,13 @@ import hmac
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from executions.leases import RENEWAL_FAILURES_KEY
 from executions.models import Execution, NodeRun
+from nodeflow.api import error_response
 from nodes.registry import QUEUES
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -113,8 +114,7 @@ def metrics(request):
     if not may_scrape(request):
         how = ("send Authorization: Bearer <NODEFLOW_METRICS_TOKEN>" if settings.NODEFLOW.get("METRICS_TOKEN")
                else "set NODEFLOW_METRICS_TOKEN and send it as Authorization: Bearer <token>")
-        return JsonResponse({"error": {"code": "not_authenticated", "message": f"metrics need a staff session; or "
-                                       f"{how}", "details": None}}, status=401)
+        return error_response(401, "not_authenticated", f"metrics need a staff session; or {how}")
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_DatabaseCollector())
     return HttpResponse(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")

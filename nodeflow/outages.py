@@ -9,9 +9,10 @@ outages apart from bugs, which stay 500s (logged with their traceback)."""
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
 from django.views.defaults import server_error as django_server_error
 from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from nodeflow.api import error_response
 
 RETRY_AFTER_S = 5
 
@@ -39,10 +40,8 @@ def server_error(request):
     service = unavailable_service(sys.exc_info()[1])
     if service is None:
         if request.path.startswith(("/api/", "/hooks/")):
-            body = {"error": {"code": "server_error", "message": "the server failed to answer this request; "
-                              "the error is in its log", "details": None}}
-            return JsonResponse(body, status=500)
+            return error_response(500, "server_error", "the server failed to answer this request; the error is in its log")
         return django_server_error(request)
     message = f"{service} is unreachable right now; try again in a few seconds"
-    body = {"error": {"code": "service_unavailable", "message": message, "details": {"service": service}}}
-    return JsonResponse(body, status=503, headers={"Retry-After": str(RETRY_AFTER_S)})
+    return error_response(503, "service_unavailable", message, {"service": service},
+                          headers={"Retry-After": str(RETRY_AFTER_S)})

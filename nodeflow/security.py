@@ -27,7 +27,7 @@ from django.core.exceptions import PermissionDenied
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from nodeflow.api import ApiError
+from nodeflow.api import ApiError, error_body
 from nodeflow.outages import unavailable_service
 
 logger = logging.getLogger("nodeflow.security")
@@ -234,8 +234,7 @@ def default_body_limit(path):
 
 
 async def _too_large(send, limit):
-    body = json.dumps({"error": {"code": "payload_too_large",
-                                 "message": f"the request body is larger than {limit} bytes", "details": None}})
+    body = json.dumps(error_body("payload_too_large", f"the request body is larger than {limit} bytes"))
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body.encode()})

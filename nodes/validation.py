@@ -41,9 +41,9 @@ import hashlib
 import json
 import re
 import threading
-from collections import OrderedDict
 
 import jsonschema
+from cachetools import LRUCache
 from jsonschema.exceptions import best_match
 
 from engine import expressions, jsonlogic, schemas
@@ -111,9 +111,12 @@ def validate_document(document):
         key = _cache_key(document)
     except (TypeError, ValueError):  # not JSON (a Python object in it): checked, not cached
         return _validate(document)
-    found = _results.get(key)
+    with _results_lock:
+        found = _results.get(key)
     if found is None:
-        found = _results.put(key, _validate(document))
+        found = _validate(document)
+        with _results_lock:
+            _results[key] = found
     return [{**item, "edge": dict(item["edge"]) if item["edge"] else item["edge"]} for item in found]
 
 
@@ -128,33 +131,11 @@ def _validate(document):
     return problems.items
 
 
-class _ResultCache:
-    """The last results of validate_document, by document content.
-
-    jsonschema makes a check cost milliseconds (seconds for 10,000 nodes), and the same
-    document is checked again and again: on save, on publish, before every run."""
-
-    def __init__(self, size):
-        self.size = size
-        self.items = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-_results = _ResultCache(size=256)
+# The last results of validate_document, by document content: jsonschema makes a check cost
+# milliseconds (seconds for 10,000 nodes), and the same document is checked again and again:
+# on save, on publish, before every run.
+_results = LRUCache(maxsize=256)
+_results_lock = threading.Lock()
 
 
 def _cache_key(document):

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from engine.states import ExecutionStatus
 from executions.models import Execution
+from nodeflow.api import error_response
 from triggers import webhooks
 
 logger = logging.getLogger("nodeflow.triggers")
@@ -54,14 +55,14 @@ async def _result_of(execution_id, timeout_s, status):
     row = await wait_for_execution(execution_id, timeout_s)
     details = {"execution_id": execution_id}
     if row is None:
-        return webhooks.error_response(504, "timeout", f"the workflow did not finish within {timeout_s:g} s; it goes "
+        return error_response(504, "timeout", f"the workflow did not finish within {timeout_s:g} s; it goes "
                                        "on running: GET /api/v1/executions/{execution_id}/ for its result", details)
     status_now, result, error = row
     if status_now == ExecutionStatus.SUCCEEDED:
         response = JsonResponse(result, status=status, safe=False)
         response["X-NodeFlow-Execution-Id"] = execution_id
         return response
-    return webhooks.error_response(502, "execution_failed", f"the workflow ended {status_now}",
+    return error_response(502, "execution_failed", f"the workflow ended {status_now}",
                                    {**details, "status": status_now, "error": error})
 
 

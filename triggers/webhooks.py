@@ -17,12 +17,11 @@ from urllib.parse import parse_qs
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.http import JsonResponse
 from django.utils import timezone
 
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
-from nodeflow.api import unstorable_json
+from nodeflow.api import error_response, unstorable_json
 from nodes.validation import InvalidWorkflow
 from triggers import services
 from triggers.models import IdempotencyKey, WebhookEndpoint
@@ -53,13 +52,6 @@ class Refused(Exception):
 
     def response(self):
         return error_response(self.status, self.code, self.message, self.details, self.headers)
-
-
-def error_response(status, code, message, details=None, headers=None):
-    response = JsonResponse({"error": {"code": code, "message": message, "details": details}}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 @dataclass
