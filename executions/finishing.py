@@ -3,7 +3,8 @@
 What follows an outcome is engine.policy's decision (retry, continue, route or fail after
 an error; wait; complete and resolve the outgoing edges); this module writes it in one
 transaction per batch of finished runs. Large outputs are written to files before the
-execution's lock is taken, so a slow disk never holds the lock."""
+execution's lock is taken, so a slow disk never holds the lock — except those of instant
+nodes run inside a finish (_run_here), which LOCAL_RUN_BUDGET_S bounds."""
 
 import logging
 import time
@@ -55,7 +56,7 @@ def finish_nodes(finished, *, dispatcher, worker=None, execute=None, deadline=No
     """Record how node runs of one execution ended, in one transaction, and move the execution on.
 
     With `worker`, the instant nodes this makes ready are claimed for that worker in the same
-    transaction. With `execute` (executing.execute_node) they also run in it, and the ones they make
+    transaction. With `execute` (how executing runs a node) they also run in it, and the ones they make
     ready, until none is left or `deadline` (time.monotonic) passes: a chain of instant nodes costs
     one transaction, its runs and events written together. What is claimed and not run yet is
     returned (claiming.Prepared), to run here after the commit.
@@ -64,18 +65,19 @@ def finish_nodes(finished, *, dispatcher, worker=None, execute=None, deadline=No
     try:
         return _record(stored, dispatcher, worker, execute, deadline)
     except (DataError, IntegrityError) as exc:
+        if execute is not None:  # it may be an instant node run inside: record without running them
+            return finish_nodes([(prepared, result.outcome) for prepared, result in stored], dispatcher=dispatcher,
+                                worker=worker)
         if len(stored) > 1:  # find the one the database refused: record them one by one
             claimed = []
             for one in stored:
-                claimed += finish_nodes([(one[0], one[1].outcome)], dispatcher=dispatcher, worker=worker,
-                                        execute=execute, deadline=deadline)
+                claimed += finish_nodes([(one[0], one[1].outcome)], dispatcher=dispatcher, worker=worker)
             return claimed
         prepared, result = stored[0]
         logger.warning("the result of %s of %s could not be stored: %s", prepared.node_id, prepared.execution_id, exc)
         error = NodeError(f"the node's result could not be stored: {type(exc).__name__}", PERMANENT,
                           code="result_not_stored")
-        return _record([(prepared, _stored(prepared, _failed(result.outcome, error)))], dispatcher, worker, execute,
-                       deadline)
+        return _record([(prepared, _stored(prepared, _failed(result.outcome, error)))], dispatcher, worker)
 
 
 @dataclass
