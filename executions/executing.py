@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connection
 
 from engine import expressions
 from engine.context import LazyNodes, build_context
@@ -24,7 +24,7 @@ from executions import leases, tracing
 from executions.claiming import claim_nodes
 from executions.contexts import load_node_entries
 from executions.dispatch import send
-from executions.finishing import Outcome, finish_nodes
+from executions.finishing import Outcome, claim_and_run, finish_nodes
 from nodes.registry import NodeCall, NodeResult
 
 logger = logging.getLogger("nodeflow.engine")
@@ -49,14 +49,20 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
 
     Several come at once when a fan-out of instant nodes is wider than one local batch: its
     remainder is sent in tasks of up to LOCAL_RUN_BATCH nodes each, which workers share.
-    The instant nodes their finish makes ready run here next; after LOCAL_RUN_BUDGET_S
-    seconds the rest goes through the broker, so one long run of instant nodes does not
-    hold this worker from other executions."""
+    Instant nodes run inside the transaction that claims them, with what they make ready;
+    the others run between their claim and their finish, whose transaction runs the instant
+    nodes they make ready. After LOCAL_RUN_BUDGET_S seconds the rest goes through the broker,
+    so one long run of instant nodes does not hold this worker from other executions."""
     worker = worker or worker_name()
-    batch = claim_nodes(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
-    if not batch:
-        return False
     deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+    try:
+        claimed, batch = claim_and_run(execution_id, node_ids, dispatcher=dispatcher, worker=worker,
+                                       execute=_execute_in_transaction, deadline=deadline)
+    except (DataError, IntegrityError):  # a result of an instant node the database refused: run them one by one
+        batch = claim_nodes(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
+        claimed = bool(batch)
+    if not claimed:
+        return False
     while batch:
         outcomes = _execute_batch(batch)
         local_worker = worker if time.monotonic() < deadline else None
