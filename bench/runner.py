@@ -32,11 +32,18 @@ def _check_setup():
 
 
 class Context:
-    """What scenarios share: the environment of the processes the bench starts, and its worker."""
+    """What scenarios share: the environment of the processes the bench starts, its worker, and the output."""
 
-    def __init__(self, env, worker_pid):
+    def __init__(self, env, worker_pid, out):
         self.env = env
         self.worker_pid = worker_pid
+        self.out = out
+        self.notes = []
+
+    def note(self, text):
+        """Say something about the run (a step skipped, and why): printed now, and kept in the report."""
+        self.notes.append(text)
+        self.out.write(text + "\n")
 
 
 def _start_workers(env, concurrency):
@@ -65,7 +72,7 @@ def run(quick=False, json_path=None, only=None, out=sys.stdout):
     app.conf.task_default_queue = "default"
     env = environment(prefix)
     worker = _start_workers(env, concurrency=2)
-    context = Context(env, worker.pid)
+    context = Context(env, worker.pid, out)
     rows = []
     started = time.monotonic()
     try:
@@ -85,8 +92,12 @@ def run(quick=False, json_path=None, only=None, out=sys.stdout):
         "seconds": round(time.monotonic() - started, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "rows": rows,
+        "notes": context.notes,
     }
-    out.write("\n" + table(rows) + "\n")
+    if rows:
+        out.write("\n" + table(rows) + "\n")
+        for text in context.notes:  # again under the table, where a long run's reader looks
+            out.write(text + "\n")
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2, default=str).replace("NaN", "null"))
     return report

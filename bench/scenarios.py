@@ -9,7 +9,8 @@ from celery import chain, chord, group
 from django.conf import settings
 
 from bench import ops, webhooks
-from bench.support import chain_doc, fan_out_doc, run_nodeflow, small_doc
+from bench.n8n import peer
+from bench.support import chain_doc, fan_out_doc, fibo_code, run_nodeflow, small_doc
 from bench.tasks import mark, noop
 from executions.models import Execution
 
@@ -96,6 +97,49 @@ def p4_code(quick, ctx):
     ]
 
 
+def w40_windmill(quick, ctx):
+    """Windmill's published shape: one execution of 40 chained code.python nodes, each computing fibo(10).
+
+    The baseline is the same 40 computations in one code node of one execution: what the work
+    costs without 39 node hops. Both run on the benchmark's two worker processes; runs of the
+    two alternate so that both see the same noise, and each figure is the median of its runs."""
+    tasks = 40
+    chained_doc = chain_doc(tasks + 1, "code.python", {"code": fibo_code(1)})
+    single_doc = chain_doc(2, "code.python", {"code": fibo_code(tasks)})
+    run_nodeflow(single_doc)  # the sandbox's zygotes started and warm
+    chained, single, executions = [], [], []
+    for _ in range(3 if quick else 7):
+        seconds, ids = run_nodeflow(chained_doc)
+        chained.append(seconds / tasks * 1000)
+        executions += ids
+        single.append(run_nodeflow(single_doc)[0] / tasks * 1000)
+    per_task, baseline = statistics.median(chained), statistics.median(single)
+    in_node, between = _node_times(executions, "code.python")
+    return {"id": "W40", "scenario": f"Windmill's shape: {tasks} chained code.python nodes computing fibo(10), "
+                                     f"one execution: ms per task (median of {len(chained)})",
+            "unit": "ms/task", "nodeflow": per_task, "baseline": baseline, "target": "≤ 15 ms per task",
+            "lower_is_better": True, "runs_ms_per_task": [round(x, 2) for x in chained],
+            "baseline_runs_ms_per_task": [round(x, 2) for x in single],
+            "overhead_ms_per_task": per_task - baseline,
+            # Where a task's time goes, medians over the nodes of the chained runs: from its claim to
+            # its finish (the sandbox run and the transactions around it), and from the finish of
+            # the node before to this claim (the broker trip and the wait for a worker).
+            "in_node_ms_p50": in_node, "between_nodes_ms_p50": between}
+
+
+def _node_times(execution_ids, node_type):
+    """(median ms from a node's start to its finish, median ms from its predecessor's finish to its start)."""
+    in_node, between = [], []
+    for execution_id in execution_ids:
+        runs = list(Execution.objects.get(pk=execution_id).node_runs.order_by("started_at")
+                    .values_list("type", "started_at", "finished_at"))
+        for (_, _, previous_finish), (kind, start, finish) in zip(runs, runs[1:]):
+            if kind == node_type and start and finish and previous_finish:
+                in_node.append((finish - start).total_seconds() * 1000)
+                between.append((start - previous_finish).total_seconds() * 1000)
+    return statistics.median(in_node), statistics.median(between)
+
+
 def p5_webhooks(quick, ctx):
     return webhooks.p5_webhooks(quick)
 
@@ -116,5 +160,10 @@ def p9_soak(quick, ctx):
     return ops.p9_soak(quick, ctx.worker_pid)
 
 
+def n8n_beside(quick, ctx):
+    return peer.n8n_peer(quick, ctx.note)
+
+
 SCENARIOS = {"P1": p1_chain, "P2": p2_throughput, "P3": p3_fan_out, "P4": p4_code, "P5": p5_webhooks,
-             "P6": p6_live, "P7": p7_large, "P8": p8_embedded, "P9": p9_soak}
+             "P6": p6_live, "P7": p7_large, "P8": p8_embedded, "P9": p9_soak, "W40": w40_windmill,
+             "N8N": n8n_beside}

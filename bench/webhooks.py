@@ -7,8 +7,10 @@ p50/p99 time to 202, and webhook → execution finished p50; the baseline is the
 client against `/bench/noop`, an async Django view that does nothing, served by the
 same server process (same middleware).
 
-Run it alone with `python manage.py nodeflow bench [--quick] --only P5`."""
+Run it alone with `python manage.py nodeflow bench [--quick] --only P5`. The server, the
+published hook and the client are also what bench/n8n/peer.py measures NodeFlow with."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -57,30 +59,16 @@ def p5_webhooks(quick):
     from django.contrib.auth import get_user_model
 
     from executions.models import Execution
-    from workflows.services import create_workflow, publish_workflow
 
     count = 200 if quick else 2000
     user, _ = get_user_model().objects.get_or_create(username="bench")
-    warm_token, _ = _published_hook(user, create_workflow, publish_workflow)
-    token, workflow = _published_hook(user, create_workflow, publish_workflow)
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="nodeflow-p5-server-", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.webhooks:server_application", "--port", str(port),
-         "--workers", str(SERVER_WORKERS), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=_server_environment(), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        try:
-            wait_http(f"http://127.0.0.1:{port}/bench/noop")
-        except OSError:
-            raise RuntimeError(f"P5: the server did not start; its log: {log.name}") from None
+    warm_token, _ = published_hook(user)
+    token, workflow = published_hook(user)
+    with nodeflow_server() as port:
         for url in (f"/hooks/{warm_token}", "/bench/noop"):  # every connection, thread and worker warmed up
-            _post_all(port, url, CLIENTS * 4)
-        baseline = _post_all(port, "/bench/noop", count)
-        hooks = _post_all(port, f"/hooks/{token}", count)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            post_all(port, url, CLIENTS * 4)
+        baseline = post_all(port, "/bench/noop", count)
+        hooks = post_all(port, f"/hooks/{token}", count)
     statuses = {}
     for sample in hooks.samples:
         statuses[sample["status"]] = statuses.get(sample["status"], 0) + 1
@@ -89,7 +77,7 @@ def p5_webhooks(quick):
     ids = [sample["execution_id"] for sample in hooks.samples]
     if len(set(ids)) != count:
         raise RuntimeError(f"P5: {count - len(set(ids))} answers repeated an execution id")
-    finished = _wait_finished(Execution, ids, timeout=300 if quick else 1200)
+    finished = wait_finished(Execution, ids, timeout=300 if quick else 1200)
     executions = Execution.objects.filter(workflow=workflow).count()
     if executions != count:
         raise RuntimeError(f"P5: {count} webhooks accepted but the workflow has {executions} executions")
@@ -112,21 +100,47 @@ def p5_webhooks(quick):
     ]
 
 
-def _published_hook(user, create_workflow, publish_workflow):
-    from triggers.models import WebhookEndpoint
-
-    document = {
+def webhook_set_doc(response="async"):
+    """P5's workflow: trigger.webhook → data.set → flow.terminal."""
+    return {
         "api_version": "nodeflow/v1", "name": "bench webhook",
-        "nodes": [{"id": "hook", "type": "trigger.webhook", "params": {"response": "async"}},
+        "nodes": [{"id": "hook", "type": "trigger.webhook", "params": {"response": response}},
                   {"id": "set", "type": "data.set", "params": {"vars": {"n": "{{ input.body.n }}"}}},
                   {"id": "done", "type": "flow.terminal", "params": {"result": "{{ vars.n }}"}}],
         "edges": [{"from": "hook", "to": "set"}, {"from": "set", "to": "done"}],
     }
-    workflow, errors = create_workflow(user, None, document)
+
+
+def published_hook(user, document=None):
+    """(token, workflow) of `document` (P5's workflow when None) created and published by `user`."""
+    from triggers.models import WebhookEndpoint
+    from workflows.services import create_workflow, publish_workflow
+
+    workflow, errors = create_workflow(user, None, document or webhook_set_doc())
     if errors:
-        raise RuntimeError(f"P5: the bench workflow is invalid: {errors}")
+        raise RuntimeError(f"the bench workflow is invalid: {errors}")
     publish_workflow(workflow, user)
     return WebhookEndpoint.objects.get(workflow=workflow).token, workflow
+
+
+@contextlib.contextmanager
+def nodeflow_server():
+    """NodeFlow's ASGI app (plus /bench/noop) served by uvicorn as P5 runs it, for the block; yields its port."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="nodeflow-bench-server-", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.webhooks:server_application", "--port", str(port),
+         "--workers", str(SERVER_WORKERS), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=_server_environment(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_http(f"http://127.0.0.1:{port}/bench/noop")
+        except OSError:
+            raise RuntimeError(f"the bench's NodeFlow server did not start; its log: {log.name}") from None
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _server_environment():
@@ -143,7 +157,7 @@ def _server_environment():
 
 
 class _Run:
-    """What one load run measured: per request its status, execution id, send time and latency."""
+    """What one load run measured: per request its status, answer, execution id, send time and latency."""
 
     def __init__(self, samples, seconds):
         self.samples, self.seconds = samples, seconds
@@ -152,8 +166,8 @@ class _Run:
         return [sample["latency_ms"] for sample in self.samples]
 
 
-def _post_all(port, url, count):
-    """Post `count` small JSON bodies to `url` from CLIENTS threads, each on its own keep-alive connection."""
+def post_all(port, url, count, clients=CLIENTS):
+    """Post `count` bodies {"n": number} to `url` from `clients` threads, each on its own keep-alive connection."""
     remaining = iter(range(count))
     lock = threading.Lock()
     samples, errors = [], []
@@ -175,13 +189,13 @@ def _post_all(port, url, count):
                 execution_id = json.loads(answer).get("execution_id") if response.status == 202 else None
                 with lock:
                     samples.append({"status": response.status, "execution_id": execution_id, "sent_at": sent_at,
-                                    "latency_ms": latency})
+                                    "latency_ms": latency, "number": number, "answer": answer})
         except Exception as exc:  # noqa: BLE001 - reported after the run
             errors.append(repr(exc))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -189,23 +203,23 @@ def _post_all(port, url, count):
         thread.join()
     seconds = time.perf_counter() - started
     if errors:
-        raise RuntimeError(f"P5: {len(errors)} clients failed against {url}: {errors[:3]}")
+        raise RuntimeError(f"{len(errors)} bench clients failed against {url}: {errors[:3]}")
     return _Run(samples, seconds)
 
 
-def _wait_finished(Execution, ids, timeout):
+def wait_finished(Execution, ids, timeout):
     """{execution id: finished_at} once all executions are finished; an error unless all succeeded."""
     deadline = time.monotonic() + timeout
     while True:
         rows = Execution.objects.filter(pk__in=ids).values_list("pk", "status", "finished_at")
         unfinished = [pk for pk, status, _ in rows if status not in ("succeeded", "failed", "cancelled", "timed_out")]
         if len(rows) != len(ids):
-            raise RuntimeError(f"P5: {len(ids) - len(rows)} accepted webhooks have no execution")
+            raise RuntimeError(f"{len(ids) - len(rows)} accepted webhooks have no execution")
         if not unfinished:
             failed = [pk for pk, status, _ in rows if status != "succeeded"]
             if failed:
-                raise RuntimeError(f"P5: {len(failed)} executions did not succeed, e.g. {failed[0]}")
+                raise RuntimeError(f"{len(failed)} webhook executions did not succeed, e.g. {failed[0]}")
             return {pk: finished_at for pk, _, finished_at in rows}
         if time.monotonic() > deadline:
-            raise TimeoutError(f"P5: {len(unfinished)} executions unfinished after {timeout} s")
+            raise TimeoutError(f"{len(unfinished)} webhook executions unfinished after {timeout} s")
         time.sleep(0.2)
