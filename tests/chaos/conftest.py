@@ -346,6 +346,16 @@ def chain_and_fan_out(counter, sleep_s=0.5):
     return document(nodes, edges)
 
 
+def wait_document(counter, seconds):
+    """start → wait (flow.wait `seconds`) → h (HTTP) → done."""
+    return document(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "wait", "type": "flow.wait", "params": {"seconds": seconds}},
+         http_node("h", counter),
+         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.wait.output }}"}}],
+        [{"from": "start", "to": "wait"}, {"from": "wait", "to": "h"}, {"from": "h", "to": "done"}])
+
+
 def hook_document(counter):
     """hook (async webhook) → set → h (HTTP) → done."""
     return document(

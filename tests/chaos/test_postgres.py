@@ -3,11 +3,13 @@ then started again: a private cluster, migrated, under workers and a real uvicor
 
 Tasks that find the database gone retry with backoff; a finished node whose result cannot be
 written waits with its lease held, then runs again as `result_not_recorded`; runs whose message
-was consumed by a task that gave up are recovered from the database. The web answers 503 while
+was consumed by a task that gave up are recovered from the database. Timers set just before the
+outage fire during it, in idle worker processes. The web answers 503 while
 the database is away and, from its pool's checked connections, never a 500 once it is back."""
 
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -25,12 +27,15 @@ from tests.chaos.conftest import (
     report,
     running_on,
     wait_all_succeeded,
+    wait_document,
     wait_until,
 )
 
 pytestmark = [pytest.mark.chaos, pytest.mark.worker, pytest.mark.slow]
 
 DOWN_S = 5
+# Set just before the outage, so that they fire during it.
+TIMER_S = 5
 # Renewed every third of it: an outage of DOWN_S misses at most one renewal.
 LEASE_S = 20
 # After PostgreSQL is back, the web must answer every request (2xx) within this long.
@@ -107,32 +112,45 @@ def test_postgres_restarted_mid_run_loses_no_execution_and_the_web_answers_no_50
         postgres_deployment, private_postgres, chaos_db, counter):
     from django.db import connections
 
+    from executions.models import NodeRun
+
     deployment = postgres_deployment
     hook = deployment.ask("publish_hook", document=hook_document(counter))
     base = deployment.web()
-    deployment.worker()
-    deployment.worker()
-    ids = deployment.start(chain_and_fan_out(counter), 15)
+    # Room to spare (eight processes): the timers' wake-ups meet the outage in idle processes
+    # instead of waiting for one that finished its node.
+    deployment.worker(concurrency=4)
+    deployment.worker(concurrency=4)
+    # Timers that fire while the database is away, and nodes that run across it.
+    waits = deployment.start(wait_document(counter, TIMER_S), 6)
+    ids = deployment.start(chain_and_fan_out(counter, sleep_s=3), 6)
     prober = Prober(base, hook["api_token"], hook["hook_path"])
     prober.start()
     try:
         wait_until(lambda: running_on(ids, using=chaos_db) >= 2, 30, "nodes running")
+        timers = NodeRun.objects.using(chaos_db).filter(execution_id__in=waits, node_id="wait", status="waiting")
+        wait_until(lambda: timers.count() == len(waits), 30, "every timer set")
+        first_timer = min(timers.values_list("wait__until", flat=True))
+        stopped_at = datetime.now(timezone.utc)
         stopped = time.monotonic()
         private_postgres.stop("fast")
         time.sleep(DOWN_S)  # requests meanwhile wait for the pool (then 503) or answer 503
         private_postgres.start()
         back = time.monotonic()
         connections[chaos_db].close()  # the test's own connection died with the server
+        back_at = datetime.now(timezone.utc)
         time.sleep(WEB_BACK_WITHIN_S + 5)
     finally:
         prober.stop()
+    assert stopped_at < datetime.fromisoformat(first_timer) < back_at, "the timers were due outside the outage"
     hooked = [execution_id for _, _, status, execution_id in prober.samples if status == 202]
-    recovered_s = wait_all_succeeded(ids + hooked, since=back, using=chaos_db)
+    recovered_s = wait_all_succeeded(ids + waits + hooked, since=back, using=chaos_db)
     assert_each_node_completed_once(ids, NODES, using=chaos_db)
+    assert_each_node_completed_once(waits, ("start", "wait", "h", "done"), using=chaos_db)
     assert_each_node_completed_once(hooked, ("hook", "set", "h", "done"), using=chaos_db)
     repeated = assert_http_called_once_unless_lost(ids, HTTP_NODES, counter, using=chaos_db)
-    repeated += assert_http_called_once_unless_lost(hooked, ("h",), counter, using=chaos_db)
-    lost = lost_runs(ids + hooked, using=chaos_db)
+    repeated += assert_http_called_once_unless_lost(waits + hooked, ("h",), counter, using=chaos_db)
+    lost = lost_runs(ids + waits + hooked, using=chaos_db)
     assert "worker_lost" not in lost, f"no worker died, yet node runs were run again as lost: {lost}"
 
     errors = [(round(at - back, 1), method, status) for at, method, status, _ in prober.samples
@@ -142,7 +160,7 @@ def test_postgres_restarted_mid_run_loses_no_execution_and_the_web_answers_no_50
             if at > back + WEB_BACK_WITHIN_S and status not in (200, 202)]
     assert not late, f"the web still failed {WEB_BACK_WITHIN_S} s after PostgreSQL was back: {late}"
     unavailable = [at for at, _, status, _ in prober.samples if status == 503]
-    report("PostgreSQL stop -m fast, 5 s down, start", executions=len(ids), webhooks_accepted=len(hooked),
+    report("PostgreSQL stop -m fast, 5 s down, start", executions=len(ids) + len(waits), webhooks_accepted=len(hooked),
            down_s=round(back - stopped, 1), after_restart_s=round(recovered_s, 1), web_503s=len(unavailable),
            last_503_after_back_s=round(max(unavailable) - back, 1) if unavailable else None,
            lost=lost, repeated_http_calls=repeated)

@@ -17,14 +17,13 @@ from tests.chaos.conftest import (
     assert_each_node_completed_once,
     assert_http_called_once_unless_lost,
     chain_and_fan_out,
-    document,
     held_messages,
     hostname_of,
-    http_node,
     lost_runs,
     report,
     running_on,
     wait_all_succeeded,
+    wait_document,
     wait_until,
 )
 
@@ -77,12 +76,7 @@ def test_waits_across_a_kill_of_every_worker_fire_when_a_worker_is_back(deployme
     from executions.models import NodeRun
 
     wait_s = 5
-    doc = document(
-        [{"id": "start", "type": "trigger.manual"},
-         {"id": "wait", "type": "flow.wait", "params": {"seconds": wait_s}},
-         http_node("h", counter),
-         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.wait.output }}"}}],
-        [{"from": "start", "to": "wait"}, {"from": "wait", "to": "h"}, {"from": "h", "to": "done"}])
+    doc = wait_document(counter, wait_s)
     deployment.worker()
     ids = deployment.start(doc, 10)
     waiting = NodeRun.objects.filter(execution_id__in=ids, node_id="wait", status="waiting")
