@@ -4,8 +4,8 @@ then started again: a private cluster, migrated, under workers and a real uvicor
 Tasks that find the database gone retry with backoff; a finished node whose result cannot be
 written waits with its lease held, then runs again as `result_not_recorded`; runs whose message
 was consumed by a task that gave up are recovered from the database. Timers set just before the
-outage fire during it, in idle worker processes. The web answers 503 while
-the database is away and, from its pool's checked connections, never a 500 once it is back."""
+outage fire during it, in idle worker processes. The web answers 503 while the database is away
+(or holds the request until its pool has a connection) and never a 500 once it is back."""
 
 import threading
 import time
