@@ -211,6 +211,9 @@ SPECTACULAR_SETTINGS = {
 # Celery: the database is the source of truth for execution state; the broker only
 # carries "run node X of execution Y" messages, so results are not stored.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or (REDIS_URL or "memory://localhost/")
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport, with workers that survive Redis going away (see nodeflow/broker.py).
+    CELERY_BROKER_TRANSPORT = "nodeflow.broker:Transport"
 CELERY_TASK_IGNORE_RESULT = True
 # Only the benchmark's raw-Celery baseline (chords) needs a result backend.
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
