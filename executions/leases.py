@@ -66,7 +66,9 @@ def _ensure_heartbeat():
 
 def _beat():
     while True:
-        interval = max(lease_seconds() / 3, 0.5)
+        # Every third of a lease; every half second while renewals fail, so that leases are
+        # renewed as soon as the database answers again (the reaper waits a lease for that).
+        interval = 0.5 if _failing_since is not None else max(lease_seconds() / 3, 0.5)
         time.sleep(interval)
         with _lock:
             keys = list(_held)

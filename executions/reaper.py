@@ -32,14 +32,16 @@ MAX_LOST_WORKERS = 3
 NODE_TIMEOUT_GRACE_S = 6
 
 
-def reap(*, dispatcher, now=None):
+def reap(*, dispatcher, now=None, reap_lost=True):
     """Find node runs whose worker was lost, nodes and executions past their timeouts; act on each.
 
-    Safe to run in several processes at once: each action re-checks under the execution lock."""
+    `reap_lost=False` leaves expired leases alone this round (just after a database outage,
+    when they expired because nobody could renew them). Safe to run in several processes at
+    once: each action re-checks under the execution lock."""
     now = now or timezone.now()
     actions = recover(dispatcher, now=now)
     lost = NodeRun.objects.filter(status=N.RUNNING, lease_expires_at__lt=now).values_list("execution_id", "node_id", "attempt")
-    for execution_id, node_id, attempt in lost[:500]:
+    for execution_id, node_id, attempt in lost[:500] if reap_lost else ():
         actions += _requeue_lost(execution_id, node_id, attempt, dispatcher)
     # Node timeouts: Celery's time limits stop a prefork child; a thread-pool worker (embedded
     # mode) cannot be interrupted, so the reaper fails such a run as timed out and moves on.

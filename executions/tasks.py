@@ -4,13 +4,14 @@ The tasks belong to whichever Celery app is current (`shared_task`, `current_app
 module never imports the project's app, which imports it (the reaper step) instead."""
 
 import logging
+import time
 
 from celery import bootsteps, current_app, group, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from executions import executing, reaper, services, waking
+from executions import executing, leases, reaper, services, waking
 
 logger = logging.getLogger("nodeflow.engine")
 
@@ -126,9 +127,21 @@ class Reaper(bootsteps.StartStopStep):
             entry.cancel()
 
 
+# When this worker's reaper last found the database unreachable (time.monotonic()).
+_database_failed_at = None
+
+
 def _reap():
+    global _database_failed_at
     close_old_connections()
+    # A lease that expired while the database was away says nothing about its worker: every
+    # worker's renewals failed too. For one lease after an outage, the reaper leaves leases to
+    # the renewals that resume, and only then takes an expired one for a lost worker.
+    settling = _database_failed_at is not None and time.monotonic() - _database_failed_at < leases.lease_seconds()
     try:
-        reaper.reap(dispatcher=dispatcher)
+        reaper.reap(dispatcher=dispatcher, reap_lost=not settling)
+    except (OperationalError, InterfaceError):
+        _database_failed_at = time.monotonic()
+        logger.warning("reaper round skipped: the database is unreachable")
     except Exception:  # never take the worker down; the next round tries again
         logger.exception("reaper round failed")

@@ -103,3 +103,18 @@ def test_runs_that_are_not_waiting_for_anything_are_not_due():
     execution = starting.start_execution(chain({"id": "a", "type": "flow.noop"}), dispatcher=dispatcher)
     dispatcher.drain()
     assert set(Execution.objects.get(pk=execution.pk).node_runs.values_list("due_at", flat=True)) == {None}
+
+
+def test_just_after_a_database_outage_expired_leases_are_left_to_the_renewals_that_resume():
+    from executions.claiming import claim_nodes
+    from executions.reaper import reap
+
+    dispatcher = InlineDispatcher()
+    execution = starting.start_execution(chain({"id": "a", "type": "flow.noop"}), dispatcher=dispatcher)
+    assert claim_nodes(str(execution.pk), ["start"], dispatcher=dispatcher, worker="w1")
+    execution.node_runs.filter(node_id="start").update(lease_expires_at=timezone.now() - timedelta(seconds=60))
+    reap(dispatcher=dispatcher, reap_lost=False)  # what a worker's reaper does for a lease after an outage
+    assert execution.node_runs.get(node_id="start").status == "running"
+    reap(dispatcher=dispatcher)  # later: the lease was not renewed, so its worker is gone
+    run = execution.node_runs.get(node_id="start")
+    assert run.status == "queued" and run.attempts[-1]["error"]["code"] == "worker_lost"
