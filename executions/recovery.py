@@ -34,7 +34,8 @@ def recover(dispatcher, now=None, limit=500):
     A queued run (or one whose retry is due) is sent to its queue again; a waiting run
     whose timer is past due is woken here. Each run is taken by one process (its `due_at`
     moves on in one conditional update) and pushed back by its own age, so a run that is
-    merely waiting in a long queue is sent again after 30 s, 60 s, 120 s… not every round."""
+    merely waiting in a long queue is sent again after 30 s, 60 s, 120 s… not every round. A
+    send that fails ends the round, and the run is due again at the next one."""
     now = now or timezone.now()
     due = (
         NodeRun.objects.filter(due_at__lte=now, status__in=[N.QUEUED, N.RETRYING, N.WAITING],
@@ -55,9 +56,12 @@ def recover(dispatcher, now=None, limit=500):
             else:
                 dispatcher.dispatch(str(execution_id), [start_of(compiled_for(definition_id), node_id, task_id)])
         except Exception as exc:  # noqa: BLE001 — the broker or the database is away: the run stays due
-            logger.warning("recovery could not act on %s of %s (%s): %s: %s; it tries again after %s",
-                           node_id, execution_id, status, type(exc).__name__, exc, next_due.isoformat())
-            continue
+            # Due again at the next round, not after its age: the broker may be back by then. The
+            # rest of this round waits too (they were not taken): one failed send per round.
+            NodeRun.objects.filter(pk=pk, due_at=next_due).update(due_at=due_at)
+            logger.warning("recovery could not act on %s of %s (%s): %s: %s; it tries again next round",
+                           node_id, execution_id, status, type(exc).__name__, exc)
+            break
         logger.warning("recovery: %s of %s was %s past due without its message; %s", node_id, execution_id,
                        now - due_at, "woken" if status == N.WAITING else "sent again")
         acted += 1

@@ -118,3 +118,12 @@ def test_just_after_a_database_outage_expired_leases_are_left_to_the_renewals_th
     reap(dispatcher=dispatcher)  # later: the lease was not renewed, so its worker is gone
     run = execution.node_runs.get(node_id="start")
     assert run.status == "queued" and run.attempts[-1]["error"]["code"] == "worker_lost"
+
+
+def test_a_send_that_fails_ends_the_round_and_the_run_is_due_again_at_the_next_one():
+    runs = [starting.start_execution(chain({"id": "a", "type": "flow.noop"}), dispatcher=Unreachable())
+            for _ in range(3)]
+    later = max(r.node_runs.get(node_id="start").due_at for r in runs) + timedelta(seconds=1)
+    assert recover(Unreachable(), now=later) == 0  # the broker is still down: one try, then the round ends
+    assert all(r.node_runs.get(node_id="start").due_at < later for r in runs)  # all still due
+    assert recover(InlineDispatcher(), now=later) == 3  # it is back: every one is sent at once
