@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,16 +97,28 @@ class WorkerProcess:
         self._wait_ready(timeout)
         return self
 
-    def _wait_ready(self, timeout):
+    @contextmanager
+    def control_app(self):
+        """The Celery app that reaches this worker's broker (the test process's own)."""
         from nodeflow.celery import app
 
+        yield app
+
+    def _wait_ready(self, timeout):
+        with self.control_app() as app:
+            self._wait_for_ping(app, timeout)
+
+    def _wait_for_ping(self, app, timeout):
         hostname = self.name.replace("%h", os.uname().nodename)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"celery worker exited with {self.process.returncode}; log: {self.log_path}")
-            if app.control.ping(destination=[hostname], timeout=0.5):
-                return
+            try:
+                if app.control.ping(destination=[hostname], timeout=0.5):
+                    return
+            except Exception:  # noqa: BLE001 — a broker just started (again) may drop the first connections
+                time.sleep(0.2)
         raise RuntimeError(f"celery worker did not answer a ping within {timeout} s; log: {self.log_path}")
 
     def child_pids(self):

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -192,24 +193,15 @@ class ChaosWorker(WorkerProcess):
     """A worker of a deployment: its readiness is asked of its own broker, which may be a private
     Redis or prefix the test process's Celery app does not reach."""
 
-    def _wait_ready(self, timeout):
+    @contextmanager
+    def control_app(self):
         from celery import Celery
 
         env = service_env(**self.env)
         app = Celery("chaos-control", broker=env["REDIS_URL"], set_as_current=False)
         app.conf.broker_transport_options = {"global_keyprefix": env.get("NODEFLOW_BROKER_PREFIX", "")}
-        hostname = self.name.replace("%h", os.uname().nodename)
-        deadline = time.monotonic() + timeout
         try:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"celery worker exited with {self.process.returncode}; log: {self.log_path}")
-                try:
-                    if app.control.ping(destination=[hostname], timeout=0.5):
-                        return
-                except Exception:  # noqa: BLE001 — a broker just started again may drop the first connections
-                    time.sleep(0.2)
-            raise RuntimeError(f"celery worker did not answer a ping within {timeout} s; log: {self.log_path}")
+            yield app
         finally:
             app.close()
 
