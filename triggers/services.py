@@ -6,9 +6,11 @@ workflows: starting runs is firing.py's (schedules) and webhooks.py's."""
 
 import json
 import logging
+import threading
 import uuid
 from datetime import timedelta
 
+from cachetools import LRUCache
 from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
@@ -124,13 +126,15 @@ def reveal_secret(workflow_id, value):
     secret_id = _referenced_id(value)
     if secret_id is None:
         return None
-    ciphertext = _secret_ciphertexts.get(secret_id)
+    key = (str(workflow_id), secret_id)  # a secret serves its own workflow only, cached or not
+    with _ciphertexts_lock:
+        ciphertext = _secret_ciphertexts.get(key)
     if ciphertext is None:
         row = TriggerSecret.objects.filter(pk=secret_id, workflow_id=workflow_id).values_list("ciphertext", flat=True)
         ciphertext = row.first()
         if ciphertext is None:
             return None
-        _remember_ciphertext(secret_id, ciphertext)
+        _remember_ciphertext(key, ciphertext)
     try:
         return crypto.decrypt(ciphertext)
     except crypto.DecryptionError:
@@ -140,14 +144,13 @@ def reveal_secret(workflow_id, value):
 
 # TriggerSecret rows never change, so their ciphertexts can be kept (and the secret
 # decrypted per request) without a query on every webhook request.
-_secret_ciphertexts = {}
-_CIPHERTEXTS_MAX = 1024
+_secret_ciphertexts = LRUCache(maxsize=1024)
+_ciphertexts_lock = threading.Lock()  # webhook requests run in threads
 
 
-def _remember_ciphertext(secret_id, ciphertext):
-    if len(_secret_ciphertexts) >= _CIPHERTEXTS_MAX:
-        _secret_ciphertexts.clear()
-    _secret_ciphertexts[secret_id] = ciphertext
+def _remember_ciphertext(key, ciphertext):
+    with _ciphertexts_lock:
+        _secret_ciphertexts[key] = ciphertext
 
 
 # ---------------------------------------------------------------------------

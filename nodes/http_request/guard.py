@@ -19,6 +19,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -227,12 +228,9 @@ def pin(host, port, addresses):
     """Connections of this thread to `host`:`port` go to `addresses` (checked) from now on."""
     pins = getattr(_pins, "table", None)
     if pins is None:
-        pins = _pins.table = {}
-    key = (_normal_host(host), int(port))
-    pins.pop(key, None)
-    while len(pins) >= _MAX_PINS:
-        del pins[next(iter(pins))]  # the oldest: this request's own pins are the newest
-    pins[key] = tuple(addresses)
+        # The least recently used pin goes first when full: this request's own pins are the newest.
+        pins = _pins.table = LRUCache(maxsize=_MAX_PINS)
+    pins[(_normal_host(host), int(port))] = tuple(addresses)
 
 
 def pinned(host, port):

@@ -295,6 +295,16 @@ def test_a_webhook_secret_is_stored_encrypted_and_never_shown(alice_client):
         assert "very-secret-value" not in cursor.fetchone()[0]
 
 
+def test_a_secret_serves_only_its_own_workflow_even_once_cached(alice_client):
+    from triggers import services
+
+    owner = create(alice_client, webhook_doc(auth="hmac", secret="alices-key"))
+    other = create(alice_client, webhook_doc(auth="hmac", secret="other-key"))
+    reference = owner["definition"]["nodes"][0]["params"]["secret"]
+    assert services.reveal_secret(owner["id"], reference) == "alices-key"  # now cached
+    assert services.reveal_secret(other["id"], reference) is None
+
+
 def test_saving_the_document_back_keeps_the_secret_and_the_revision(alice_client):
     workflow = create(alice_client, webhook_doc(auth="header", secret="s1"))
     again = update(alice_client, workflow["id"], workflow["definition"])
