@@ -10,8 +10,8 @@ from django_celery_beat.models import PeriodicTask, PeriodicTasks
 from executions.models import Execution
 from tests.triggers.support import LIST, create, publish, schedule_doc, update
 from triggers import schedules, services
-from workflows import firing
 from triggers.schedules import InvalidSchedule
+from workflows import firing
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -180,6 +180,37 @@ def test_firing_starts_the_published_version_with_fired_at_and_the_schedule(alic
     fired_at = datetime.fromisoformat(execution.input["fired_at"])
     assert fired_at.utcoffset() == timedelta(hours=9)
     assert abs(fired_at - datetime.now(timezone.utc)) < timedelta(seconds=5)
+
+
+@pytest.mark.django_db(transaction=True)  # beat's fire is a transaction of its own, committed
+def test_beat_starts_a_fire_itself_so_a_broker_that_is_down_loses_nothing(alice_client):
+    import socket
+
+    from celery import Celery
+    from django_celery_beat.schedulers import ModelEntry
+
+    from nodeflow.celery import app
+    from workflows.beat import Scheduler
+
+    workflow = create(alice_client, schedule_doc(every=2, unit="seconds"))
+    publish(alice_client, workflow["id"])
+    with socket.socket() as probe:  # a port where nothing listens: Redis is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = Celery("redis-down", broker=f"redis://127.0.0.1:{port}/0", set_as_current=False)
+    down.conf.update(task_publish_retry=False, broker_connection_retry=False, broker_connection_max_retries=0,
+                     broker_connection_timeout=0.5)
+    down.set_current()  # what the engine's sends go through, as in a beat process whose Redis is down
+    try:
+        scheduler = Scheduler(app=down, lazy=True)
+        entry = ModelEntry(_tasks(workflow["id"])["tick"], app=down)
+        scheduler.apply_async(entry)  # the send after its commit fails: Redis is down
+    finally:
+        app.set_current()
+    execution = Execution.objects.get(workflow_id=workflow["id"])
+    run = execution.node_runs.get(node_id="tick")
+    assert (execution.trigger, execution.status, run.status) == ("schedule", "queued", "queued")
+    assert run.due_at is not None  # recovery sends it once the broker is back
 
 
 @pytestmark_db
