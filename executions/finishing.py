@@ -97,6 +97,32 @@ def _stored(prepared, outcome):
     """The outcome ready to record: JSON the databases take (engine.jsonsafe), and payloads
     over the inline limit written to files now, before any lock."""
     key = f"{prepared.node_id}-{prepared.attempt}"
+    params = outcome.params
+    if not _already_storable(outcome):  # rare: then each payload is made storable, or refused, on its own
+        params, outcome = _made_storable(outcome)
+    output = None
+    if outcome.error is None and outcome.result.wait is None:
+        output = outputs.store_if_large(prepared.execution_id, key, outcome.result.output)
+    return _Stored(outcome, outputs.store_if_large(prepared.execution_id, f"{key}-input", params), output)
+
+
+def _already_storable(outcome):
+    """Whether every payload of the outcome is storable as it is: one encoding of them all, the
+    common case on every node's finish."""
+    result, error = outcome.result, outcome.error
+    payloads = [outcome.params, outcome.logs]
+    if result is not None:
+        payloads += [result.output, result.vars] + ([result.result, result.artifacts] if result.sets_result else [])
+    if error is not None:
+        payloads += [error.details, error.message]
+    try:
+        return storable(payloads) is payloads
+    except NotStorable:
+        return False
+
+
+def _made_storable(outcome):
+    """(params, outcome) with each payload made storable; a result that cannot be fails the node."""
     try:
         params = storable(outcome.params, "the node's parameters")
     except NotStorable:
@@ -116,10 +142,7 @@ def _stored(prepared, outcome):
     except NotStorable as exc:
         error = NodeError(str(exc), PERMANENT, code="result_not_storable", details={"path": exc.path})
         outcome = replace(_failed(outcome, error), logs=[])
-    output = None
-    if outcome.error is None and outcome.result.wait is None:
-        output = outputs.store_if_large(prepared.execution_id, key, outcome.result.output)
-    return _Stored(outcome, outputs.store_if_large(prepared.execution_id, f"{key}-input", params), output)
+    return params, outcome
 
 
 def _record(stored, dispatcher, worker, execute=None, deadline=None):
@@ -144,9 +167,10 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
     return claimed
 
 
-def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute, deadline):
-    """claiming.claim_nodes, with the instant nodes among them run at once in the same transaction,
-    and what they make ready (see _run_here): a delivery of an instant node costs one transaction.
+def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, deadline=None):
+    """Claim queued node runs of one execution in one transaction (claiming.claim); with `execute`,
+    the instant ones among them run at once in the same transaction, with what they make ready
+    (see _run_here): a delivery of an instant node costs one transaction.
 
     Returns (whether anything was claimed, the claimed node runs left to execute after the commit)."""
     with transaction.atomic():
@@ -156,10 +180,12 @@ def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute, deadli
         compiled = transition.compiled
         # Their predecessors (whose ports and variables decide their input) and what the instant
         # ones may touch, in one round trip.
-        transition.load_runs(_instant_reach(compiled, list(node_ids)))
+        predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
+        transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))
         claimed = [prepared for prepared in (claim(transition, node_id, worker) for node_id in node_ids) if prepared]
-        instant = [prepared for prepared in claimed if compiled.runs_locally(prepared.node_id)]
-        later = [prepared for prepared in claimed if not compiled.runs_locally(prepared.node_id)]
+        here = execute is not None
+        instant = [prepared for prepared in claimed if here and compiled.runs_locally(prepared.node_id)]
+        later = [prepared for prepared in claimed if prepared not in instant]
         if instant:
             later += _run_here(transition, instant, execute, deadline, worker, claimed[0].input_data)
         transition.settle()
@@ -189,19 +215,20 @@ def _run_here(transition, claimed, execute, deadline, worker, input_data):
 
 
 def _instant_reach(compiled, node_ids, limit=2000):
-    """`node_ids`, the nodes reachable from them through instant nodes, and the predecessors of
-    each (whose states decide joins): what a run of instant nodes from there may read or change,
-    loaded with the execution's lock in one round trip."""
+    """`node_ids` and the nodes reachable from them through instant nodes: what a run of instant
+    nodes from there may change, loaded with the execution's lock in one round trip.
+
+    The predecessors of a join are left out: claiming the join loads those it lacks, once, where
+    loading them here would cost every finish of a wide fan-out a read of the whole fan-out."""
     graph = compiled.graph
-    seen, frontier = set(node_ids), list(node_ids)
+    seen, frontier = dict.fromkeys(node_ids), list(node_ids)
     while frontier and len(seen) < limit:
-        node_id = frontier.pop()
-        for successor in graph.successors(node_id):
+        for successor in graph.successors(frontier.pop()):
             if successor not in seen:
-                seen.add(successor)
+                seen[successor] = None
                 if compiled.runs_locally(successor):
                     frontier.append(successor)
-    return list(dict.fromkeys([*seen, *(p for node_id in seen for p in graph.predecessors(node_id))]))
+    return list(seen)
 
 
 def _record_finish(transition, prepared, stored):
