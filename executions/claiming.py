@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 
 from engine import policy
 from engine.context import Branch, MergeConflict, VarState, merge_branches
@@ -21,7 +20,6 @@ from executions.compiled import CompiledWorkflow
 from executions.contexts import execution_info
 from executions.leases import lease_seconds
 from executions.models import Execution
-from executions.transition import Transition
 
 logger = logging.getLogger("nodeflow.engine")
 
@@ -114,21 +112,6 @@ def claim_local(transition, worker, input_data=_UNREAD):
     transition.to_start = [node_id for node_id in transition.to_start if node_id not in chosen]
     transition.load_runs([p for node_id in local for p in compiled.graph.predecessors(node_id)])
     return [prepared for prepared in (claim(transition, node_id, worker, input_data) for node_id in local) if prepared]
-
-
-def claim_nodes(execution_id, node_ids, *, dispatcher, worker):
-    """Claim node runs of one execution in one transaction: the Prepared of those still queued."""
-    with transaction.atomic():
-        # The nodes and the execution's input load with the lock; their predecessors (their ports
-        # and variables decide the input) are known once the execution's workflow is.
-        transition = Transition(execution_id, dispatcher, node_ids=node_ids, with_input=True)
-        if not policy.may_claim(N.QUEUED, transition.execution.status):
-            return []
-        graph = transition.compiled.graph
-        transition.load_runs(list(dict.fromkeys(p for node_id in node_ids for p in graph.predecessors(node_id))))
-        claimed = [prepared for prepared in (claim(transition, node_id, worker) for node_id in node_ids) if prepared]
-        transition.flush()
-        return claimed
 
 
 def _incoming_vars(transition, node_id):

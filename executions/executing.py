@@ -21,7 +21,6 @@ from engine.context import LazyNodes, build_context
 from engine.errors import PERMANENT, TIMEOUT, NodeError
 from engine.redaction import redact
 from executions import leases, tracing
-from executions.claiming import claim_nodes
 from executions.contexts import load_node_entries
 from executions.dispatch import send
 from executions.finishing import Outcome, claim_and_run, finish_nodes
@@ -59,8 +58,7 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
         claimed, batch = claim_and_run(execution_id, node_ids, dispatcher=dispatcher, worker=worker,
                                        execute=_execute_in_transaction, deadline=deadline)
     except (DataError, IntegrityError):  # a result of an instant node the database refused: run them one by one
-        batch = claim_nodes(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
-        claimed = bool(batch)
+        claimed, batch = claim_and_run(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
     if not claimed:
         return False
     while batch:

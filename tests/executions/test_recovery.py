@@ -106,12 +106,13 @@ def test_runs_that_are_not_waiting_for_anything_are_not_due():
 
 
 def test_just_after_a_database_outage_expired_leases_are_left_to_the_renewals_that_resume():
-    from executions.claiming import claim_nodes
+    from executions.finishing import claim_and_run
     from executions.reaper import reap
 
     dispatcher = InlineDispatcher()
     execution = starting.start_execution(chain({"id": "a", "type": "flow.noop"}), dispatcher=dispatcher)
-    assert claim_nodes(str(execution.pk), ["start"], dispatcher=dispatcher, worker="w1")
+    claimed, later = claim_and_run(str(execution.pk), ["start"], dispatcher=dispatcher, worker="w1")
+    assert claimed and [prepared.node_id for prepared in later] == ["start"]  # claimed, not run: no executor
     execution.node_runs.filter(node_id="start").update(lease_expires_at=timezone.now() - timedelta(seconds=60))
     reap(dispatcher=dispatcher, reap_lost=False)  # what a worker's reaper does for a lease after an outage
     assert execution.node_runs.get(node_id="start").status == "running"
