@@ -1,6 +1,7 @@
 """What a person does in the editor, as Playwright steps (shared by the browser tests)."""
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -60,6 +61,15 @@ def node_positions(page):
 
 def edge_ids(page):
     return sorted(page.evaluate("() => [...document.querySelectorAll('.react-flow__edge')].map((el) => el.dataset.id)"))
+
+
+def expect_edges(page, expected, timeout_s=5.0):
+    """Waits until the canvas draws exactly these connections: an edge is drawn only once the
+    handles it joins are measured, which can be a frame after the node that changed its ports."""
+    deadline = time.monotonic() + timeout_s
+    while (drawn := edge_ids(page)) != sorted(expected) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert drawn == sorted(expected)
 
 
 def save_state(page):

@@ -10,7 +10,7 @@ from tests.frontend.editor import (
     canvas_node,
     connect,
     drag_from_palette,
-    edge_ids,
+    expect_edges,
     node_positions,
     sign_in,
     wait_until_interactive,
@@ -44,7 +44,7 @@ def test_a_new_user_builds_saves_reloads_and_publishes_a_workflow(page, live_ser
     connect(page, "trigger_manual", "http_request")
     connect(page, "http_request", "flow_terminal")
     expect(page.locator(".react-flow__edge")).to_have_count(2)
-    assert edge_ids(page) == EDGES
+    expect_edges(page, EDGES)
 
     # The server's validation shows on the canvas: the HTTP node has no URL yet, so Publish waits.
     http = canvas_node(page, "http_request")
@@ -83,7 +83,7 @@ def test_a_new_user_builds_saves_reloads_and_publishes_a_workflow(page, live_ser
     page.reload()
     wait_until_interactive(page)
     assert node_positions(page) == positions
-    assert edge_ids(page) == EDGES
+    expect_edges(page, EDGES)
     expect(page.locator(".nf-save-state")).to_have_attribute("data-state", "saved")
     canvas_node(page, "http_request").click()
     expect(page.locator(".nf-side").get_by_label("URL")).to_have_value(URL)
@@ -93,10 +93,10 @@ def test_a_new_user_builds_saves_reloads_and_publishes_a_workflow(page, live_ser
     canvas_node(page, "flow_terminal").click()
     page.keyboard.press("Delete")
     expect(page.locator(".react-flow__node")).to_have_count(2)
-    assert edge_ids(page) == EDGES[1:]
+    expect_edges(page, EDGES[1:])
     page.keyboard.press("Control+z")
     expect(page.locator(".react-flow__node")).to_have_count(3)
-    assert edge_ids(page) == EDGES
+    expect_edges(page, EDGES)
     page.keyboard.press("Control+Shift+z")
     expect(page.locator(".react-flow__node")).to_have_count(2)
     page.get_by_role("button", name="Undo (Ctrl/⌘ Z)").click()
