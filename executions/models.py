@@ -59,6 +59,10 @@ class Execution(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last event sequence number; the row is locked while a transition appends events.
     last_seq = models.PositiveIntegerField(default=0)
+    # Concurrency limits (executions.limits): 0 high, 1 normal, 2 low; a queued execution held
+    # back by a limit says which ("workflow" or "owner") until a finishing one releases it.
+    priority = models.PositiveSmallIntegerField(default=1)
+    held = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -66,6 +70,8 @@ class Execution(models.Model):
             models.Index(fields=["workflow", "-created_at"]),
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["status"]),
+            models.Index(fields=["finished_at"], name="execution_finished"),
+            models.Index(fields=["priority", "created_at"], condition=~models.Q(held=""), name="execution_held"),
         ]
 
     def __str__(self):
@@ -117,6 +123,9 @@ class NodeRun(models.Model):
     # a retry or a timer not fired by then is fired (executions.recovery). The broker's
     # messages make things happen on time; this column makes sure they happen at all.
     due_at = models.DateTimeField(null=True, blank=True)
+    # What the run cost (executions.resources): cpu_ms, and for code nodes peak_memory_kb,
+    # for HTTP nodes bytes_in and bytes_out.
+    resources = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["start_seq", "id"]
