@@ -83,12 +83,17 @@ class WorkflowSerializer(serializers.ModelSerializer):
     published_version = serializers.SerializerMethodField()
     active = serializers.BooleanField(read_only=True, help_text="Whether a published version runs from triggers.")
     triggers = serializers.SerializerMethodField()
+    revision = serializers.IntegerField(
+        min_value=1, required=False,
+        help_text="Bumped on every change of the draft. On PUT/PATCH, the revision the change was made on: "
+        "the save is refused with 409 `revision_conflict` when the draft has moved on since (as `If-Match`).",
+    )
 
     class Meta:
         model = Workflow
         fields = ["id", "name", "definition", "revision", "published_version", "active", "triggers",
                   "created_at", "updated_at"]
-        read_only_fields = ["id", "revision", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
 
     def get_published_version(self, workflow) -> int | None:
         return workflow.published_version.number if workflow.published_version_id else None
@@ -148,6 +153,14 @@ _ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
 _SAVE_ERRORS = {400: OpenApiResponse(ErrorSerializer, description="Not a JSON object, or no readable api_version "
                                      "(code missing_api_version / unsupported_api_version)."),
                 413: OpenApiResponse(ErrorSerializer, description="The document is over the size limit.")}
+_REVISION_NOTE = (" Optimistic concurrency: send the revision you edited as `If-Match: \"<revision>\"` or as "
+                  "`revision` in the body; when the draft was saved elsewhere since, the answer is 409 "
+                  "`revision_conflict` with the current revision in `details.revision`. Without either, the last "
+                  "write wins.")
+_IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
+                             description='The revision the change was made on, e.g. "3" (an ETag-like value).')
+_CONFLICT = OpenApiResponse(ErrorSerializer, description="`revision_conflict`: the draft is at another revision "
+                            "(`details`: `{revision, expected}`).")
 _SAVE_NOTE = ("Drafts are saved even when invalid: the answer carries the draft's `validation` "
               "(`{valid, errors}`); publishing an invalid draft is refused.")
 
@@ -157,10 +170,13 @@ _SAVE_NOTE = ("Drafts are saved even when invalid: the answer carries the draft'
     retrieve=extend_schema(summary="A workflow", responses={200: WorkflowSerializer, 404: ErrorSerializer}),
     create=extend_schema(summary="Create a workflow", description=_SAVE_NOTE,
                          responses={201: SavedWorkflowSerializer, **_SAVE_ERRORS}),
-    update=extend_schema(summary="Replace a workflow's draft", description=_SAVE_NOTE,
-                         responses={200: SavedWorkflowSerializer, 404: ErrorSerializer, **_SAVE_ERRORS}),
-    partial_update=extend_schema(summary="Change a workflow's name and/or draft", description=_SAVE_NOTE,
-                                 responses={200: SavedWorkflowSerializer, 404: ErrorSerializer, **_SAVE_ERRORS}),
+    update=extend_schema(summary="Replace a workflow's draft", description=_SAVE_NOTE + _REVISION_NOTE,
+                         parameters=[_IF_MATCH],
+                         responses={200: SavedWorkflowSerializer, 404: ErrorSerializer, **_SAVE_ERRORS, 409: _CONFLICT}),
+    partial_update=extend_schema(summary="Change a workflow's name and/or draft", description=_SAVE_NOTE + _REVISION_NOTE,
+                                 parameters=[_IF_MATCH],
+                                 responses={200: SavedWorkflowSerializer, 404: ErrorSerializer, **_SAVE_ERRORS,
+                                            409: _CONFLICT}),
     destroy=extend_schema(summary="Delete a workflow, its versions and executions", responses={204: None, **_ERRORS}),
 )
 class WorkflowViewSet(viewsets.ModelViewSet):
@@ -191,11 +207,16 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         workflow = self.get_object()
         serializer = self.get_serializer(workflow, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        expected = expected_revision(request.headers.get("If-Match"), serializer.validated_data.get("revision"))
         with _readable_documents():
-            workflow, errors = services.update_workflow(
-                workflow, name=serializer.validated_data.get("name"),
-                definition=serializer.validated_data.get("definition"),
-            )
+            try:
+                workflow, errors = services.update_workflow(
+                    workflow, name=serializer.validated_data.get("name"),
+                    definition=serializer.validated_data.get("definition"), expected_revision=expected,
+                )
+            except services.RevisionConflict as exc:
+                raise ApiError("revision_conflict", str(exc), {"revision": exc.current, "expected": exc.expected},
+                               status_code=status.HTTP_409_CONFLICT) from None
         return self._saved(workflow, errors, status.HTTP_200_OK)
 
     def perform_destroy(self, workflow):
@@ -325,6 +346,22 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             raise ApiError("not_found", f"the workflow has no version {wanted}", status_code=404)
         return Response(version.definition)
 
+
+
+def expected_revision(if_match, revision):
+    """The revision a save was made on: `If-Match` (`"3"`, `W/"3"`, `3`; `*` means any) or the body's
+    `revision`; None when neither is given (the last write wins, as for clients that never read)."""
+    from_header = None
+    if if_match is not None and if_match.strip() != "*":
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit() or len(tag) > 9 or int(tag) < 1:
+            raise ApiError("invalid", 'If-Match must be the revision the change was made on, e.g. "3"',
+                           {"If-Match": [if_match]})
+        from_header = int(tag)
+    if from_header is not None and revision is not None and from_header != revision:
+        raise ApiError("invalid", f"If-Match ({from_header}) and revision ({revision}) disagree",
+                       {"revision": [revision], "If-Match": [if_match]})
+    return from_header if from_header is not None else revision
 
 
 class _readable_documents:

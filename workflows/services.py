@@ -82,10 +82,22 @@ def create_workflow(owner, name=None, definition=None):
     return workflow, validate_document(workflow.definition)
 
 
-def update_workflow(workflow, *, name=None, definition=None):
+class RevisionConflict(Exception):
+    """The draft was saved by someone else since the revision the writer edited (optimistic concurrency):
+    saving anyway would silently drop their change, so the writer must choose."""
+
+    def __init__(self, expected, current):
+        super().__init__(f"the draft is at revision {current}, not {expected}: it was saved elsewhere since")
+        self.expected = expected
+        self.current = current
+
+
+def update_workflow(workflow, *, name=None, definition=None, expected_revision=None):
     """Save the draft: a new name, a new document or both. Returns (workflow, validation errors).
 
-    The revision goes up when the stored document changes (a rename changes its name)."""
+    The revision goes up when the stored document changes (a rename changes its name).
+    With `expected_revision`, the save happens only if the draft is still at that revision
+    (checked under the row's lock), else RevisionConflict; without it, the last write wins."""
     if definition is not None:
         _readable(definition)
         name = name or _name_of(definition, workflow.name)
@@ -96,6 +108,10 @@ def update_workflow(workflow, *, name=None, definition=None):
         workflow.name = name[:NAME_MAX_LENGTH]
         fields.append("name")
     with transaction.atomic():
+        if expected_revision is not None:
+            current = Workflow.objects.select_for_update().values_list("revision", flat=True).get(pk=workflow.pk)
+            if current != expected_revision:
+                raise RevisionConflict(expected_revision, current)
         if definition is not None:
             definition = with_node_versions(_named(definition, name))
             definition = trigger_services.seal_secrets(workflow, definition, previous=workflow.definition)
