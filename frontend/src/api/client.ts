@@ -89,6 +89,8 @@ export async function request<T>(method: string, path: string, body?: unknown, i
 export interface SaveBody {
   name?: string;
   definition: WorkflowDocument;
+  /** The revision the draft was edited on: a save over a newer one is refused (409 `revision_conflict`). */
+  revision?: number;
 }
 
 export const api = {

@@ -20,6 +20,7 @@ import { EditorHeader } from "./EditorHeader";
 import { Palette } from "./Palette";
 import { ImportReportPanel } from "./ImportReport";
 import { ProblemsBar } from "./ProblemsBar";
+import { ConflictDialog } from "./ConflictDialog";
 import { SidePanel } from "./SidePanel";
 import { EditorStore } from "./store";
 import { RunBar } from "./RunBar";
@@ -336,6 +337,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
                 <ImportReportPanel workflowId={workflowId} />
                 <ProblemsBar />
                 <EmptyHint />
+                <ConflictDialog />
               </>
             )}
           </div>

@@ -10,7 +10,8 @@ import { commitSince, historyOf, pushHistory, redo, replacePresent, undo, type H
 import { isDrawableNode, nodesOf, type Problem, type WorkflowDocument } from "../document/types";
 
 export interface EditorApi {
-  save(id: string, body: { definition: WorkflowDocument }): Promise<SavedWorkflow>;
+  /** `revision`: the one the draft was edited on; the server answers 409 `revision_conflict` when it moved on. */
+  save(id: string, body: { definition: WorkflowDocument; revision?: number }): Promise<SavedWorkflow>;
   validate(definition: WorkflowDocument, init?: RequestInit): Promise<ValidationResult>;
   publish(id: string): Promise<VersionDetail>;
   unpublish(id: string): Promise<Workflow>;
@@ -41,6 +42,8 @@ export interface EditorState {
   /** The draft revision the published version was made from (null: not published, or not known yet). */
   publishedRevision: number | null;
   notice: Notice | null;
+  /** Another tab or client saved the draft since this one was loaded: their workflow, until the user chooses. */
+  conflict: { theirs: Workflow } | null;
 }
 
 export interface EditorOptions {
@@ -96,6 +99,7 @@ export class EditorStore {
       publishing: false,
       publishedRevision: null,
       notice: null,
+      conflict: null,
     };
   }
 
@@ -251,6 +255,7 @@ export class EditorStore {
 
   private scheduleAutosave() {
     this.clearAutosave();
+    if (this.state.conflict) return; // nothing is saved until the user has chosen
     this.autosaveTimer = setTimeout(() => {
       this.autosaveTimer = null;
       if (this.dragStart === null) void this.save();
@@ -280,7 +285,7 @@ export class EditorStore {
     const doc = this.doc;
     this.set({ saving: true });
     try {
-      const answer = await this.api.save(this.state.workflow.id, { definition: doc });
+      const answer = await this.api.save(this.state.workflow.id, { definition: doc, revision: this.state.workflow.revision });
       const { validation, ...workflow } = answer;
       const stored = (answer.definition ?? doc) as WorkflowDocument;
       const partial: Partial<EditorState> = { workflow, saving: false, saveError: null, savedAt: Date.now(), saved: doc };
@@ -296,10 +301,49 @@ export class EditorStore {
       this.set(partial);
       return true;
     } catch (error) {
+      if (error instanceof ApiError && error.code === "revision_conflict") return this.conflicted(error);
       this.set({ saving: false, saveError: messageOf(error) });
       this.notify(`Not saved: ${messageOf(error)}`, "error");
       return false;
     }
+  }
+
+  /** A save refused because the draft moved on elsewhere: fetch theirs and let the user choose. */
+  private async conflicted(error: ApiError): Promise<boolean> {
+    const saveError = "Saved elsewhere since: choose which version to keep";
+    try {
+      const theirs = await this.api.get(this.state.workflow.id);
+      this.set({ saving: false, saveError, conflict: { theirs } });
+    } catch {
+      this.set({ saving: false, saveError: messageOf(error) });
+      this.notify(`Not saved: ${messageOf(error)}`, "error");
+    }
+    return false;
+  }
+
+  /** Conflict resolved by keeping this tab's draft: saved over theirs (their revision becomes the base). */
+  async keepMine(): Promise<boolean> {
+    const conflict = this.state.conflict;
+    if (!conflict) return false;
+    this.set({ conflict: null, saveError: null, workflow: { ...this.state.workflow, revision: conflict.theirs.revision } });
+    return this.save();
+  }
+
+  /** Conflict resolved by taking the other version: it becomes the draft (one undo step brings this tab's back). */
+  takeTheirs(): void {
+    const conflict = this.state.conflict;
+    if (!conflict) return;
+    const theirs = conflict.theirs.definition as WorkflowDocument;
+    this.set({
+      conflict: null,
+      saveError: null,
+      workflow: conflict.theirs,
+      saved: theirs,
+      history: sameDocument(theirs, this.doc) ? this.state.history : pushHistory(this.state.history, theirs),
+      savedAt: Date.now(),
+    });
+    this.pruneSelection();
+    this.scheduleValidation();
   }
 
   // -- publishing ----------------------------------------------------------------------
@@ -339,7 +383,8 @@ export class EditorStore {
   async refreshWorkflow(): Promise<void> {
     try {
       const workflow = await this.api.get(this.state.workflow.id);
-      this.set({ workflow: { ...workflow, definition: this.state.workflow.definition } });
+      // The draft's base revision stays: taking the server's would let the next save overwrite another tab's.
+      this.set({ workflow: { ...workflow, definition: this.state.workflow.definition, revision: this.state.workflow.revision } });
     } catch {
       // Metadata only: the next save brings it anyway.
     }
@@ -350,7 +395,7 @@ export class EditorStore {
     this.set({ publishing: true });
     try {
       const workflow = await this.api.unpublish(this.state.workflow.id);
-      this.set({ publishing: false, publishedRevision: null, workflow: { ...workflow, definition: this.state.workflow.definition } });
+      this.set({ publishing: false, publishedRevision: null, workflow: { ...workflow, definition: this.state.workflow.definition, revision: this.state.workflow.revision } });
       this.notify("Unpublished: triggers no longer start this workflow.");
       return true;
     } catch (error) {
