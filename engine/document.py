@@ -106,6 +106,25 @@ SETTINGS_SCHEMA = {
             "description": "How branch writes to `vars` merge at a join.",
         },
         "max_parallel": {"type": "integer", "minimum": 1, "description": "Node runs of one execution at a time."},
+        "max_concurrent": {"type": "integer", "minimum": 1,
+                           "description": "Executions of this workflow running at a time; further runs stay queued."},
+        "priority": {"type": "string", "enum": ["high", "normal", "low"], "default": "normal",
+                     "description": "Which queued runs start first, and their place in the workers' queues."},
+        "retention": {
+            "type": "object",
+            "title": "Retention",
+            "description": "How long finished executions are kept; a key left out takes the server's default.",
+            "properties": {
+                "days": {"type": "integer", "minimum": 0,
+                         "description": "Days a succeeded or cancelled execution is kept; 0: no age limit."},
+                "failed_days": {"type": "integer", "minimum": 0,
+                                "description": "Days a failed or timed-out execution is kept; 0: no age limit."},
+                "count": {"type": "integer", "minimum": 0,
+                          "description": "At most this many succeeded or cancelled executions kept, the newest "
+                                         "(failed ones go by failed_days only); 0: no limit."},
+            },
+            "additionalProperties": False,
+        },
     },
     "additionalProperties": False,
 }

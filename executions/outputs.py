@@ -23,7 +23,7 @@ from django.utils.encoding import force_bytes
 REF_KEY = "$nodeflow_output"
 SIGNATURE_KEY = "signature"
 PREVIEW_CHARS = 2000
-_FOLDER = "outputs"
+OUTPUTS_FOLDER = _FOLDER = "outputs"  # outputs/<execution id>/<name>.json
 _KEY_PURPOSE = b"nodeflow.executions.outputs.reference"
 _PATH = re.compile(r"outputs/(?P<execution>[0-9a-fA-F-]{1,64})/[A-Za-z0-9_.-]{1,200}\.json")
 

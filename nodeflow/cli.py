@@ -1,4 +1,5 @@
-"""`nodeflow run FILE.json`: run a document inline or on Celery, print the result and a node table."""
+"""`nodeflow run FILE.json`: run a document inline or on Celery, print the result and a node table;
+`nodeflow prune [--dry-run]`: retention now."""
 
 import json
 import time
@@ -50,3 +51,12 @@ def print_execution(execution, out):
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
+
+
+def prune(*, dry_run, out):
+    """Prune finished executions past their retention now (what beat does every NODEFLOW_PRUNE_INTERVAL_S)."""
+    from workflows import retention
+
+    report = retention.prune_executions(dry_run=dry_run)
+    for line in retention.describe(report):
+        out.write(line + "\n")

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from executions.leases import RENEWAL_FAILURES_KEY
+from executions.retention import PRUNED_KEY, PRUNED_KINDS
 from executions.models import Execution, NodeRun
 from nodeflow.api import error_response
 from nodes.registry import QUEUES
@@ -81,6 +82,13 @@ class _DatabaseCollector:
                                        "Failed renewals of running node runs' leases, by all workers.")
         renewals.add_metric([], cache.get(RENEWAL_FAILURES_KEY) or 0)
         yield renewals
+
+        pruned = CounterMetricFamily("nodeflow_pruned", "What retention removed: executions, node runs, events, "
+                                     "stored output files.", labels=["kind"])
+        counts = cache.get_many([PRUNED_KEY.format(kind) for kind in PRUNED_KINDS])
+        for kind in PRUNED_KINDS:
+            pruned.add_metric([kind], counts.get(PRUNED_KEY.format(kind), 0))
+        yield pruned
 
 
 def _queue_depths():

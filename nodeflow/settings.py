@@ -260,6 +260,9 @@ else:
 # Forgets Idempotency-Keys of webhooks once they are older than their time to live.
 CELERY_BEAT_SCHEDULE = {
     "nodeflow.purge_idempotency_keys": {"task": "triggers.purge_idempotency_keys", "schedule": 3600.0},
+    # Retention: finished executions past their workflow's policy go (workflows.retention).
+    "nodeflow.prune_executions": {"task": "workflows.prune_executions",
+                                  "schedule": float(env_int("NODEFLOW_PRUNE_INTERVAL_S", 3600, minimum=60))},
 }
 
 if EMBEDDED:
@@ -359,6 +362,16 @@ NODEFLOW = {
     # are refused until it ends (ten times as many for any names from one address); 0 = no limit.
     "LOGIN_FAILURE_LIMIT": env_int("NODEFLOW_LOGIN_FAILURE_LIMIT", 10, minimum=0),
     "LOGIN_FAILURE_WINDOW_S": env_int("NODEFLOW_LOGIN_FAILURE_WINDOW_S", 900, minimum=1),
+    # Retention (executions.retention), unless a workflow's settings.retention says otherwise; 0 = no limit:
+    # days a succeeded or cancelled execution is kept, days a failed or timed-out one is kept, and the most
+    # succeeded or cancelled executions kept per workflow. Pruned by beat (NODEFLOW_PRUNE_INTERVAL_S, see
+    # CELERY_BEAT_SCHEDULE), PRUNE_BATCH executions per transaction.
+    "RETENTION_DAYS": env_int("NODEFLOW_RETENTION_DAYS", 30, minimum=0),
+    "RETENTION_FAILED_DAYS": env_int("NODEFLOW_RETENTION_FAILED_DAYS", 90, minimum=0),
+    "RETENTION_COUNT": env_int("NODEFLOW_RETENTION_COUNT", 0, minimum=0),
+    "PRUNE_BATCH": env_int("NODEFLOW_PRUNE_BATCH", 500, minimum=1, maximum=10000),
+    # Embedded mode (SQLite): after a prune, VACUUM when at least this share of the file is free pages.
+    "SQLITE_VACUUM_FREE_RATIO": env_float("NODEFLOW_SQLITE_VACUUM_FREE_RATIO", 0.2, minimum=0.0, maximum=1.0),
 }
 # Request bodies: a maximal document plus room for the request around it; larger
 # bodies answer 413 (nodeflow.api) before they are parsed.

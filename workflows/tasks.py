@@ -3,7 +3,7 @@ firing it itself (workflows.beat); arguments are ids only."""
 
 from celery import shared_task
 
-from workflows import firing
+from workflows import firing, retention
 
 
 # The name is the one beat entries were written with (triggers.services.periodic_task_name's entries).
@@ -11,3 +11,10 @@ from workflows import firing
 def fire_schedule(workflow_id, node_id):
     execution = firing.fire_schedule(workflow_id, node_id)
     return str(execution.pk) if execution is not None else None
+
+
+@shared_task(name="workflows.prune_executions", ignore_result=True)
+def prune_executions():
+    """Beat's retention round (NODEFLOW_PRUNE_INTERVAL_S): what the policies say goes, in batches."""
+    report = retention.prune_executions()
+    return report.counts

@@ -1,4 +1,4 @@
-"""`python manage.py nodeflow dev | run | validate | import | bench`."""
+"""`python manage.py nodeflow dev | run | validate | import | prune | bench`."""
 
 import json
 import sys
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         imports.add_argument("file")
         imports.add_argument("--format", choices=["nodeflow", "n8n", "stageflow"], help="detected when omitted")
         imports.add_argument("--owner", help="username of the owner (default: the first superuser)")
+        prune = sub.add_parser("prune", help="remove finished executions past their retention (README: operations)")
+        prune.add_argument("--dry-run", action="store_true", help="only show what would be removed")
         bench = sub.add_parser("bench", help="the benchmark suite against the production setup (PERFORMANCE.md)")
         bench.add_argument("--quick", action="store_true", help="a smaller run (under 2 minutes)")
         bench.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
@@ -45,6 +47,11 @@ class Command(BaseCommand):
                 run(quick=options["quick"], json_path=options["json_path"], only=only, out=self.stdout)
             except BenchError as exc:
                 raise CommandError(str(exc)) from None
+            return
+        if action == "prune":
+            from nodeflow.cli import prune
+
+            prune(dry_run=options["dry_run"], out=self.stdout)
             return
         if action == "import":
             from importers.cli import import_file
