@@ -15,7 +15,8 @@ from nodes.validation import InvalidWorkflow, validate_document
 N = NodeStatus
 
 
-def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trigger="manual", trigger_node=None):
+def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trigger="manual", trigger_node=None,
+                 execution_id=None):
     """Start an execution of a workflow: its draft, its published version or version number `version`.
 
     What the API's run, schedules and webhooks call. InvalidWorkflow when the document does not
@@ -45,6 +46,7 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         input_data=input_data,
         trigger=trigger,
         trigger_node=trigger_node,
+        execution_id=execution_id,
     )
 
 
@@ -53,10 +55,11 @@ class InvalidInput(ValueError):
 
 
 def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow=None, version=None, revision=None,
-                    input_data=None, trigger="manual", trigger_node=None):
+                    input_data=None, trigger="manual", trigger_node=None, execution_id=None):
     """Create an execution of `document` and queue its trigger node (sent after commit).
 
-    The owner is a user, or only its id (`owner_id`), which saves loading the user."""
+    The owner is a user, or only its id (`owner_id`), which saves loading the user.
+    `execution_id`: the id to create it with (a webhook accepted by the door answered it already)."""
     input_data = {} if input_data is None else input_data
     schema = document.get("input_schema")
     checked = _schema_subject(trigger, input_data)
@@ -70,6 +73,7 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
         graph = compiled.graph
         start_node = _choose_trigger(compiled, trigger, trigger_node)
         execution = Execution(
+            **({"pk": execution_id} if execution_id is not None else {}),
             workflow=workflow,
             owner_id=owner.pk if owner is not None else owner_id,
             definition=definition,
