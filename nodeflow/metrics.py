@@ -22,6 +22,7 @@ from executions.leases import RENEWAL_FAILURES_KEY
 from executions.retention import PRUNED_KEY, PRUNED_KINDS
 from executions.models import Execution, NodeRun
 from nodeflow.api import error_response
+from nodes.http_request import breaker
 from nodes.registry import QUEUES
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -89,6 +90,20 @@ class _DatabaseCollector:
         for kind in PRUNED_KINDS:
             pruned.add_metric([kind], counts.get(PRUNED_KEY.format(kind), 0))
         yield pruned
+
+        circuits = GaugeMetricFamily("nodeflow_http_circuit_state", "HTTP circuit breaker per host: 0 closed, "
+                                     "1 half-open, 2 open.", labels=["host"])
+        failures = GaugeMetricFamily("nodeflow_http_circuit_failures", "Consecutive transient failures counted "
+                                     "by the HTTP circuit breaker, per host.", labels=["host"])
+        try:
+            states = breaker.states()
+        except Exception:  # noqa: BLE001 — Redis away: the other figures are still worth a scrape
+            states = {}
+        for host, state in sorted(states.items()):
+            circuits.add_metric([host], breaker.STATE_VALUES.get(state.get("state"), 0))
+            failures.add_metric([host], state.get("failures", 0))
+        yield circuits
+        yield failures
 
 
 def _queue_depths():

@@ -311,6 +311,14 @@ NODEFLOW = {
     # HTTP node: networks the SSRF guard lets through (comma-separated CIDRs or host names).
     "HTTP_ALLOW_NETWORKS": env_list("NODEFLOW_HTTP_ALLOW_NETWORKS"),
     "HTTP_MAX_RESPONSE_BYTES": env_int("NODEFLOW_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024, minimum=1),
+    # HTTP node's circuit breaker per host (nodes/http_request/breaker.py), unless a node's circuit_breaker
+    # param says otherwise: consecutive transient failures within the window that open it (0: off), and how
+    # long it stays open before a probe request is let through.
+    "HTTP_BREAKER": {
+        "failures": env_int("NODEFLOW_HTTP_BREAKER_FAILURES", 5, minimum=0),
+        "window_s": env_float("NODEFLOW_HTTP_BREAKER_WINDOW_S", 60.0, minimum=0.001),
+        "cooldown_s": env_float("NODEFLOW_HTTP_BREAKER_COOLDOWN_S", 30.0, minimum=0.001),
+    },
     # Code node sandbox. SANDBOX_ALLOW_WEAK lets code run without bubblewrap/seccomp: unsafe.
     "SANDBOX_ALLOW_WEAK": env_bool("NODEFLOW_SANDBOX_ALLOW_WEAK_ISOLATION_UNSAFE", False),
     # ... and its limits per run: passed to sandbox.configure() as they are.
@@ -332,6 +340,10 @@ NODEFLOW = {
     "RECOVER_TIMER_GRACE_S": env_int("NODEFLOW_RECOVER_TIMER_GRACE_S", 5, minimum=0),
     # Node outputs larger than this (JSON bytes) are stored as files and referenced with a preview.
     "OUTPUT_INLINE_MAX_BYTES": env_int("NODEFLOW_OUTPUT_INLINE_MAX_BYTES", 256 * 1024, minimum=1024),
+    # Composition (executions.children): the most children a flow.foreach runs at once (its
+    # `concurrency` is capped at this), and how deep sub-workflow calls and groups may nest.
+    "FOREACH_MAX_CONCURRENCY": env_int("NODEFLOW_FOREACH_MAX_CONCURRENCY", 64, minimum=1),
+    "MAX_CALL_DEPTH": env_int("NODEFLOW_MAX_CALL_DEPTH", 10, minimum=1),
     # Celery queue per node type, over the queue each type declares (default, http, sandbox):
     # e.g. NODEFLOW_QUEUE_ROUTES="acme.score=sandbox,http.request=http" to scale kinds apart.
     "QUEUE_ROUTES": env_mapping("NODEFLOW_QUEUE_ROUTES"),

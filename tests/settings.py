@@ -9,6 +9,9 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("NODEFLOW_BROKER_PREFIX", f"nodeflow-test-{uuid.uuid4().hex[:8]}:")
 os.environ.setdefault("NODEFLOW_NODE_MODULES", "tests.support.nodes")
 os.environ.setdefault("NODEFLOW_HTTP_ALLOW_NETWORKS", "127.0.0.1/32,::1/128,localhost")
+# The HTTP circuit breaker is off unless a test's node turns it on (its state is per host, and every test's
+# local server is one host: tests answering 503 on purpose would open it for the next ones).
+os.environ.setdefault("NODEFLOW_HTTP_BREAKER_FAILURES", "0")
 
 from nodeflow.settings import *  # noqa: E402,F403
 

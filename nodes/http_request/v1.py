@@ -14,8 +14,11 @@ import jsonschema
 import requests
 
 from engine.errors import PERMANENT, NodeError
+from nodes.http_request import breaker
 from nodes.http_request.credentials import apply_credential
-from nodes.http_request.errors import ERROR_BODY_CHARS, shown_url, size, status_error, status_text
+from nodes.http_request.errors import (
+    ERROR_BODY_CHARS, TRANSIENT_CLIENT_STATUSES, shown_url, size, status_error, status_text,
+)
 from nodes.http_request.guard import check_url
 from nodes.http_request.transport import read_body, send
 from nodes.registry import register_node
@@ -80,6 +83,7 @@ PARAMS_SCHEMA = {
             "description": "When false, any status is the node's output.",
         },
         "credential": {"type": "string", "title": "Credential", "description": "Id of a stored credential."},
+        "circuit_breaker": breaker.PARAMS_SCHEMA,
         "idempotency_key": {
             "type": "boolean",
             "default": False,
@@ -143,13 +147,20 @@ def _request(call, params):
     if params.get("credential"):
         credential_headers = apply_credential(params["credential"], headers, call)
     timeout_s = float(params["timeout_s"])
+    circuit = breaker.settings_for(params.get("circuit_breaker"))
+    breaker.before_request(url, circuit, method)
     started = time.monotonic()
     deadline = started + timeout_s
-    response = send(call, method, url, _query_pairs(params.get("query")), headers, body,
-                    follow=params["follow_redirects"], deadline=deadline, timeout_s=timeout_s,
-                    credential_headers=credential_headers)
-    with response:
-        content = read_body(response, method, deadline, timeout_s)
+    try:
+        response = send(call, method, url, _query_pairs(params.get("query")), headers, body,
+                        follow=params["follow_redirects"], deadline=deadline, timeout_s=timeout_s,
+                        credential_headers=credential_headers)
+        with response:
+            content = read_body(response, method, deadline, timeout_s)
+    except NodeError as error:
+        breaker.after_request(url, circuit, breaker.is_breaker_failure(error))
+        raise
+    breaker.after_request(url, circuit, response.status_code >= 500 or response.status_code in TRANSIENT_CLIENT_STATUSES)
     elapsed_ms = round((time.monotonic() - started) * 1000, 3)
     body_value = _decode_body(response, content, params["response"], call)
     call.log(f"{method} {shown_url(response.url)} -> {status_text(response)} in {elapsed_ms:.1f} ms "
