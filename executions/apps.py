@@ -7,7 +7,7 @@ class ExecutionsConfig(AppConfig):
     def ready(self):
         from celery.signals import worker_process_init
 
-        from executions import tracing
+        from executions import children, tracing  # noqa: F401 — children installs its hooks in transition
 
         tracing.configure()
         # A forked pool process has no exporter thread: set tracing up again in each.

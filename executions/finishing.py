@@ -19,7 +19,7 @@ from engine import policy
 from engine.errors import PERMANENT, NodeError
 from engine.jsonsafe import NotStorable, storable
 from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
-from executions import outputs
+from executions import children, outputs
 from executions.claiming import claim, claim_local
 from executions.models import ExecutionEvent
 from executions.transition import Transition
@@ -257,6 +257,8 @@ def _record_finish(transition, prepared, stored):
         transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
     if outcome.error is not None:
         _finish_failed(transition, prepared, run, outcome.error, now, common)
+    elif outcome.result.wait is not None and outcome.result.wait.children is not None:
+        _finish_composite(transition, prepared, run, outcome.result.wait.children, now, common)
     elif outcome.result.wait is not None:
         _finish_waiting(transition, run, outcome.result.wait, common)
     else:
@@ -314,6 +316,23 @@ def _finish_waiting(transition, run, wait, common):
     transition.set_node(run, N.WAITING, event_data={"wait": spec}, wait=spec, due_at=due_at, **common)
     if wait.until is not None:
         transition.to_wake.append((run.node_id, wait.until, "timer"))
+
+
+def _finish_composite(transition, prepared, run, child_runs, now, common):
+    """A composite node asked for child executions (executions.children): it waits for them, or
+    completes at once when there is nothing to wait for, or fails when they cannot run."""
+    try:
+        outcome = children.spawn(transition, run, child_runs)
+    except NodeError as error:
+        _finish_failed(transition, prepared, run, error, now, common)
+        return
+    if outcome[0] == "wait":
+        transition.set_node(run, N.WAITING, event_data={"wait": {"children": outcome[1]["children"]}},
+                            wait=outcome[1], due_at=None, **common)
+        return
+    _kind, output, ports = outcome
+    stored = outputs.store_if_large(prepared.execution_id, f"{prepared.node_id}-{prepared.attempt}", output)
+    _finish_completed(transition, prepared, run, NodeResult(output=output, ports=tuple(ports)), stored, now, common)
 
 
 def _timer_due(at):

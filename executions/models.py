@@ -63,6 +63,13 @@ class Execution(models.Model):
     # back by a limit says which ("workflow" or "owner") until a finishing one releases it.
     priority = models.PositiveSmallIntegerField(default=1)
     held = models.CharField(max_length=16, blank=True, default="")
+    # A child execution (executions.children, COMPOSITION.md): a group's run, one iteration of a
+    # loop or a sub-workflow call, run for node `parent_node_id` of `parent`; `parent_index` is the
+    # iteration (null for a group or a sub-workflow); `depth` counts the parents above it.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    parent_node_id = models.CharField(max_length=64, blank=True, default="")
+    parent_index = models.PositiveIntegerField(null=True, blank=True)
+    depth = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -72,6 +79,13 @@ class Execution(models.Model):
             models.Index(fields=["status"]),
             models.Index(fields=["finished_at"], name="execution_finished"),
             models.Index(fields=["priority", "created_at"], condition=~models.Q(held=""), name="execution_held"),
+            # ?parent= lists a parent's children by node and index; the top-level list skips children.
+            models.Index(fields=["parent", "parent_node_id", "parent_index"], name="execution_child"),
+            models.Index(fields=["owner", "-created_at"], condition=models.Q(parent__isnull=True),
+                         name="execution_top_level"),
+            # The next child of a loop to start: the first by index not started yet.
+            models.Index(fields=["parent", "parent_node_id", "parent_index"], name="execution_unstarted_child",
+                         condition=models.Q(last_seq=0, status="queued")),
         ]
 
     def __str__(self):

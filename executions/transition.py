@@ -35,6 +35,12 @@ logger = logging.getLogger("nodeflow.engine")
 
 E, N = ExecutionStatus, NodeStatus
 
+# What the end of a child execution does in its last transaction: `result(transition)` gives a
+# body without a flow.terminal its result, `ended(transition)` moves the parent's node.
+# executions.children, which builds on this module, installs them when it is imported
+# (executions.apps.ready).
+child_hooks = None
+
 
 class Transition:
     """The changes made to one execution inside one transaction.
@@ -61,6 +67,7 @@ class Transition:
     def _setup(self, execution, dispatcher, compiled=None):
         self.execution = execution
         self._creating = False
+        self._child_ended = False
         self.dispatcher = dispatcher
         self.compiled = compiled or compiled_for(self.execution.definition_id)
         self.events = []
@@ -140,6 +147,10 @@ class Transition:
                 execution.refresh_from_db(fields=sorted(unloaded))
             if tracing.enabled():
                 transaction.on_commit(lambda: tracing.execution_finished(execution))
+            if execution.parent_id and child_hooks is not None:
+                self._child_ended = True
+                if status == E.SUCCEEDED:
+                    child_hooks.result(self)
             self.event(
                 ExecutionEvent.COMPLETED,
                 status=status,
@@ -179,6 +190,9 @@ class Transition:
         else:
             store.write(self.execution, self._dirty_execution, self.runs, self._dirty_runs, self.events)
         self._dirty_runs, self._dirty_execution = {}, set()
+        if self._child_ended:  # in the same transaction, after the child's end is written
+            self._child_ended = False
+            child_hooks.ended(self)
         execution_id = str(self.execution.pk)
         dispatcher = self.dispatcher
         # A message to another process must wait for the commit, or the worker may not see

@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "nodes.data",
     "nodes.code_python.v1",
     "nodes.http_request.v1",
+    "nodes.composition",
 )
 
 QUEUES = ("default", "http", "sandbox")
@@ -130,6 +131,8 @@ class WaitFor:
     until: datetime | None = None
     input_schema: dict | None = None
     wants_input: bool = False
+    # A composite node (nodes.composition) waits for child executions: what to run (a ChildRuns).
+    children: Any = None
 
 
 _UNSET = object()

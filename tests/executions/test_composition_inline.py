@@ -1,0 +1,177 @@
+"""Composite nodes run inline (one process, the same runtime): groups, loops, sub-workflows."""
+
+import pytest
+
+from executions.inline import run_inline
+from executions.models import Execution
+from workflows.services import with_node_versions
+
+
+def document(nodes, edges):
+    return with_node_versions({"api_version": "nodeflow/v1", "name": "t", "nodes": nodes, "edges": edges})
+
+
+def body(nodes, edges):
+    return {"nodes": [{"id": "start", "type": "trigger.group"}, *nodes], "edges": edges}
+
+
+def foreach_doc(items, inner_nodes, inner_edges, **params):
+    return document(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "loop", "type": "flow.foreach", "params": {"items": items, "graph": body(inner_nodes, inner_edges),
+                                                           **params}},
+         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.loop.output }}"}}],
+        [{"from": "start", "to": "loop"}, {"from": "loop", "to": "done"}],
+    )
+
+
+DOUBLE = ([{"id": "twice", "type": "data.set", "params": {"output": {"v": "{{ input.item * 2 }}"}}},
+           {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.twice.output.v }}"}}],
+          [{"from": "start", "to": "twice"}, {"from": "twice", "to": "end"}])
+
+
+@pytest.mark.django_db
+def test_foreach_returns_results_in_item_order():
+    execution = run_inline(foreach_doc("{{ input.numbers }}", *DOUBLE, concurrency=3), input_data={"numbers": [3, 1, 2, 5]})
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == [6, 2, 4, 10]
+    children = Execution.objects.filter(parent=execution).order_by("parent_index")
+    assert [c.parent_index for c in children] == [0, 1, 2, 3]
+    assert all(c.status == "succeeded" and c.depth == 1 and c.parent_node_id == "loop" for c in children)
+
+
+@pytest.mark.django_db
+def test_group_sees_only_its_local_context_and_outside_sees_only_its_result():
+    doc = document(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "outer", "type": "data.set", "params": {"vars": {"secret": 1}}},
+         {"id": "grp", "type": "flow.group", "params": {"input": {"n": "{{ input.n }}"}, "graph": body(
+             [{"id": "inner", "type": "data.set", "params": {"vars": {"inside": True},
+                                                            "output": {"seen": "{{ input }}", "vars": "{{ vars }}"}}}],
+             [{"from": "start", "to": "inner"}])}},
+         {"id": "done", "type": "flow.terminal", "params": {"result": {"group": "{{ nodes.grp.output }}",
+                                                                      "vars": "{{ vars }}"}}}],
+        [{"from": "start", "to": "outer"}, {"from": "outer", "to": "grp"}, {"from": "grp", "to": "done"}],
+    )
+    execution = run_inline(doc, input_data={"n": 7})
+    assert execution.status == "succeeded", execution.error
+    # The body saw its own input and empty vars; its one sink's output is its result.
+    assert execution.result == {"group": {"seen": {"n": 7}, "vars": {}}, "vars": {"secret": 1}}
+    assert not execution.node_runs.filter(node_id="inner").exists()
+
+
+FAIL_ON_TWO = ([{"id": "check", "type": "logic.if", "params": {"condition": {"==": [{"var": "input.item"}, 2]}}},
+                {"id": "boom", "type": "flow.fail", "params": {"message": "two is bad"}},
+                {"id": "end", "type": "flow.terminal", "params": {"result": "{{ input.item }}"}}],
+               [{"from": "start", "to": "check"}, {"from": "check", "port": "true", "to": "boom"},
+                {"from": "check", "port": "false", "to": "end"}])
+
+
+@pytest.mark.django_db
+def test_on_item_error_fail_fails_the_node_naming_the_item():
+    execution = run_inline(foreach_doc([1, 2, 3], *FAIL_ON_TWO, concurrency=1))
+    assert execution.status == "failed"
+    assert execution.error["node_id"] == "loop"
+    assert "item 1 failed: two is bad" in execution.error["message"]
+    statuses = dict(Execution.objects.filter(parent=execution).values_list("parent_index", "status"))
+    # Item 2 (index 2) never started with concurrency 1: it is cancelled, not run.
+    assert statuses == {0: "succeeded", 1: "failed", 2: "cancelled"}
+
+
+@pytest.mark.django_db
+def test_on_item_error_continue_leaves_failed_items_out():
+    execution = run_inline(foreach_doc([1, 2, 3], *FAIL_ON_TWO, on_item_error="continue"))
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == [1, 3]
+
+
+@pytest.mark.django_db
+def test_on_item_error_collect_sends_errors_down_their_port():
+    doc = foreach_doc([1, 2, 3], *FAIL_ON_TWO, on_item_error="collect")
+    doc["nodes"].append({"id": "report", "type": "flow.terminal", "params": {"result": {"errors": "{{ nodes.loop.output.errors }}"}}})
+    doc["nodes"][-2]["params"]["result"] = "{{ nodes.loop.output.results }}"
+    doc["edges"].append({"from": "loop", "port": "errors", "to": "report"})
+    execution = run_inline(doc)
+    assert execution.status == "succeeded", execution.error
+    run = execution.node_runs.get(node_id="loop")
+    assert run.ports == ["main", "errors"]
+    assert run.output["results"] == [1, 3]
+    [error] = run.output["errors"]
+    assert error["index"] == 1 and error["item"] == 2 and "two is bad" in error["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_empty_items_complete_at_once_and_batches_group_items():
+    execution = run_inline(foreach_doc([], *DOUBLE))
+    assert execution.status == "succeeded" and execution.result == []
+    sizes = ([{"id": "end", "type": "flow.terminal", "params": {"result": "{{ input.item | length }}"}}],
+             [{"from": "start", "to": "end"}])
+    execution = run_inline(foreach_doc(list(range(7)), *sizes, batch_size=3))
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == [3, 3, 1]
+
+
+def caller(workflow_id, **params):
+    return document(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "call", "type": "flow.subworkflow", "params": {"workflow": str(workflow_id), "input": "{{ input }}",
+                                                               **params}},
+         {"id": "done", "type": "flow.terminal", "params": {"result": {"got": "{{ nodes.call.output }}"}}}],
+        [{"from": "start", "to": "call"}, {"from": "call", "to": "done"}],
+    )
+
+
+@pytest.mark.django_db
+def test_subworkflow_result_flows_into_the_next_node(alice):
+    from workflows.services import create_workflow, publish_workflow
+
+    called, _ = create_workflow(alice, "adder", document(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "add", "type": "data.set", "params": {"output": {"sum": "{{ input.a + input.b }}"}}},
+         {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.add.output.sum }}"}}],
+        [{"from": "start", "to": "add"}, {"from": "add", "to": "end"}]))
+    publish_workflow(called)
+    execution = run_inline(caller(called.pk), owner=alice, input_data={"a": 2, "b": 3})
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == {"got": 5}
+    child = Execution.objects.get(parent=execution)
+    assert child.workflow_id == called.pk and child.version == 1 and child.parent_index is None
+
+
+@pytest.mark.django_db
+def test_subworkflow_of_another_user_is_not_found(alice, bob):
+    from workflows.services import create_workflow
+
+    bobs, _ = create_workflow(bob, "bob's", document([{"id": "start", "type": "trigger.manual"}], []))
+    execution = run_inline(caller(bobs.pk, version="draft"), owner=alice)
+    assert execution.status == "failed"
+    assert execution.error["code"] == "workflow_not_found"
+    assert not Execution.objects.filter(parent=execution).exists()
+
+
+@pytest.mark.django_db
+def test_recursion_past_the_depth_limit_fails_naming_the_limit(alice, settings):
+    from workflows.services import create_workflow, update_workflow
+
+    settings.NODEFLOW = {**settings.NODEFLOW, "MAX_CALL_DEPTH": 10}
+    recursive, _ = create_workflow(alice, "recursive", document([{"id": "start", "type": "trigger.manual"}], []))
+    update_workflow(recursive, definition=caller(recursive.pk, version="draft"))
+    execution = run_inline(caller(recursive.pk, version="draft"), owner=alice)
+    assert execution.status == "failed"
+    depths = sorted(Execution.objects.filter(workflow=recursive).values_list("depth", flat=True))
+    assert depths == list(range(1, 11))  # ten nested calls ran; the eleventh was refused
+    deepest = Execution.objects.get(workflow=recursive, depth=10)
+    assert deepest.error["code"] == "call_depth_exceeded"
+    assert "call depth limit of 10" in deepest.error["message"]
+    assert "call depth limit of 10 (NODEFLOW_MAX_CALL_DEPTH)" in execution.error["message"]
+
+
+@pytest.mark.django_db
+def test_subworkflow_without_wait_answers_its_execution_id(alice):
+    from workflows.services import create_workflow
+
+    called, _ = create_workflow(alice, "slow", document([{"id": "start", "type": "trigger.manual"}], []))
+    execution = run_inline(caller(called.pk, version="draft", wait=False), owner=alice)
+    assert execution.status == "succeeded", execution.error
+    child = Execution.objects.get(parent=execution)
+    assert execution.result == {"got": {"execution_id": str(child.pk)}}
