@@ -234,6 +234,13 @@ class ChildHooks:
     def ended(transition):
         child_ended(transition.execution, transition.dispatcher)
 
+    @staticmethod
+    def cancelled(transition, node_id, reason):
+        """After the commit (a child's end locks its parent, so never while the parent is locked)."""
+        execution_id, dispatcher = str(transition.execution.pk), transition.dispatcher
+        when_committed(dispatcher)(lambda: cancel_children(execution_id, dispatcher=dispatcher, node_id=node_id,
+                                                           reason=reason))
+
 
 def child_ended(child, dispatcher):
     """Move the parent's node after `child` ended (in the child's last transaction): count it,

@@ -8,6 +8,8 @@ from django.db import transaction
 from engine import policy
 from engine.errors import TIMEOUT
 from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
+from executions import children
+from executions.dispatch import when_committed
 from executions.models import ExecutionEvent, NodeRun
 from executions.transition import Transition
 
@@ -29,6 +31,8 @@ def cancel_execution(execution_id, *, dispatcher, reason="cancelled by the user"
         transition.cancel_open_nodes(reason)
         transition.set_execution(E.CANCELLED, error={"class": "cancelled", "message": reason})
         transition.flush()
+        # Its children (executions.children) after the commit: a child's end locks its parent.
+        when_committed(dispatcher)(lambda: children.cancel_children(execution_id, dispatcher=dispatcher))
 
 
 def pause_execution(execution_id, *, dispatcher):
@@ -40,6 +44,8 @@ def pause_execution(execution_id, *, dispatcher):
             raise NotAllowed(f"a {status} execution cannot be paused")
         transition.set_execution(E.PAUSED)
         transition.flush()
+        when_committed(dispatcher)(lambda: children.reach_children(
+            execution_id, lambda child: _quietly(pause_execution, child, dispatcher), (E.QUEUED, E.RUNNING, E.WAITING)))
 
 
 def resume_execution(execution_id, *, dispatcher):
@@ -58,6 +64,19 @@ def resume_execution(execution_id, *, dispatcher):
                 transition.to_start.append(run.node_id)
         transition.settle()
         transition.flush()
+
+    def resume_children():
+        children.reach_children(execution_id, lambda child: _quietly(resume_execution, child, dispatcher), (E.PAUSED,))
+        children.refill(execution_id, dispatcher=dispatcher)  # what the pause held back
+    when_committed(dispatcher)(resume_children)
+
+
+def _quietly(control, execution_id, dispatcher):
+    """A control reaching a child: one that moved on meanwhile (ended, resumed) is left as it is."""
+    try:
+        control(execution_id, dispatcher=dispatcher)
+    except NotAllowed:
+        pass
 
 
 def retry_execution(execution_id, *, dispatcher):
@@ -96,4 +115,6 @@ def expire_execution(execution_id, *, dispatcher):
             {"class": TIMEOUT, "message": f"the execution ran longer than its timeout of {limit} s"}, E.TIMED_OUT
         )
         transition.flush()
+        when_committed(dispatcher)(lambda: children.cancel_children(
+            execution_id, dispatcher=dispatcher, reason="the parent execution timed out"))
         return True

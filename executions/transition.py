@@ -36,7 +36,8 @@ logger = logging.getLogger("nodeflow.engine")
 E, N = ExecutionStatus, NodeStatus
 
 # What the end of a child execution does in its last transaction: `result(transition)` gives a
-# body without a flow.terminal its result, `ended(transition)` moves the parent's node.
+# body without a flow.terminal its result, `ended(transition)` moves the parent's node;
+# `cancelled(transition, node_id, reason)` cancels the children of a composite node cancelled here.
 # executions.children, which builds on this module, installs them when it is imported
 # (executions.apps.ready).
 child_hooks = None
@@ -256,6 +257,8 @@ class Transition:
     def cancel_node(self, run, reason):
         if run.status in (N.QUEUED, N.RUNNING, N.RETRYING) and run.task_id:
             self.to_revoke.append(run.task_id)
+        if run.status == N.WAITING and child_hooks is not None and "children" in (run.wait or {}):
+            child_hooks.cancelled(self, run.node_id, reason)  # a composite node's children go with it
         error = {"class": CANCELLED, "message": reason}
         self.set_node(run, N.CANCELLED, error=error, finished_at=self.now(), lease_expires_at=None)
 
