@@ -10,6 +10,7 @@ import type {
   ExecutionDefinition,
   ImportedWorkflow,
   ImportFormat,
+  Listening,
   NodeTypeEntry,
   Paginated,
   SavedWorkflow,
@@ -111,6 +112,8 @@ export const api = {
     validate: (definition: WorkflowDocument, init?: RequestInit) => request<ValidationResult>("POST", "workflows/validate/", { definition }, init),
     publish: (id: string) => request<VersionDetail>("POST", `workflows/${id}/publish/`),
     unpublish: (id: string) => request<Workflow>("POST", `workflows/${id}/unpublish/`),
+    /** Makes the draft's webhook test URLs live for a while (400 `no_webhook` without a webhook trigger). */
+    listen: (id: string) => request<Listening>("POST", `workflows/${id}/listen/`),
     versions: (id: string, limit = 1) => request<Paginated<Version>>("GET", `workflows/${id}/versions/?limit=${limit}`),
     exportDocument: (id: string) => request<WorkflowDocument>("GET", `workflows/${id}/export/`),
     importDocument: (document: unknown, format: ImportFormat = "nodeflow") =>

@@ -5,6 +5,7 @@ type Schemas = components["schemas"];
 
 export type Workflow = Schemas["Workflow"];
 export type SavedWorkflow = Schemas["SavedWorkflow"];
+export type Listening = Schemas["Listen"];
 export type ImportedWorkflow = Schemas["ImportedWorkflow"];
 export type ImportReport = Schemas["ImportReport"];
 export type ImportFormat = Schemas["FormatEnum"];

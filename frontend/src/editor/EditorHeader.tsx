@@ -10,6 +10,7 @@ import { clockTime } from "../ui/format";
 import { confirmDialog } from "../ui/overlays";
 import { useEditorContext, useEditorState } from "./context";
 import { RunDialog } from "./RunDialog";
+import { ListenButton } from "./ListenButton";
 
 function SaveState() {
   const { store } = useEditorContext();
@@ -78,6 +79,7 @@ export function EditorHeader() {
       <Button icon="play" onClick={() => setRunning(true)} disabled={publishBlocked}
         title={publishBlocked ? `Fix ${problems.length} problem(s) to run` : "Run the draft and watch it"}>Run</Button>
       {running && <RunDialog onClose={() => setRunning(false)} />}
+      <ListenButton />
       <div className="nf-publish">
         {published ? (
           <button type="button" className="nf-pill nf-pill--green nf-pill-button" onClick={() => void unpublish()} title="Published: triggers run this version. Click to unpublish." disabled={publishing}>

@@ -3,6 +3,7 @@ import type { Trigger } from "../api/types";
 import { IconButton } from "../ui/Button";
 import { toast } from "../ui/overlays";
 import { dateTime } from "../ui/format";
+import { ListenButton } from "./ListenButton";
 
 async function copy(text: string) {
   try {
@@ -33,7 +34,8 @@ export function TriggerInfo({ type, trigger, published, dirty }: { type: string;
         {trigger?.url ? (
           <UrlRow label="Production URL" url={trigger.url} hint={published ? "Runs the published version." : "Answers once the workflow is published."} />
         ) : null}
-        {trigger?.test_url ? <UrlRow label="Test URL" url={trigger.test_url} hint="Runs the saved draft, for trying things out." /> : null}
+        {trigger?.test_url ? <UrlRow label="Test URL" url={trigger.test_url} hint="Runs the saved draft while the editor listens: click Listen, then call it; the run shows live on the canvas." /> : null}
+        {trigger?.test_url ? <ListenButton small /> : null}
         {!trigger?.url && !trigger?.test_url && (
           <p className="nf-muted nf-small">{dirty ? "Save the workflow to get this webhook's URLs." : "This webhook's URLs appear here once the server has issued them."}</p>
         )}
