@@ -176,6 +176,10 @@ class LazyNodes(Mapping):
         return {node_id: self._cache[node_id] for node_id in sorted(self._visible) if node_id in self._cache}
 
 
-def build_context(execution, input_data, variables, nodes):
-    """The context document of FORMAT.md."""
-    return {"execution": execution, "input": input_data, "vars": variables, "nodes": nodes}
+def build_context(execution, input_data, variables, nodes, globals_=None):
+    """The context document of FORMAT.md; with `globals_`, a node run's snapshot of its owner's
+    global variables (engine.globals.Snapshot) as `globals`."""
+    context = {"execution": execution, "input": input_data, "vars": variables, "nodes": nodes}
+    if globals_ is not None:
+        context["globals"] = globals_
+    return context
