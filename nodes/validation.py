@@ -33,6 +33,7 @@ Problem codes (stable: clients and tests match on them; ERROR_CODES holds the te
 | unknown_context_key       | an expression or condition reads outside input, vars, execution, nodes |
 | unknown_node_reference    | an expression or condition reads `nodes.X` and there is no node X      |
 | non_ancestor_reference    | it reads `nodes.X` where X is not upstream of the node                 |
+| invalid_body              | a composite node's body (`params.graph`) has no one `trigger.group` to start at, or another trigger |
 | document_too_deep         | the document nests too deeply to be checked                            |
 | too_many_errors           | more problems than MAX_PROBLEMS; the list was cut                      |
 """
@@ -85,6 +86,7 @@ ERROR_CODES = {
     "unknown_context_key": "An expression or condition reads something other than input, vars, execution or nodes.",
     "unknown_node_reference": "An expression or condition reads nodes.X and there is no node X.",
     "non_ancestor_reference": "An expression or condition reads nodes.X where X is not upstream of the node.",
+    "invalid_body": "A composite node's body does not start at exactly one trigger.group, or holds another trigger.",
     "document_too_deep": "The document nests too deeply to be checked.",
     "too_many_errors": "More problems than can be listed; the list was cut.",
 }
@@ -164,6 +166,18 @@ def api_version_problem(document):
     else:
         message = f"api_version {version} is no longer supported (this server reads {API_VERSION})"
     return problem("unsupported_api_version", message, path="api_version")
+
+
+def prefix_parts(index):
+    """The path parts of the body of node `index`."""
+    return ["nodes", index, "params", "graph"]
+
+
+def _is_trigger(type_name):
+    try:
+        return isinstance(type_name, str) and registry.get(type_name).trigger
+    except UnknownNodeType:
+        return False
 
 
 def format_path(parts):
@@ -338,6 +352,37 @@ class _DocumentCheck:
             if not messages:
                 reads += [(where, f"the JsonLogic at params.{format_path(parts)}", read)
                           for read in jsonlogic.var_paths(rule)]
+        if "graph" in node_type.raw_params and isinstance(params.get("graph"), dict):
+            self.check_body(index, node, params["graph"])
+
+    def check_body(self, index, node, graph):
+        """A composite node's body (COMPOSITION.md): checked as a document of its own, with the same rules,
+        each problem given the path from the top (nodes[3].params.graph.nodes[1]…) and the inner node's id."""
+        body = {"api_version": API_VERSION, "name": "body", "nodes": graph.get("nodes"), "edges": graph.get("edges")}
+        inner = _Problems()
+        try:
+            _DocumentCheck(body, inner).run()
+        except _TooManyProblems:
+            pass
+        prefix = format_path(["nodes", index, "params", "graph"])
+        for item in inner.items:
+            if item["code"] == "no_trigger":
+                continue  # the body's own rule follows
+            path = item["path"] or ""
+            self.problems.add({**item, "message": f"in the body of {node['id']!r}: {item['message']}",
+                               "node_id": item["node_id"] or node["id"],
+                               "path": prefix + (path if path.startswith("[") or not path else "." + path)})
+        nodes = graph.get("nodes") if isinstance(graph.get("nodes"), list) else []
+        types = [(i, n.get("type")) for i, n in enumerate(nodes) if isinstance(n, dict)]
+        entries = [i for i, type_name in types if type_name == "trigger.group"]
+        others = [i for i, type_name in types if type_name != "trigger.group" and _is_trigger(type_name)]
+        if len(entries) != 1:
+            self.add("invalid_body", f"the body of {node['id']!r} must start at exactly one trigger.group node "
+                     f"(it has {len(entries)})", node["id"], path=format_path([*prefix_parts(index), "nodes"]))
+        for i in others:
+            self.add("invalid_body", f"the body of {node['id']!r} cannot hold trigger {nodes[i].get('type')}: a "
+                     "body starts at its trigger.group", nodes[i].get("id") or node["id"],
+                     path=format_path([*prefix_parts(index), "nodes", i, "type"]))
 
     def check_input_schema(self, input_schema):
         if not isinstance(input_schema, dict):

@@ -21,6 +21,9 @@ def with_node_versions(document):
                 node = {**node, "version": registry.latest_version(node["type"])}
             except UnknownNodeType:
                 pass
+        params = node.get("params") if isinstance(node, dict) else None
+        if isinstance(params, dict) and isinstance(params.get("graph"), dict):  # a composite node's body
+            node = {**node, "params": {**params, "graph": with_node_versions(params["graph"])}}
         nodes.append(node)
     return {**document, "nodes": nodes}
 

@@ -224,6 +224,11 @@ CASES = {
             node("after", "flow.noop"), edges=[edge("start", "check"), edge("check", "after", "true")]),
          {"node_id": "check", "path": "nodes[1].params.condition"}),
     ],
+    "invalid_body": [
+        ("a loop's body without trigger.group", trigger_then(node("loop", "flow.foreach", params={
+            "items": [1], "graph": {"nodes": [{"id": "only", "type": "flow.noop"}], "edges": []}})),
+         {"node_id": "loop", "path": "nodes[1].params.graph.nodes"}),
+    ],
     "document_too_deep": [
         ("params nested past the limit", trigger_then(set_node("work", {"deep": nested(MAX_DEPTH + 5)})), {"path": ""}),
     ],
