@@ -47,7 +47,7 @@ import jsonschema
 from cachetools import LRUCache
 from jsonschema.exceptions import best_match
 
-from engine import expressions, jsonlogic, schemas
+from engine import code_reads, expressions, jsonlogic, schemas
 from engine.graph import MAIN, Graph
 from nodes.registry import UnknownNodeType, registry
 from engine import document as document_schemas
@@ -345,6 +345,10 @@ class _DocumentCheck:
                     self.add("invalid_expression", f"{shown}: {message}", node["id"], path=where)
                     continue
                 reads += [(where, shown, read) for read in expressions.referenced_paths(source)]
+        # Source code (a raw param named `code`) is not rendered, but what it reads of ctx["nodes"] must be upstream too.
+        if "code" in node_type.raw_params and isinstance(params.get("code"), str):
+            where = f"nodes[{index}].params.code"
+            reads += [(where, "the code", read) for read in code_reads.node_reads(params["code"])]
         for parts, rule in _jsonlogic_rules(params, node_type.jsonlogic_params):
             where, messages = format_path([*base, *parts]), jsonlogic.check(rule, path=format_path(parts))
             for message in messages:
