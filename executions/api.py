@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from executions import contexts, outputs, services, waking
+from executions.children import child_counts, children_of_page
 from executions.models import Execution, NodeRun
 from executions.starting import InvalidInput
 from executions.tasks import dispatcher
@@ -23,11 +24,26 @@ class ExecutionSerializer(serializers.ModelSerializer):
     workflow = serializers.UUIDField(source="workflow_id", read_only=True, allow_null=True)
     duration_ms = serializers.FloatField(read_only=True, allow_null=True)
     node_counts = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField(help_text="A child execution's parent: {execution_id, node_id, index} "
+                                               "(index: the loop iteration; null for a group or a sub-workflow).")
+    children = serializers.SerializerMethodField(help_text="Its child executions: {total, succeeded, failed (failed, "
+                                                 "timed out or cancelled), running (running, waiting or paused), "
+                                                 "queued}.")
 
     class Meta:
         model = Execution
         fields = ["id", "workflow", "version", "revision", "status", "trigger", "input", "result", "artifacts",
-                  "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq"]
+                  "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq", "parent", "children", "depth"]
+
+    def get_parent(self, execution) -> dict | None:
+        if execution.parent_id is None:
+            return None
+        return {"execution_id": str(execution.parent_id), "node_id": execution.parent_node_id,
+                "index": execution.parent_index}
+
+    def get_children(self, execution) -> dict:
+        counts = getattr(execution, "prefetched_child_counts", None)
+        return counts if counts is not None else child_counts(execution.pk)
 
     def get_node_counts(self, execution) -> dict:
         counts = getattr(execution, "prefetched_node_counts", None)
@@ -37,15 +53,30 @@ class ExecutionSerializer(serializers.ModelSerializer):
         return counts
 
 
+def node_children(run) -> dict | None:
+    """A composite node's children as its run keeps count of them: {total, succeeded, failed, running, queued}."""
+    progress = (run.wait or {}).get("children")
+    if not progress:
+        return None
+    started, succeeded, failed = progress.get("started", 0), progress.get("succeeded", 0), progress.get("failed", 0)
+    return {"total": progress.get("total", 0), "succeeded": succeeded, "failed": failed,
+            "running": started - succeeded - failed, "queued": progress.get("total", 0) - started}
+
+
 class NodeRunSummarySerializer(serializers.ModelSerializer):
     """A node run without its data: what a live view needs to draw states."""
 
     duration_ms = serializers.FloatField(read_only=True, allow_null=True)
+    children = serializers.SerializerMethodField(help_text="flow.foreach, flow.group, flow.subworkflow: the counts "
+                                                 "of its child executions (list them with ?parent=&node_id=).")
 
     class Meta:
         model = NodeRun
         fields = ["node_id", "type", "status", "attempt", "queued_at", "started_at", "finished_at", "duration_ms",
-                  "ports", "error", "worker"]
+                  "ports", "error", "worker", "children"]
+
+    def get_children(self, run) -> dict | None:
+        return node_children(run)
 
 
 class NodeRunSerializer(serializers.ModelSerializer):
@@ -53,11 +84,17 @@ class NodeRunSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="type_version", read_only=True)
     output_stored = serializers.SerializerMethodField(help_text="The output is large: `output` holds a preview and "
                                                                 "`…/nodes/{node_id}/output/` serves it whole.")
+    children = serializers.SerializerMethodField(help_text="flow.foreach, flow.group, flow.subworkflow: the counts "
+                                                 "of its child executions (list them with ?parent=&node_id=).")
 
     class Meta:
         model = NodeRun
         fields = ["node_id", "type", "version", "status", "attempt", "attempts", "queued_at", "started_at",
-                  "finished_at", "duration_ms", "input", "output", "output_stored", "ports", "error", "logs", "worker"]
+                  "finished_at", "duration_ms", "input", "output", "output_stored", "ports", "error", "logs", "worker",
+                  "children"]
+
+    def get_children(self, run) -> dict | None:
+        return node_children(run)
 
     def get_output_stored(self, run) -> bool:
         return outputs.is_reference(run.output)
@@ -122,6 +159,18 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return queryset
         params = self.request.query_params
+        if params.get("parent"):  # one execution's children, by node and iteration
+            try:
+                parent_id = uuid.UUID(params["parent"])
+            except ValueError:
+                raise ApiError("invalid_parameter", f"parent={params['parent']!r} is not an execution id") from None
+            if not queryset.filter(pk=parent_id).exists():
+                raise ApiError("not_found", f"no execution {parent_id}", status_code=404)
+            queryset = queryset.filter(parent_id=parent_id).order_by("parent_node_id", "parent_index", "created_at", "id")
+            if params.get("node_id"):
+                queryset = queryset.filter(parent_node_id=params["node_id"])
+        else:  # top-level executions only: a loop's thousands of iterations are listed under their parent
+            queryset = queryset.filter(parent__isnull=True)
         if params.get("workflow"):
             try:
                 queryset = queryset.filter(workflow_id=uuid.UUID(params["workflow"]))
@@ -144,6 +193,9 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         OpenApiParameter("trigger", str, description="manual, schedule, webhook (commas for several)"),
         OpenApiParameter("created_after", str, description="ISO 8601 date-time"),
         OpenApiParameter("created_before", str, description="ISO 8601 date-time"),
+        OpenApiParameter("parent", str, description="execution id: list its child executions (ordered by node and "
+                         "index) instead of top-level executions"),
+        OpenApiParameter("node_id", str, description="with parent: only the children of this node"),
     ])
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -152,8 +204,10 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
         rows = NodeRun.objects.filter(execution__in=[e.pk for e in page]).values("execution_id", "status")
         for row in rows.annotate(n=Count("id")):
             counts[row["execution_id"]][row["status"]] = row["n"]
+        child_counts_of_page = children_of_page([e.pk for e in page])
         for execution in page:
             execution.prefetched_node_counts = counts[execution.pk]
+            execution.prefetched_child_counts = child_counts_of_page[execution.pk]
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses={200: NodeRunSerializer(many=True)})

@@ -21,6 +21,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from engine import composition, policy
@@ -374,3 +375,32 @@ def refill(execution_id, *, dispatcher):
 
 
 transitions.child_hooks = ChildHooks
+
+
+# -- counting ---------------------------------------------------------------------------------
+
+_COUNTED_AS = {E.SUCCEEDED: "succeeded", E.FAILED: "failed", E.TIMED_OUT: "failed", E.CANCELLED: "failed",
+               E.RUNNING: "running", E.WAITING: "running", E.PAUSED: "running", E.QUEUED: "queued"}
+
+
+def _counts(rows):
+    counts = {"total": 0, "succeeded": 0, "failed": 0, "running": 0, "queued": 0}
+    for status, number in rows:
+        counts["total"] += number
+        counts[_COUNTED_AS[status]] += number
+    return counts
+
+
+def child_counts(execution_id):
+    """{total, succeeded, failed, running, queued} of an execution's children: one aggregate query."""
+    rows = Execution.objects.filter(parent_id=execution_id).values_list("status").annotate(n=Count("id"))
+    return _counts(rows)
+
+
+def children_of_page(execution_ids):
+    """child_counts of several executions in one query (a page of the executions list)."""
+    rows = Execution.objects.filter(parent_id__in=list(execution_ids)).values_list("parent_id", "status")
+    grouped = {}
+    for parent_id, status, number in rows.annotate(n=Count("id")):
+        grouped.setdefault(parent_id, []).append((status, number))
+    return {execution_id: _counts(grouped.get(execution_id, ())) for execution_id in execution_ids}

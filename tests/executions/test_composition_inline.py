@@ -175,3 +175,32 @@ def test_subworkflow_without_wait_answers_its_execution_id(alice):
     assert execution.status == "succeeded", execution.error
     child = Execution.objects.get(parent=execution)
     assert execution.result == {"got": {"execution_id": str(child.pk)}}
+
+
+@pytest.mark.django_db
+def test_api_lists_top_level_executions_and_children_by_parent(alice, alice_client, bob_client):
+    execution = run_inline(foreach_doc([1, 2, 3], *FAIL_ON_TWO, on_item_error="continue"), owner=alice)
+    listed = alice_client.get("/api/v1/executions/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert [row["id"] for row in rows] == [str(execution.pk)]  # the iterations are not top-level
+    assert rows[0]["children"] == {"total": 3, "succeeded": 2, "failed": 1, "running": 0, "queued": 0}
+    assert rows[0]["parent"] is None
+
+    page = alice_client.get(f"/api/v1/executions/?parent={execution.pk}&node_id=loop").json()
+    children = page["results"] if isinstance(page, dict) else page
+    assert [child["parent"] for child in children] == [
+        {"execution_id": str(execution.pk), "node_id": "loop", "index": i} for i in range(3)]
+    failed = alice_client.get(f"/api/v1/executions/?parent={execution.pk}&status=failed").json()
+    failed = failed["results"] if isinstance(failed, dict) else failed
+    assert [child["parent"]["index"] for child in failed] == [1]
+
+    one = alice_client.get(f"/api/v1/executions/{children[0]['id']}/").json()
+    assert one["parent"]["execution_id"] == str(execution.pk) and one["depth"] == 1
+    nodes = alice_client.get(f"/api/v1/executions/{execution.pk}/nodes/").json()
+    loop = next(run for run in nodes if run["node_id"] == "loop")
+    assert loop["children"] == {"total": 3, "succeeded": 2, "failed": 1, "running": 0, "queued": 0}
+
+    # Another user sees neither the parent's children nor a child.
+    assert bob_client.get(f"/api/v1/executions/?parent={execution.pk}").status_code == 404
+    assert bob_client.get(f"/api/v1/executions/{children[0]['id']}/").status_code == 404
+    assert alice_client.get("/api/v1/executions/?parent=nope").json()["error"]["code"] == "invalid_parameter"
