@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "workflows",
     "executions",
     "credentials",
+    "variables",
     "triggers",
     "importers",
     "bench",
@@ -263,6 +264,12 @@ CELERY_BEAT_SCHEDULE = {
     # Retention: finished executions past their workflow's policy go (workflows.retention).
     "nodeflow.prune_executions": {"task": "workflows.prune_executions",
                                   "schedule": float(env_int("NODEFLOW_PRUNE_INTERVAL_S", 3600, minimum=60))},
+    # Global variables: the history past NODEFLOW_VARIABLE_HISTORY_DAYS goes; changes whose trigger.variable
+    # executions were not started after their commit (the process died) are started.
+    "nodeflow.prune_variable_history": {"task": "variables.prune_history",
+                                        "schedule": float(env_int("NODEFLOW_VARIABLE_PRUNE_INTERVAL_S", 3600,
+                                                                  minimum=60))},
+    "nodeflow.sweep_variable_triggers": {"task": "workflows.sweep_variable_triggers", "schedule": 10.0},
 }
 
 if EMBEDDED:
@@ -365,6 +372,14 @@ NODEFLOW = {
     "WEBHOOK_RATE_LIMIT_PER_MIN": env_int("NODEFLOW_WEBHOOK_RATE_LIMIT_PER_MIN", 600, minimum=0),
     "WEBHOOK_LISTEN_S": env_int("NODEFLOW_WEBHOOK_LISTEN_S", 120, minimum=1),
     "WEBHOOK_IDEMPOTENCY_TTL_S": env_int("NODEFLOW_WEBHOOK_IDEMPOTENCY_TTL_S", 24 * 3600, minimum=60),
+    # The webhook door (triggers.door, PostgreSQL only): accepted requests are written in batches of up to
+    # WEBHOOK_DOOR_BATCH rows on a pool of WEBHOOK_DOOR_POOL_SIZE connections per web process; a production
+    # URL's lookup is kept in memory up to WEBHOOK_HOOK_CACHE_S (changes drop it at once through Redis).
+    "WEBHOOK_DOOR_BATCH": env_int("NODEFLOW_WEBHOOK_DOOR_BATCH", 200, minimum=1),
+    "WEBHOOK_DOOR_POOL_SIZE": env_int("NODEFLOW_WEBHOOK_DOOR_POOL_SIZE", 4, minimum=1),
+    "WEBHOOK_HOOK_CACHE_S": env_int("NODEFLOW_WEBHOOK_HOOK_CACHE_S", 60, minimum=1),
+    # Threads per web process for the door's checks (cache and, on a lookup miss, ORM calls).
+    "WEBHOOK_DOOR_THREADS": env_int("NODEFLOW_WEBHOOK_DOOR_THREADS", 8, minimum=1),
     # API throttles ("N/s|min|hour|day" or none): token requests per client address, runs per user.
     "THROTTLE_RATES": {
         "auth": env_rate("NODEFLOW_THROTTLE_AUTH", "30/min"),
@@ -382,8 +397,15 @@ NODEFLOW = {
     "RETENTION_FAILED_DAYS": env_int("NODEFLOW_RETENTION_FAILED_DAYS", 90, minimum=0),
     "RETENTION_COUNT": env_int("NODEFLOW_RETENTION_COUNT", 0, minimum=0),
     "PRUNE_BATCH": env_int("NODEFLOW_PRUNE_BATCH", 500, minimum=1, maximum=10000),
+    # Executions of one owner in progress at a time (0: no limit); further runs stay queued, held, and start
+    # as others end (executions.limits), like a workflow's settings.max_concurrent.
+    "MAX_RUNNING_PER_OWNER": env_int("NODEFLOW_MAX_RUNNING_PER_OWNER", 0, minimum=0),
     # Embedded mode (SQLite): after a prune, VACUUM when at least this share of the file is free pages.
     "SQLITE_VACUUM_FREE_RATIO": env_float("NODEFLOW_SQLITE_VACUUM_FREE_RATIO", 0.2, minimum=0.0, maximum=1.0),
+    # Global variables (variables/): the most bytes of one value's JSON, and the days the history of
+    # changes is kept (pruned by beat, NODEFLOW_VARIABLE_PRUNE_INTERVAL_S); 0 = kept for ever.
+    "VARIABLE_MAX_BYTES": env_int("NODEFLOW_VARIABLE_MAX_BYTES", 64 * 1024, minimum=16),
+    "VARIABLE_HISTORY_DAYS": env_int("NODEFLOW_VARIABLE_HISTORY_DAYS", 30, minimum=0),
 }
 # Request bodies: a maximal document plus room for the request around it; larger
 # bodies answer 413 (nodeflow.api) before they are parsed.

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/node-types/", NodeTypeListView.as_view(), name="node-types"),
     path("api/v1/executions/<uuid:execution_id>/events/stream/", event_stream, name="execution-event-stream"),
     path("api/v1/workflows/import/", ImportView.as_view(), name="workflow-import"),  # before the router's import/
+    path("api/v1/variables/", include("variables.urls")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/nodeflow/v<int:major>/", DocumentSchemaView.as_view(), name="document-schema"),
