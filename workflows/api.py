@@ -365,7 +365,8 @@ def expected_revision(if_match, revision):
 
 
 class _readable_documents:
-    """Turns services.UnreadableDocument into a 400 whose code is the document's problem code."""
+    """Turns services.UnreadableDocument into a 400 whose code is the document's problem code, and
+    services.CalledWorkflowNotFound (a sub-workflow node calling a workflow the user does not have) into a 404."""
 
     def __enter__(self):
         return self
@@ -373,6 +374,9 @@ class _readable_documents:
     def __exit__(self, exc_type, exc, traceback):
         if isinstance(exc, services.UnreadableDocument):
             raise ApiError(exc.error["code"], exc.error["message"], [exc.error]) from None
+        if isinstance(exc, services.CalledWorkflowNotFound):  # another user's workflow is not found either
+            raise ApiError("workflow_not_found", str(exc), {"path": exc.path, "workflow": exc.workflow_id},
+                           status_code=404) from None
         return False
 
 

@@ -1,5 +1,7 @@
 """Use cases of workflows: one function per verb, the only writers of Workflow rows."""
 
+import uuid
+
 from django.db import transaction
 from django.db.models import F, Max
 
@@ -26,6 +28,36 @@ def with_node_versions(document):
             node = {**node, "params": {**params, "graph": with_node_versions(params["graph"])}}
         nodes.append(node)
     return {**document, "nodes": nodes}
+
+
+class CalledWorkflowNotFound(LookupError):
+    """A flow.subworkflow node names a workflow its owner does not have (missing, or another user's)."""
+
+    def __init__(self, workflow_id, path):
+        super().__init__(f"{path}: workflow {workflow_id} not found")
+        self.workflow_id = workflow_id
+        self.path = path
+
+
+def check_called_workflows(owner, document, prefix=""):
+    """Raise CalledWorkflowNotFound for the first flow.subworkflow node (in bodies too) that calls a
+    workflow `owner` does not have: another user's workflow is as unknown as a missing one."""
+    nodes = document.get("nodes") if isinstance(document, dict) else None
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+        params = node.get("params") if isinstance(node, dict) else None
+        if not isinstance(params, dict):
+            continue
+        path = f"{prefix}nodes[{index}].params"
+        called = params.get("workflow")
+        if node.get("type") == "flow.subworkflow" and isinstance(called, str) and "{{" not in called:
+            try:
+                known = Workflow.objects.filter(pk=uuid.UUID(called), owner=owner).exists()
+            except ValueError:
+                known = True  # not an id: the params schema reports it
+            if not known:
+                raise CalledWorkflowNotFound(called, f"{path}.workflow")
+        if isinstance(params.get("graph"), dict):
+            check_called_workflows(owner, params["graph"], f"{path}.graph.")
 
 
 UNTITLED = "Untitled workflow"
@@ -74,6 +106,7 @@ def create_workflow(owner, name=None, definition=None):
     _readable(definition)
     name = name or _name_of(definition, UNTITLED)
     definition = with_node_versions(_named(definition, name))
+    check_called_workflows(owner, definition)
     with transaction.atomic():
         workflow = Workflow.objects.create(owner=owner, name=name[:NAME_MAX_LENGTH], definition=definition)
         # Webhook secrets are stored encrypted (they need the row), the document keeps references.
@@ -103,6 +136,7 @@ def update_workflow(workflow, *, name=None, definition=None, expected_revision=N
     (checked under the row's lock), else RevisionConflict; without it, the last write wins."""
     if definition is not None:
         _readable(definition)
+        check_called_workflows(workflow.owner_id, definition)
         name = name or _name_of(definition, workflow.name)
     elif name is not None and isinstance(workflow.definition, dict):
         definition = workflow.definition

@@ -204,3 +204,23 @@ def test_api_lists_top_level_executions_and_children_by_parent(alice, alice_clie
     assert bob_client.get(f"/api/v1/executions/?parent={execution.pk}").status_code == 404
     assert bob_client.get(f"/api/v1/executions/{children[0]['id']}/").status_code == 404
     assert alice_client.get("/api/v1/executions/?parent=nope").json()["error"]["code"] == "invalid_parameter"
+
+
+@pytest.mark.django_db
+def test_saving_a_call_of_another_users_workflow_answers_404(alice, bob, alice_client):
+    from workflows.services import create_workflow
+
+    bobs, _ = create_workflow(bob, "bob's", document([{"id": "start", "type": "trigger.manual"}], []))
+    mine, _ = create_workflow(alice, "mine", document([{"id": "start", "type": "trigger.manual"}], []))
+    body = {"nodes": [{"id": "start", "type": "trigger.group"},
+                      {"id": "call", "type": "flow.subworkflow", "params": {"workflow": str(bobs.pk)}}],
+            "edges": [{"from": "start", "to": "call"}]}
+    doc = document([{"id": "start", "type": "trigger.manual"},
+                    {"id": "grp", "type": "flow.group", "params": {"graph": body}}], [{"from": "start", "to": "grp"}])
+    response = alice_client.post("/api/v1/workflows/", {"name": "calls bob", "definition": doc}, format="json")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "workflow_not_found" and error["details"]["path"] == "nodes[1].params.graph.nodes[1].params.workflow"
+    doc["nodes"][1]["params"]["graph"]["nodes"][1]["params"]["workflow"] = str(mine.pk)
+    response = alice_client.post("/api/v1/workflows/", {"name": "calls mine", "definition": doc}, format="json")
+    assert response.status_code == 201 and response.json()["validation"]["valid"], response.json()
