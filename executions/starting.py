@@ -6,7 +6,7 @@ from django.db import transaction
 
 from engine.schemas import schema_errors
 from engine.states import NodeStatus
-from executions import tracing
+from executions import limits, tracing
 from executions.compiled import compiled_for
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from executions.transition import Transition
@@ -93,12 +93,16 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
             )
             for node_id in graph.order
         ]
+        # Past a concurrency limit it is created held: queued, its trigger node left pending until
+        # the end of another execution releases it (executions.limits).
+        execution.held = limits.admit(execution, compiled.settings)
         # Built in memory and written at flush: one INSERT for the execution, one for its node runs.
         transition = Transition.creating(execution, runs, dispatcher, compiled)
         # The log opens with the execution itself, before any node of it moves.
         transition.event(ExecutionEvent.STATE_CHANGED, status=execution.status, previous=None, trigger=trigger,
-                         trigger_node=start_node)
-        transition.queue_node(start_node)
+                         trigger_node=start_node, **({"held": execution.held} if execution.held else {}))
+        if not execution.held:
+            transition.queue_node(start_node)
         # Every other root (other triggers) does not fire in this execution.
         for node_id in graph.roots():
             if node_id != start_node:
@@ -123,10 +127,11 @@ _UNCHECKED = object()
 def _schema_subject(trigger, input_data):
     """What the workflow's input_schema describes: a manual run's input, a webhook's body.
 
-    A schedule's input ({fired_at, schedule}) is NodeFlow's own, so it is not checked."""
+    A schedule's input ({fired_at, schedule}) and a variable change's ({key, old, new, …}) are
+    NodeFlow's own, so they are not checked."""
     if trigger == "webhook":
         return input_data.get("body") if isinstance(input_data, dict) else input_data
-    if trigger == "schedule":
+    if trigger in ("schedule", "variable"):
         return _UNCHECKED
     return input_data
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from executions import executing, leases, reaper, services, waking
+from executions import executing, leases, limits, reaper, services, waking
 
 logger = logging.getLogger("nodeflow.engine")
 
@@ -31,7 +31,8 @@ RETRIED = {
 
 
 def _options(start):
-    options = {"queue": start.queue, "task_id": start.task_id or None}
+    options = {"queue": start.queue, "task_id": start.task_id or None,
+               "priority": limits.BROKER_PRIORITY[start.priority]}
     if start.timeout_s:
         options.update(soft_time_limit=float(start.timeout_s), time_limit=float(start.timeout_s) + HARD_LIMIT_GRACE_S)
     return options
@@ -50,11 +51,12 @@ class CeleryDispatcher:
         size = settings.NODEFLOW["LOCAL_RUN_BATCH"]
         for queue in dict.fromkeys(start.queue for start in instant):
             node_ids = [start.node_id for start in instant if start.queue == queue]
+            priority = limits.BROKER_PRIORITY[instant[0].priority]  # one execution: one priority
             for chunk in (node_ids[i:i + size] for i in range(0, len(node_ids), size)):
                 if len(chunk) == 1:
-                    signatures.append(run_node.si(execution_id, chunk[0]).set(queue=queue))
+                    signatures.append(run_node.si(execution_id, chunk[0]).set(queue=queue, priority=priority))
                 else:
-                    signatures.append(run_nodes.si(execution_id, chunk).set(queue=queue))
+                    signatures.append(run_nodes.si(execution_id, chunk).set(queue=queue, priority=priority))
         if len(signatures) == 1:
             signatures[0].apply_async()
         else:

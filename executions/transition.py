@@ -26,7 +26,7 @@ from engine.states import (
     check_execution_transition,
     check_node_transition,
 )
-from executions import live, store, tracing
+from executions import limits, live, store, tracing
 from executions.compiled import compiled_for
 from executions.dispatch import send, start_of, when_committed
 from executions.models import ExecutionEvent, NodeRun
@@ -68,6 +68,7 @@ class Transition:
     def _setup(self, execution, dispatcher, compiled=None):
         self.execution = execution
         self._creating = False
+        self._ended = False  # the execution ended here: flush releases held runs (executions.limits)
         self._child_ended = False
         self.dispatcher = dispatcher
         self.compiled = compiled or compiled_for(self.execution.definition_id)
@@ -137,6 +138,9 @@ class Transition:
             elif status in EXECUTION_FINAL:
                 execution.finished_at = self.now()
                 self._dirty_execution.add("finished_at")
+                self._ended = True
+                if execution.held:  # a held run cancelled before its turn
+                    fields.setdefault("held", "")
             else:
                 self.event(ExecutionEvent.STATE_CHANGED, status=status, previous=previous, **(event_data or {}))
         for name, value in fields.items():
@@ -191,6 +195,9 @@ class Transition:
         else:
             store.write(self.execution, self._dirty_execution, self.runs, self._dirty_runs, self.events)
         self._dirty_runs, self._dirty_execution = {}, set()
+        if self._ended:  # in the same transaction, after the end is written: the next held runs start
+            self._ended = False
+            limits.release_after(self)
         if self._child_ended:  # in the same transaction, after the child's end is written
             self._child_ended = False
             child_hooks.ended(self)
@@ -226,7 +233,7 @@ class Transition:
             self.to_start.append(node_id)
 
     def start_of(self, node_id):
-        return start_of(self.compiled, node_id, self.run(node_id).task_id)
+        return start_of(self.compiled, node_id, self.run(node_id).task_id, self.execution.priority)
 
     def resolve(self, node_id, ports):
         """Resolve the node's outgoing edges for the emitted ports; queue or skip what follows."""

@@ -114,7 +114,15 @@ def _queue_depths():
     prefix = (getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}).get("global_keyprefix", "")
     try:
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=1)
-        return {queue: client.llen(f"{prefix}{queue}") for queue in QUEUES}
+        # A queue is one Redis list per priority step (executions.limits.BROKER_PRIORITY): "default",
+        # "default\x06\x163", …, as kombu's Redis transport names them.
+        steps = [""] + [f"\x06\x16{step}" for step in (3, 6, 9)]
+        pipe = client.pipeline()
+        for queue in QUEUES:
+            for step in steps:
+                pipe.llen(f"{prefix}{queue}{step}")
+        lengths = iter(pipe.execute())
+        return {queue: sum(next(lengths) for _ in steps) for queue in QUEUES}
     except redis.RedisError:
         return {}
 

@@ -111,7 +111,8 @@ def _assert_completed_once(execution, round_):
 def _queue_length(name):
     client = redis.Redis.from_url(settings.REDIS_URL)
     prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
-    return client.llen(f"{prefix}{name}")
+    # One list per priority step (executions.limits.BROKER_PRIORITY).
+    return sum(client.llen(f"{prefix}{name}{step}") for step in ("", "\x06\x163", "\x06\x166", "\x06\x169"))
 
 
 def test_cancel_during_a_four_way_fan_out_leaves_nothing_running_or_queued(celery_worker, alice_client, alice):

@@ -10,6 +10,7 @@ import { Icon } from "../ui/Icon";
 import { dateTime } from "../ui/format";
 import { toast } from "../ui/overlays";
 import { FINAL_EXECUTION, formatDuration } from "./live";
+import { heldText, priorityText } from "./operations";
 
 /** Rows per page (the API pages with limit/offset). */
 export const PAGE_SIZE = 100;
@@ -130,6 +131,8 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
               {executions.map((execution) => {
                 const counts = (execution.node_counts ?? {}) as Record<string, number>;
                 const id = String(execution.id);
+                const held = heldText(execution);
+                const priority = priorityText(execution);
                 return (
                   <tr key={id} data-execution-id={id}>
                     <td>
@@ -138,6 +141,8 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
                           <span className={`nf-run-badge nf-run-badge--${execution.status}`}>{execution.status}</span>
                         </Link>
                       ) : <span className={`nf-run-badge nf-run-badge--${execution.status}`}>{execution.status}</span>}
+                      {held && <span className="nf-muted nf-held" data-testid="held" title={held.title}> {held.label}</span>}
+                      {priority && <span className="nf-muted nf-priority"> · {priority}</span>}
                     </td>
                     {!workflowId && <td>{execution.workflow ? names.get(String(execution.workflow)) ?? "…" : "(deleted or inline)"}</td>}
                     <td>{execution.trigger}</td>
