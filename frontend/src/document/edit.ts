@@ -2,6 +2,7 @@
 import type { NodeTypeEntry } from "../api/types";
 import { freshNodeId, nodeIds } from "./graph";
 import { edgePort, edgesOf, isDrawableNode, isRecord, nodesOf, type DocEdge, type DocNode, type Position, type WorkflowDocument } from "./types";
+import { renameReferences } from "./references";
 
 function withNodes(doc: WorkflowDocument, nodes: unknown[]): WorkflowDocument {
   return { ...doc, nodes: nodes as DocNode[] };
@@ -109,7 +110,8 @@ export function setParam(doc: WorkflowDocument, id: string, name: string, value:
 export function renameNodeId(doc: WorkflowDocument, oldId: string, newId: string): WorkflowDocument | null {
   if (oldId === newId) return doc;
   if (nodeIds(doc).has(newId)) return null;
-  const renamed = updateNode(doc, oldId, (node) => ({ ...node, id: newId }));
+  // Expressions, JsonLogic vars and code that read the node follow it (document/references.ts).
+  const renamed = updateNode(renameReferences(doc, oldId, newId), oldId, (node) => ({ ...node, id: newId }));
   const edges = edgesOf(doc).map((edge) => {
     if (!isRecord(edge) || (edge.from !== oldId && edge.to !== oldId)) return edge;
     return { ...edge, ...(edge.from === oldId ? { from: newId } : {}), ...(edge.to === oldId ? { to: newId } : {}) };

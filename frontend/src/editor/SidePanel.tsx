@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from "react";
 import { canvasEdgesById, problemsOfEdge } from "../document/convert";
 import { followRenamedPort, renameNodeId, setParam, updateNode, withKey } from "../document/edit";
 import { availablePaths } from "../document/expressions";
+import { countReferences } from "../document/references";
 import { nodePorts } from "../document/ports";
 import { NODE_ID_PATTERN, isDrawableNode, isRecord, nodesOf, type DocNode, type WorkflowDocument } from "../document/types";
 import { messageLookup } from "../forms/problems";
@@ -12,6 +13,8 @@ import { Button } from "../ui/Button";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { useEditorContext, useEditorState } from "./context";
 import { TriggerInfo } from "./TriggerInfo";
+import { paramFormFor } from "./groups/paramForms";
+import { ScopedPanel } from "./groups/ScopedPanel";
 
 const NO_PATHS: readonly string[] = [];
 const noMessages = () => undefined;
@@ -22,7 +25,8 @@ export function SidePanel({ documentSchema }: { documentSchema: JsonSchema }) {
   let body;
   if (selectedNodes.size === 1) {
     const [id] = selectedNodes;
-    body = <NodePanel key={id} nodeId={id} documentSchema={documentSchema} />;
+    // A node inside a group's or a loop's body: the panel sees that body as its document.
+    body = <ScopedPanel key={id} nodeId={id}>{(localId) => <NodePanel nodeId={localId} documentSchema={documentSchema} />}</ScopedPanel>;
   } else if (selectedNodes.size > 1) body = <SelectionPanel count={selectedNodes.size} />;
   else if (selectedEdges.size === 1) body = <EdgePanel edgeId={[...selectedEdges][0]} />;
   else body = <WorkflowPanel documentSchema={documentSchema} />;
@@ -50,6 +54,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
   const context: FormContext = { paths, messagesAt: messageLookup(nodeProblems), raw: new Set(entry?.raw_params ?? []) };
   const nodeSchema = nodeSchemaOf(documentSchema);
   const trigger = workflow.triggers.find((item) => item.node_id === nodeId);
+  const ParamForm = paramFormFor(entry);
 
   const setParamValue = (name: string, value: unknown) =>
     store.edit((current) => {
@@ -86,7 +91,9 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
       {tab === "params" ? (
         <div className="nf-panel-body" role="tabpanel">
           {entry?.trigger && <TriggerInfo type={node.type} trigger={trigger} published={Boolean(workflow.published_version)} dirty={store.isDirty()} />}
-          {entry ? (
+          {entry && ParamForm ? (
+            <ParamForm entry={entry} params={params} onChange={setParamValue} context={context} workflowId={String(workflow.id)} />
+          ) : entry ? (
             <SchemaForm schema={entry.params_schema as JsonSchema} value={params} defaults={entry.defaults} onChange={setParamValue} context={context} />
           ) : (
             <SchemaField name="params" path="" schema={{ type: "object", additionalProperties: false, title: "Params (JSON)" }} value={node.params}
@@ -123,8 +130,10 @@ function NodeIdField({ node, doc }: { node: DocNode; doc: WorkflowDocument }) {
     const next = renameNodeId(doc, node.id, text);
     if (!next) return setError(`Another node is called ${text}.`);
     setError(null);
+    const references = countReferences(doc, node.id);
     store.edit(() => next);
     store.select([text]);
+    if (references) store.notify(`Renamed ${node.id} to ${text}: ${references} reference${references === 1 ? "" : "s"} in other nodes updated.`);
   };
   return (
     <div className={`nf-field ${error ? "nf-field--invalid" : ""}`}>
