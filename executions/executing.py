@@ -19,12 +19,15 @@ from django.db import DataError, IntegrityError, InterfaceError, OperationalErro
 from engine import expressions
 from engine.context import LazyNodes, build_context
 from engine.errors import PERMANENT, TIMEOUT, NodeError
+from engine.globals import Snapshot
 from engine.redaction import redact
 from executions import leases, tracing
 from executions.contexts import load_node_entries
 from executions.dispatch import send
 from executions.finishing import Outcome, claim_and_run, finish_nodes
+from nodes.globals_read import global_keys
 from nodes.registry import NodeCall, NodeResult
+from variables import services as variables
 
 logger = logging.getLogger("nodeflow.engine")
 
@@ -164,8 +167,9 @@ def _execute(prepared, secrets, recorded=None):
     if prepared.merge_error is not None:
         return Outcome(error=prepared.merge_error, started_at=started_at)
     nodes = LazyNodes(compiled.graph.ancestor_view(node_id), _entries_loader(prepared.execution_id, recorded))
-    context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes)
     params = {**node_type.defaults, **(node.get("params") or {})}
+    context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes,
+                            _globals_snapshot(prepared.owner_id, params, node_type))
     call = NodeCall(
         node_id=node_id,
         node=node,
@@ -198,6 +202,13 @@ def _execute(prepared, secrets, recorded=None):
         return Outcome(error=crash_error(node_type, exc), params=call.params, logs=call.logs, started_at=started_at)
     result = value if isinstance(value, NodeResult) else NodeResult(output=value)
     return Outcome(result=result, params=call.params, logs=call.logs + list(result.logs), started_at=started_at)
+
+
+def _globals_snapshot(owner_id, params, node_type):
+    """The owner's global variables as the node sees them, as of now (engine.globals.Snapshot)."""
+    if owner_id is None:
+        return None
+    return Snapshot(global_keys(params, node_type), lambda keys: variables.snapshot(owner_id, keys))
 
 
 def _entries_loader(execution_id, recorded):

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 
+from engine import globals as g
 from engine import policy
 from engine.errors import PERMANENT, NodeError
 from engine.jsonsafe import NotStorable, storable
@@ -24,6 +25,7 @@ from executions.claiming import claim, claim_local
 from executions.models import ExecutionEvent
 from executions.transition import Transition
 from nodes.registry import NodeResult
+from variables import services as variables
 
 logger = logging.getLogger("nodeflow.engine")
 
@@ -255,6 +257,9 @@ def _record_finish(transition, prepared, stored):
     }
     if outcome.logs:
         transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
+    if outcome.error is None and outcome.result.wait is None and outcome.result.globals:
+        outcome = _write_globals(prepared, outcome)
+        attempt_record["error"] = outcome.error.as_dict() if outcome.error else None
     if outcome.error is not None:
         _finish_failed(transition, prepared, run, outcome.error, now, common)
     elif outcome.result.wait is not None and outcome.result.wait.children is not None:
@@ -263,6 +268,24 @@ def _record_finish(transition, prepared, stored):
         _finish_waiting(transition, run, outcome.result.wait, common)
     else:
         _finish_completed(transition, prepared, run, outcome.result, stored.output, now, common)
+
+
+def _write_globals(prepared, outcome):
+    """The node's writes of global variables, applied in this transaction (a savepoint: a refused
+    write leaves nothing behind); a conflict or an op that does not apply fails the node instead."""
+    if prepared.owner_id is None:
+        return _failed(outcome, NodeError("global variables belong to an owner, and this execution has none",
+                                          PERMANENT, code="global_write"))
+    try:
+        with transaction.atomic():
+            variables.write(prepared.owner_id, outcome.result.globals, execution_id=prepared.execution_id,
+                            node_id=prepared.node_id)
+    except g.GlobalConflict as exc:
+        return _failed(outcome, NodeError(str(exc), PERMANENT, code="conflict", details={
+            "key": exc.key, "expected_version": exc.expected, "version": exc.actual}))
+    except (g.GlobalOpError, variables.InvalidValue) as exc:
+        return _failed(outcome, NodeError(str(exc), PERMANENT, code="global_write"))
+    return outcome
 
 
 def _finish_completed(transition, prepared, run, result, output, now, common):

@@ -150,6 +150,9 @@ class NodeResult:
     artifacts: dict | None = None
     wait: WaitFor | None = None
     logs: list = field(default_factory=list)
+    # Writes of global variables (engine.globals.GlobalWrite), applied when the node completes, in
+    # the transaction that records its completion.
+    globals: list = field(default_factory=list)
 
     @property
     def sets_result(self):

@@ -30,7 +30,7 @@ Problem codes (stable: clients and tests match on them; ERROR_CODES holds the te
 | unreachable_node          | a node no trigger leads to                                             |
 | invalid_expression        | a `{{ … }}` expression that does not parse                             |
 | invalid_jsonlogic         | a JsonLogic condition that is not well formed                          |
-| unknown_context_key       | an expression or condition reads outside input, vars, execution, nodes |
+| unknown_context_key       | an expression or condition reads outside input, vars, execution, nodes, globals |
 | unknown_node_reference    | an expression or condition reads `nodes.X` and there is no node X      |
 | non_ancestor_reference    | it reads `nodes.X` where X is not upstream of the node                 |
 | invalid_body              | a composite node's body (`params.graph`) has no one `trigger.group` to start at, or another trigger |
@@ -58,7 +58,8 @@ MAX_PROBLEMS = 200
 # Documents nest far less in practice; the limit keeps every recursive walk (jsonschema,
 # expressions) well inside Python's recursion limit. The API refuses deeper bodies anyway.
 MAX_DEPTH = 100
-CONTEXT_KEYS = ("input", "vars", "execution", "nodes")  # what an execution's context holds (FORMAT.md)
+# What an execution's context holds (FORMAT.md; `globals`: COMPOSITION.md "Variables beyond one run").
+CONTEXT_KEYS = ("input", "vars", "execution", "nodes", "globals")
 _MAX_SHOWN = 80  # characters of a value quoted in a message
 
 ERROR_CODES = {
@@ -83,7 +84,8 @@ ERROR_CODES = {
     "unreachable_node": "No trigger leads to the node.",
     "invalid_expression": "A {{ expression }} that does not parse.",
     "invalid_jsonlogic": "A JsonLogic rule that is not well formed.",
-    "unknown_context_key": "An expression or condition reads something other than input, vars, execution or nodes.",
+    "unknown_context_key": "An expression or condition reads something other than input, vars, execution, nodes or "
+                           "globals.",
     "unknown_node_reference": "An expression or condition reads nodes.X and there is no node X.",
     "non_ancestor_reference": "An expression or condition reads nodes.X where X is not upstream of the node.",
     "invalid_body": "A composite node's body does not start at exactly one trigger.group, or holds another trigger.",

@@ -6,11 +6,13 @@ from datetime import datetime, timezone
 
 @dataclass
 class SandboxResult:
-    """ok + value + vars on success; error (class, message, limit, ...) otherwise."""
+    """ok + value + vars (+ globals) on success; error (class, message, limit, ...) otherwise."""
 
     ok: bool
     value: object = None
     vars: dict = field(default_factory=dict)
+    # ctx["globals"] as the code left it (None when the context had none).
+    globals: dict | None = None
     logs: list = field(default_factory=list)
     error: dict | None = None
     duration_ms: float = 0.0

@@ -297,7 +297,8 @@ class _Run:
         if document is not None:
             if document.get("ok"):
                 return SandboxResult(ok=True, value=document.get("value"),
-                                     vars=document.get("vars") or {}, logs=self.logs)
+                                     vars=document.get("vars") or {}, globals=document.get("globals"),
+                                     logs=self.logs)
             error = document.get("error") or {}
             return failure(make_error(
                 error.get("class") if error.get("class") in ("sandbox", "permanent")

@@ -26,6 +26,7 @@ from triggers import services as trigger_services
 from workflows import services
 from workflows.models import Workflow
 from nodes.validation import ERROR_CODES, InvalidWorkflow, validate_document
+from variables.checks import WARNING_CODES, document_warnings
 
 class DraftDocumentField(DocumentField):
     """A workflow's draft: a document, or work in progress that does not validate yet (drafts are
@@ -47,6 +48,12 @@ class DraftDocumentFieldSchema(OpenApiSerializerFieldExtension):
         return copy.deepcopy(DRAFT_SCHEMA)
 
 
+def _with_warnings(result, owner_id, document):
+    """A validation result with its warnings (variables.checks), when there are any."""
+    warnings = document_warnings(owner_id, document)
+    return {**result, "warnings": warnings} if warnings else result
+
+
 class ProblemSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=sorted(ERROR_CODES.items()))
     message = serializers.CharField()
@@ -55,9 +62,20 @@ class ProblemSerializer(serializers.Serializer):
     path = serializers.CharField(allow_null=True, help_text='Where in the document, e.g. "nodes[2].params.url".')
 
 
+class WarningSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=sorted(WARNING_CODES.items()))
+    message = serializers.CharField()
+    node_id = serializers.CharField(allow_null=True)
+    edge = serializers.DictField(allow_null=True)
+    path = serializers.CharField(allow_null=True)
+
+
 class ValidationResultSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = ProblemSerializer(many=True)
+    warnings = WarningSerializer(many=True, required=False,
+                                 help_text="Present when there are any: what may fail at run time without making the "
+                                 "document invalid (a global variable that does not exist yet).")
 
 
 class TriggerSerializer(serializers.Serializer):
@@ -190,7 +208,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
     def _saved(self, workflow, errors, status_code):
         data = self.get_serializer(workflow).data
-        data["validation"] = {"valid": not errors, "errors": errors}
+        data["validation"] = _with_warnings({"valid": not errors, "errors": errors}, workflow.owner_id,
+                                            workflow.definition)
         return Response(data, status=status_code)
 
     def create(self, request, *args, **kwargs):
@@ -251,14 +270,16 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         serializer = DefinitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         errors = validate_document(serializer.validated_data["definition"])
-        return Response({"valid": not errors, "errors": errors})
+        return Response(_with_warnings({"valid": not errors, "errors": errors}, request.user.pk,
+                                       serializer.validated_data["definition"]))
 
     @extend_schema(summary="Validate a workflow's draft", request=None,
                    responses={200: ValidationResultSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["post"], url_path="validate", url_name="validate")
     def validate_stored(self, request, pk=None):
-        errors = validate_document(self.get_object().definition)
-        return Response({"valid": not errors, "errors": errors})
+        workflow = self.get_object()
+        errors = validate_document(workflow.definition)
+        return Response(_with_warnings({"valid": not errors, "errors": errors}, workflow.owner_id, workflow.definition))
 
     @extend_schema(
         summary="Publish the draft as a new immutable version",

@@ -4,6 +4,7 @@ from django.conf import settings
 
 from engine.errors import PERMANENT, SANDBOX, NodeError
 from engine.context import diff_vars
+from engine.globals import DELETE, SET, GlobalWrite
 from nodes.registry import NodeResult, register_node
 
 
@@ -26,8 +27,9 @@ def _check_code(params):
     raw_params=("code", "limits"),
     check_params=_check_code,
     description=(
-        "Runs `def run(ctx): … return value` in a sandbox. ctx holds input, vars, nodes and execution; "
-        "the return value is the output, changes to ctx['vars'] are variable writes, print() goes to the logs."
+        "Runs `def run(ctx): … return value` in a sandbox. ctx holds input, vars, nodes, execution and globals; "
+        "the return value is the output, changes to ctx['vars'] are variable writes, changes to ctx['globals'] "
+        "write global variables when the node completes, print() goes to the logs."
     ),
     defaults={"code": "def run(ctx):\n    return {}\n"},
     params_schema={
@@ -69,6 +71,9 @@ def run_code(call):
         "vars": context["vars"],
         "nodes": context["nodes"].materialise() if hasattr(context["nodes"], "materialise") else dict(context["nodes"]),
     }
+    if "globals" in context:  # the owner's global variables, every key as of now (engine.globals.Snapshot)
+        ctx["globals"] = context["globals"].materialise() if hasattr(context["globals"], "materialise") \
+            else dict(context["globals"])
     result = sandbox.run_code(code, ctx, call.params.get("limits"))
     call.logs.extend(result.logs)
     if not result.ok:
@@ -81,7 +86,18 @@ def run_code(call):
             traceback=error.get("traceback"),
         )
     changed, deleted = diff_vars(context["vars"], result.vars or {})
-    return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted))
+    return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted),
+                      globals=_global_writes(ctx.get("globals"), result.globals))
+
+
+def _global_writes(before, after):
+    """Set and delete operations for what the code changed in ctx["globals"] (applied when the node
+    completes: a key another execution changed meanwhile is overwritten; data.set's ops are atomic)."""
+    if before is None or after is None:
+        return []
+    changed, deleted = diff_vars(before, after)
+    return [GlobalWrite(key, SET, value) for key, value in changed.items()] + [GlobalWrite(key, DELETE)
+                                                                              for key in deleted]
 
 
 _configured = False

@@ -530,19 +530,22 @@ class Reporter:
         variables = ctx.get("vars") if isinstance(ctx, dict) else None
         if not isinstance(variables, dict):
             self.fail("permanent", None, "ctx['vars'] must stay a dict")
-        if json_size_exceeds((value, variables), self.limits["output_bytes"]):
+        global_values = ctx.get("globals")
+        if global_values is not None and not isinstance(global_values, dict):
+            self.fail("permanent", None, "ctx['globals'] must stay a dict")
+        if json_size_exceeds((value, variables, global_values), self.limits["output_bytes"]):
             self.fail("sandbox", "output",
                       f"Output limit of {self.limits['output_bytes']} bytes exceeded: "
                       "the return value is too large")
         try:
-            self.write({"ok": True, "value": value, "vars": variables})
+            self.write({"ok": True, "value": value, "vars": variables, "globals": global_values})
         except MemoryError:
             self.fail("sandbox", "output",
                       f"Output limit of {self.limits['output_bytes']} bytes exceeded: "
                       "the return value is too large")
         except (TypeError, ValueError, RecursionError) as exc:
             self.fail("permanent", None,
-                      f"The return value or ctx['vars'] is not JSON-serialisable: {exc}")
+                      f"The return value, ctx['vars'] or ctx['globals'] is not JSON-serialisable: {exc}")
 
     def user_exception(self, exc, guard):
         if isinstance(exc, MemoryError):
