@@ -11,7 +11,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import contexts, outputs, services, waking
+from executions import contexts, limits, outputs, services, waking
 from executions.children import child_counts, children_of_page
 from executions.models import Execution, NodeRun
 from executions.starting import InvalidInput
@@ -29,11 +29,21 @@ class ExecutionSerializer(serializers.ModelSerializer):
     children = serializers.SerializerMethodField(help_text="Its child executions: {total, succeeded, failed (failed, "
                                                  "timed out or cancelled), running (running, waiting or paused), "
                                                  "queued}.")
+    priority = serializers.SerializerMethodField(help_text="high, normal or low (the workflow's settings.priority).")
+    held = serializers.SerializerMethodField(help_text="A queued run held back by a concurrency limit: which one, "
+                                                       "workflow (settings.max_concurrent) or owner; else null.")
 
     class Meta:
         model = Execution
         fields = ["id", "workflow", "version", "revision", "status", "trigger", "input", "result", "artifacts",
-                  "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq", "parent", "children", "depth"]
+                  "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq", "parent", "children", "depth",
+                  "priority", "held"]
+
+    def get_priority(self, execution) -> str:
+        return limits.PRIORITY_NAMES.get(execution.priority, "normal")
+
+    def get_held(self, execution) -> str | None:
+        return execution.held or None
 
     def get_parent(self, execution) -> dict | None:
         if execution.parent_id is None:
