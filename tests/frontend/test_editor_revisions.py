@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.frontend.conftest import screenshot
-from tests.frontend.editor import canvas_node, open_editor, sign_in
+from tests.frontend.editor import canvas_node, open_editor, sign_in, start_run
 from workflows import services
 from workflows.models import Workflow
 
@@ -101,3 +101,25 @@ def test_open_both_saves_mine_as_a_copy_in_a_new_tab(page, live_server, alice):
     copy_tab.wait_for_url(f"**/workflows/{copy.pk}")
     expect(canvas_node(copy_tab, "fetch")).to_contain_text("Fetch (tab B)")
     assert names(workflow) == ({"start": "Start (tab A)", "fetch": "Fetch"}, 2)
+
+
+def test_retry_says_which_revision_it_runs(page, asgi_live_server, alice, celery_worker):
+    workflow, _ = services.create_workflow(alice, "Failing", {
+        "api_version": "nodeflow/v1", "name": "Failing",
+        "nodes": [{"id": "start", "type": "trigger.manual", "position": [0, 0]},
+                  {"id": "stop", "type": "flow.fail", "position": [300, 0], "params": {"message": "not yet"}}],
+        "edges": [{"from": "start", "to": "stop"}],
+    })
+    sign_in(page, asgi_live_server)
+    open_editor(page, asgi_live_server, workflow.pk)
+    start_run(page)
+    expect(page.get_by_test_id("execution-status")).to_have_text("failed", timeout=30_000)
+    # The draft moves on after the run (the fix saved elsewhere): the retry still runs revision 1.
+    services.update_workflow(Workflow.objects.get(pk=workflow.pk), name="Failing, fixed")
+    page.reload()
+
+    retry = page.get_by_role("status", name="Execution").get_by_role("button", name="Retry")
+    expect(retry).to_have_text("Retry draft revision 1")
+    retry.click()
+
+    expect(page.get_by_text("It runs draft revision 1, as this run did, not the current draft.")).to_be_visible()

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { api } from "../api/client";
 import { Link } from "../app/router";
 import { formatDuration, isFinished } from "../executions/live";
+import { ranRevisionLabel } from "../executions/revision";
 import type { WatchedExecution } from "../executions/useExecution";
 import { Button } from "../ui/Button";
 import { Icon } from "../ui/Icon";
@@ -36,7 +37,7 @@ export function RunBar({ workflowId, live }: { workflowId: string; live: Watched
     setBusy(true);
     try {
       await api.executions.control(String(live.execution.id), action);
-      toast(`${LABELS[action]}: requested.`);
+      toast(action === "retry" ? `Retry: requested. It runs ${ran}, as this run did, not the current draft.` : `${LABELS[action]}: requested.`);
       live.refresh();
     } catch (reason) {
       toast(reason instanceof Error ? reason.message : String(reason), "error");
@@ -45,6 +46,8 @@ export function RunBar({ workflowId, live }: { workflowId: string; live: Watched
     }
   };
   const { execution } = live;
+  // A retry runs the document this execution ran (its version or draft revision), never the draft as it is now.
+  const ran = ranRevisionLabel({ version: (execution?.version as number | null | undefined) ?? null, revision: (execution?.revision as number | null | undefined) ?? null });
   const status = (execution?.status as string | undefined) ?? "connecting";
   const runs = Object.values(live.nodes);
   const done = runs.filter((run) => run.status === "completed").length;
@@ -67,7 +70,10 @@ export function RunBar({ workflowId, live }: { workflowId: string; live: Watched
       {message && <span className="nf-run-bar-error" title={message}><Icon name="alert" size={13} /> {message}</span>}
       {live.error && <span className="nf-run-bar-error">{live.error}</span>}
       {controlsFor(status).map((action) => (
-        <Button key={action} size="small" variant={action === "cancel" ? "danger" : "secondary"} disabled={busy} onClick={() => void control(action)}>{LABELS[action]}</Button>
+        <Button key={action} size="small" variant={action === "cancel" ? "danger" : "secondary"} disabled={busy} onClick={() => void control(action)}
+          title={action === "retry" ? `Runs the failed nodes again with ${ran}, the document this run used` : undefined}>
+          {action === "retry" ? `Retry ${ran}` : LABELS[action]}
+        </Button>
       ))}
       <Link to={{ name: "editor", workflowId }} className="nf-button nf-button--ghost nf-button--small nf-run-bar-back">Back to editing</Link>
     </div>
