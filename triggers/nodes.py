@@ -1,12 +1,13 @@
 """Trigger nodes: where an execution starts. Their output is what the trigger brought.
 
 They live in the triggers app, which makes them fire (schedules through celery-beat,
-webhooks at /hooks/<token>), and are registered like any app's `<app>/nodes.py`: the
-node registry finds them, so `nodes` never imports `triggers`. Their `check_params`
+webhooks at /hooks/<token>, changes of global variables through workflows.variable_triggers),
+and are registered like any app's `<app>/nodes.py`: the node registry finds them, so `nodes` never imports `triggers`. Their `check_params`
 hooks hold the checks JSON Schema cannot express (a cron expression, a time zone name,
 a secret that the auth mode needs); workflow validation reports what they find as
 `invalid_params`."""
 
+from engine.globals import KEY_OR_PREFIX, KEY_PATTERN
 from nodes.registry import register_node
 from triggers import schedules
 
@@ -131,6 +132,37 @@ register_node(
             "rate_limit_per_min": {"type": "integer", "minimum": 1,
                                    "description": "requests per minute to this URL (the server's limit caps it)"},
         },
+        "additionalProperties": False,
+    },
+)(_pass_input)
+
+
+def _variable_problems(params):
+    problems = _expression_problems(params)
+    key = params.get("key")
+    if not problems and isinstance(key, str) and not KEY_OR_PREFIX.match(key):
+        problems.append(("key", f"{key[:140]!r} is not a global variable's key, nor a prefix of keys ending in * "
+                                f"(keys match {KEY_PATTERN})"))
+    return problems
+
+
+register_node(
+    "trigger.variable",
+    instant=True,
+    title="Variable changed",
+    check_params=_variable_problems,
+    category="trigger",
+    trigger=True,
+    description="Starts the published workflow each time a global variable of its owner changes: `key` names it, or "
+    "ends in * to watch every key with that prefix. Once per committed change (never for a write that leaves the "
+    "value equal); outputs {key, old, new, execution_id, node_id} (execution_id and node_id: who wrote it, null "
+    "for a write through the API).",
+    params_schema={
+        "type": "object",
+        "properties": {
+            "key": {"type": "string", "title": "Key (or prefix*)", "minLength": 1, "maxLength": 129},
+        },
+        "required": ["key"],
         "additionalProperties": False,
     },
 )(_pass_input)

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from cachetools import LRUCache
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
 
@@ -19,11 +21,13 @@ from nodeflow import crypto
 from nodes.registry import UnknownNodeType, registry
 from triggers import schedules
 from triggers.models import IdempotencyKey, TriggerSecret, WebhookEndpoint
+from variables.models import VariableTrigger
 
 logger = logging.getLogger("nodeflow.triggers")
 
 WEBHOOK = "trigger.webhook"
 SCHEDULE = "trigger.schedule"
+VARIABLE = "trigger.variable"
 SECRET_REF_PREFIX = "nodeflow-secret:"
 FIRE_SCHEDULE_TASK = "triggers.fire_schedule"
 
@@ -157,8 +161,23 @@ def _remember_ciphertext(key, ciphertext):
 # Following the workflow's life
 
 
+# The webhook door's lookups (triggers.hookcache) hold while this key keeps its value.
+HOOK_GENERATION_KEY = "hook-generation"
+
+
+def hooks_changed():
+    """What a production URL answers may change when the current transaction commits: every web
+    process drops its cached lookups then (a new random value, see triggers.hookcache)."""
+    transaction.on_commit(_new_hook_generation, robust=True)
+
+
+def _new_hook_generation():
+    cache.set(HOOK_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 def sync_endpoints(workflow):
     """One WebhookEndpoint per webhook node id in the draft or the published version; no others."""
+    hooks_changed()
     wanted = {node_id for node_id, _ in trigger_nodes(workflow.definition, WEBHOOK)}
     if workflow.published_version_id:
         wanted |= {node_id for node_id, _ in trigger_nodes(workflow.published_version.definition, WEBHOOK)}
@@ -178,16 +197,30 @@ def published(workflow):
     """After a publish: the new version's schedules replace the old ones; its webhook URLs exist."""
     sync_schedules(workflow)
     sync_endpoints(workflow)
+    sync_variable_triggers(workflow)
 
 
 def unpublished(workflow):
     """After an unpublish: no schedule fires any more (webhook URLs answer 404 until the next publish)."""
     sync_schedules(workflow)
     sync_endpoints(workflow)
+    sync_variable_triggers(workflow)
+
+
+def sync_variable_triggers(workflow):
+    """The published version's trigger.variable nodes, as the keys they watch (variables.VariableTrigger)."""
+    VariableTrigger.objects.filter(workflow=workflow).delete()
+    if workflow.published_version_id:
+        VariableTrigger.objects.bulk_create([
+            VariableTrigger(owner_id=workflow.owner_id, workflow=workflow, node_id=node_id, pattern=params["key"])
+            for node_id, params in trigger_nodes(workflow.published_version.definition, VARIABLE)
+            if isinstance(params.get("key"), str)
+        ])
 
 
 def deleting(workflow):
     """Before a workflow is deleted: its periodic tasks go (endpoints and secrets go with the row)."""
+    hooks_changed()
     remove_periodic_tasks(PeriodicTask.objects.filter(name__startswith=_task_prefix(workflow.pk)))
 
 

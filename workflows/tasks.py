@@ -3,7 +3,7 @@ firing it itself (workflows.beat); arguments are ids only."""
 
 from celery import shared_task
 
-from workflows import firing, retention
+from workflows import firing, retention, variable_triggers
 
 
 # The name is the one beat entries were written with (triggers.services.periodic_task_name's entries).
@@ -18,3 +18,10 @@ def prune_executions():
     """Beat's retention round (NODEFLOW_PRUNE_INTERVAL_S): what the policies say goes, in batches."""
     report = retention.prune_executions()
     return report.counts
+
+
+@shared_task(name="workflows.sweep_variable_triggers", ignore_result=True)
+def sweep_variable_triggers():
+    """Beat's round: changes of global variables whose trigger.variable executions were not started
+    after their commit (the writer's process died first) start them now."""
+    return variable_triggers.sweep()
