@@ -7,6 +7,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from engine.globals import GlobalWrite
+from executions.inline import InlineDispatcher
 from executions.models import Execution
 from nodes.validation import validate_document
 from variables import services
@@ -113,25 +114,17 @@ def test_a_change_not_started_after_its_commit_is_started_by_the_sweep(alice, mo
     assert variable_triggers.sweep() == 0
 
 
-def test_a_chain_of_variable_triggered_executions_stops_at_the_call_depth_limit(alice):
+def test_a_chain_of_variable_triggered_executions_stops_at_the_call_depth_limit(alice, monkeypatch):
     # Each execution writes the key that started it, plus one: a loop only the depth limit ends.
     loop = watcher("ping", {"id": "bump", "type": "data.set",
                             "params": {"scope": "global", "op": "incr", "vars": {"ping": 1}}})
     workflow = published(alice, loop)
     with override_settings(NODEFLOW={**settings.NODEFLOW, "MAX_CALL_DEPTH": 3}):
-        services.write(alice.pk, [GlobalWrite("ping", "set", 0)])
-        from executions.inline import InlineDispatcher
-
-        # Run each started execution here, in the order they start, until none is left.
+        # Each started execution runs here, in the order they start, until none is left.
         dispatcher = InlineDispatcher()
-        monkey = variable_triggers.dispatcher
-        variable_triggers.dispatcher = dispatcher
-        try:
-            for execution in started(workflow):
-                dispatcher.ready.append((str(execution.pk), "changed"))
-            dispatcher.drain()
-        finally:
-            variable_triggers.dispatcher = monkey
+        monkeypatch.setattr(variable_triggers, "dispatcher", dispatcher)
+        services.write(alice.pk, [GlobalWrite("ping", "set", 0)])
+        dispatcher.drain()
     runs = started(workflow)
     assert len(runs) == 3
     assert sorted(VariableRun.objects.values_list("depth", flat=True)) == [1, 2, 3]
@@ -144,3 +137,29 @@ def test_the_trigger_key_is_checked_at_save_time():
     assert validate_document(watcher("order_*")) == []
     problems = validate_document(watcher("bad key*"))
     assert [p["code"] for p in problems] == ["invalid_params"] and "bad key" in problems[0]["message"]
+
+
+def test_a_change_committed_while_the_broker_is_down_still_starts_its_execution(alice):
+    import socket
+
+    from celery import Celery
+
+    from nodeflow.celery import app
+
+    workflow = published(alice, watcher("price"))
+    with socket.socket() as probe:  # a port where nothing listens: Redis is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = Celery("redis-down", broker=f"redis://127.0.0.1:{port}/0", set_as_current=False)
+    down.conf.update(task_publish_retry=False, broker_connection_retry=False, broker_connection_max_retries=0,
+                     broker_connection_timeout=0.5)
+    down.set_current()  # what the engine's sends go through, as in a worker whose Redis is down
+    try:
+        services.write(alice.pk, [GlobalWrite("price", "set", 7)])
+    finally:
+        app.set_current()
+    [execution] = started(workflow)
+    run = execution.node_runs.get(node_id="changed")
+    assert (execution.status, run.status, execution.input["new"]) == ("queued", "queued", 7)
+    assert run.due_at is not None  # recovery sends it once the broker is back
+    assert VariableChange.objects.get(key="price").triggers == "done"
