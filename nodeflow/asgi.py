@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels; on PostgreSQL, production
+webhook URLs through the webhook door (triggers.door) in front of Django."""
 
 import os
 
@@ -10,6 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
 from executions.consumers import ExecutionConsumer  # noqa: E402
@@ -25,9 +27,15 @@ websocket_urlpatterns = [
 # Every other path is refused with a close code, not raised as an error by the router.
 _not_found = [re_path(r"", NotFoundConsumer.as_asgi())]
 
+http_application = BodySizeLimit(django_asgi_app, webhook_exists=webhook_exists)
+if connection.vendor == "postgresql":  # embedded mode (SQLite) does not load psycopg at all
+    from triggers.door import WebhookDoor
+
+    http_application = WebhookDoor(http_application)
+
 application = ProtocolTypeRouter(
     {
-        "http": BodySizeLimit(django_asgi_app, webhook_exists=webhook_exists),
+        "http": http_application,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter([*websocket_urlpatterns, *_not_found])))
         ),

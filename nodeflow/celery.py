@@ -15,9 +15,11 @@ app.autodiscover_tasks()
 @app.on_after_finalize.connect
 def _install_worker_steps(sender, **kwargs):
     from executions.tasks import Reaper
+    from triggers.tasks import AcceptedRecovery
 
-    if Reaper not in sender.steps["worker"]:
-        sender.steps["worker"].add(Reaper)
+    for step in (Reaper, AcceptedRecovery):
+        if step not in sender.steps["worker"]:
+            sender.steps["worker"].add(step)
 
 
 @task_prerun.connect

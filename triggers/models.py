@@ -67,3 +67,23 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class AcceptedRequest(models.Model):
+    """A webhook request the door (triggers.door) accepted and answered 202, not yet an execution.
+
+    Written before the 202 and turned into the execution of the same id by a worker
+    (triggers.accepted.start_accepted), which deletes it in the transaction that creates the
+    execution: a row here is an accepted request whose execution does not exist yet, so a
+    crash of every process loses none and recovery starts each one once."""
+
+    # The id the 202 answered: the execution is created with it.
+    id = models.UUIDField(primary_key=True, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    # The published version the request was accepted for (a later publish does not change what it runs).
+    version = models.PositiveIntegerField()
+    input = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"accepted {self.id}"

@@ -1,10 +1,48 @@
 """Celery tasks of triggers; arguments are ids only. (Schedules fire through workflows.tasks.)"""
 
-from celery import shared_task
+import logging
 
-from triggers import services
+from celery import bootsteps, shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
+
+from executions.tasks import RETRIED, dispatcher
+from triggers import accepted, services
+
+logger = logging.getLogger("nodeflow.triggers")
 
 
 @shared_task(name="triggers.purge_idempotency_keys", ignore_result=True)
 def purge_idempotency_keys():
     return services.purge_idempotency_keys()
+
+
+@shared_task(name="triggers.start_accepted", ignore_result=True, **RETRIED)
+def start_accepted(ids):
+    """Start the executions of webhook requests the door accepted (triggers.accepted)."""
+    return accepted.start_accepted(ids, dispatcher)
+
+
+class AcceptedRecovery(bootsteps.StartStopStep):
+    """Every worker starts, every REAPER_INTERVAL_S, the accepted webhook requests whose start
+    was not under way (triggers.accepted.recover_accepted)."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def start(self, worker):
+        self.entry = worker.timer.call_repeatedly(settings.NODEFLOW["REAPER_INTERVAL_S"], _recover, priority=10)
+
+    def stop(self, worker):
+        entry = getattr(self, "entry", None)
+        if entry is not None:
+            entry.cancel()
+
+
+def _recover():
+    close_old_connections()
+    try:
+        accepted.recover_accepted(dispatcher)
+    except (OperationalError, InterfaceError):
+        logger.warning("accepted webhook recovery skipped: the database is unreachable")
+    except Exception:  # never take the worker down; the next round tries again
+        logger.exception("accepted webhook recovery failed")

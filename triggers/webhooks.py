@@ -118,12 +118,11 @@ def _accept(request, token, test):
         body = read_body(request, hook.params["max_body_kb"] * 1024)
         replay_key = check_auth(hook, request.headers, body)
         payload = parse_body(body, (request.content_type or "").lower(), hook.params["require_json"])
+        input_data = execution_input(hook, request, payload)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise Refused(400, "invalid_idempotency_key",
                           f"{IDEMPOTENCY_HEADER} must have 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        input_data = {"body": payload, "headers": input_headers(hook, request.headers),
-                      "query": _query(request), "method": request.method}
         return start_once(hook, key, input_data, replay_key)
     except Refused as refusal:
         return refusal.response()
@@ -351,6 +350,12 @@ def input_headers(hook, headers):
     return {name.lower(): value for name, value in headers.items() if name.lower() not in dropped}
 
 
+def execution_input(hook, request, payload):
+    """The execution's input: the parsed body, the request's headers (less credentials), query and method."""
+    return {"body": payload, "headers": input_headers(hook, request.headers), "query": _query(request),
+            "method": request.method}
+
+
 def _query(request):
     return {name: values[0] if len(values) == 1 else values for name, values in request.GET.lists()}
 
@@ -368,14 +373,23 @@ def start_once(hook, key, input_data, replay_key):
         first = _first_execution(hook, key)
         if first is not None:
             return Accepted(first, hook, replayed=True)
-    if replay_key is not None and not _remember(hook, replay_key):
-        raise Refused(401, "replayed", "this signed request was received before; a signature is accepted once")
+    remember_signed(hook, replay_key)
     try:
         return _start(hook, key, input_data)
     except BaseException:
-        if replay_key is not None:  # not run after all: the sender may try the same request again
-            _forget(hook, replay_key)
+        forget_signed(hook, replay_key)  # not run after all: the sender may try the same request again
         raise
+
+
+def remember_signed(hook, mark):
+    """Mark a signed request (its ReplayMark, or None when unsigned) as seen; Refused (401) when it was already."""
+    if mark is not None and not _remember(hook, mark):
+        raise Refused(401, "replayed", "this signed request was received before; a signature is accepted once")
+
+
+def forget_signed(hook, mark):
+    if mark is not None:
+        _forget(hook, mark)
 
 
 def _start(hook, key, input_data):

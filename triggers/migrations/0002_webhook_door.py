@@ -1,6 +1,8 @@
 # Reserved for the durable webhook door (issue 20), so that helpers working at once keep one line of migrations.
 
-from django.db import migrations
+import django.db.models.deletion
+import django.utils.timezone
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -9,4 +11,16 @@ class Migration(migrations.Migration):
         ("triggers", "0001_initial"),
     ]
 
-    operations = []
+    operations = [
+        migrations.CreateModel(
+            name="AcceptedRequest",
+            fields=[
+                ("id", models.UUIDField(editable=False, primary_key=True, serialize=False)),
+                ("version", models.PositiveIntegerField()),
+                ("input", models.JSONField()),
+                ("received_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("endpoint", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+",
+                                               to="triggers.webhookendpoint")),
+            ],
+        ),
+    ]

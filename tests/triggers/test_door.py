@@ -1,0 +1,266 @@
+"""The webhook door (triggers.door): production URLs served by nodeflow.asgi in front of Django.
+
+Requests go through the real ASGI application in this process, on an event loop of the
+test's; the door writes on its own psycopg pool and looks hooks up in threads, so the
+tests see committed data only (transactional_db). A 202 leaves an AcceptedRequest row;
+triggers.accepted turns it into the execution the 202 named (a worker does, in production:
+the tests with `celery_worker`)."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
+
+from executions.models import Execution
+from executions.tasks import dispatcher
+from tests.conftest import ROOT, service_env, wait_for_execution
+from tests.triggers.support import LIST, assert_error, generic_signature, published_hook, webhook_doc
+from triggers import accepted, hookcache
+from triggers.door import stop_threads
+from triggers.doorstore import close_loop_store
+from triggers.models import AcceptedRequest
+from triggers.services import HOOK_GENERATION_KEY
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Answer:
+    """What the ASGI application sent: status, headers (lower-case names), body."""
+
+    def __init__(self, messages):
+        start = next(m for m in messages if m["type"] == "http.response.start")
+        self.status_code = start["status"]
+        self.headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+        self.content = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+
+    def json(self):
+        return json.loads(self.content)
+
+    def __getitem__(self, name):
+        return self.headers[name.lower()]
+
+
+@pytest.fixture
+def door():
+    """call(method, path, body, query=…, **headers) → Answer, through nodeflow.asgi.application on one loop."""
+    from nodeflow.asgi import application
+
+    loop = asyncio.new_event_loop()
+
+    async def request(method, path, body, query, headers):
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                 "root_path": "", "client": ("127.0.0.1", 40000), "server": ("testserver", 80),
+                 "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()),
+                             *[(name.lower().replace("_", "-").encode(), value.encode())
+                               for name, value in headers.items()]]}
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():
+            if pending:
+                return pending.pop(0)
+            return await asyncio.get_running_loop().create_future()  # never: the client stays
+
+        messages = []
+
+        async def send(message):
+            messages.append(message)
+
+        await application(scope, receive, send)
+        return Answer(messages)
+
+    def call(method, path, body=b"{}", query="", **headers):
+        headers.setdefault("Content_Type", "application/json")
+        return loop.run_until_complete(request(method, path, body, query, headers))
+
+    try:
+        yield call
+    finally:
+        loop.run_until_complete(close_loop_store())
+        # What Django's handler ran (the view, for what the door hands on) ran in asgiref's one thread.
+        loop.run_until_complete(sync_to_async(connections.close_all)())
+        loop.close()
+        stop_threads()
+
+
+@pytest.fixture
+def no_worker(request):
+    """The suite's worker is stopped: what the door accepted stays a row until the test starts it."""
+    request.getfixturevalue("_session_worker").stop()
+
+
+def accepted_id(answer):
+    assert answer.status_code == 202, answer.content
+    assert set(answer.json()) == {"execution_id"}
+    return answer.json()["execution_id"]
+
+
+def test_a_202_is_answered_once_the_request_is_a_row_and_its_start_makes_the_execution_of_that_id(
+        alice_client, door, no_worker):
+    workflow, path, _ = published_hook(alice_client, webhook_doc())
+    answer = door("POST", path, json.dumps({"email": "ada@example.com"}).encode(), query="page=2&tag=a&tag=b",
+                  X_Custom="yes", Cookie="session=1", Authorization="Bearer x")
+    execution_id = accepted_id(answer)
+    assert answer["Content-Type"] == "application/json"
+    row = AcceptedRequest.objects.get(pk=execution_id)
+    assert row.version == 1 and not Execution.objects.filter(pk=execution_id).exists()
+
+    assert accepted.start_accepted([execution_id], dispatcher) == 1
+    execution = Execution.objects.get(pk=execution_id)
+    assert not AcceptedRequest.objects.exists()
+    assert execution.trigger == "webhook" and execution.trigger_node == "hook" and execution.version == 1
+    assert str(execution.workflow_id) == workflow["id"]
+    assert execution.input["body"] == {"email": "ada@example.com"}
+    assert execution.input["query"] == {"page": "2", "tag": ["a", "b"]}
+    assert execution.input["method"] == "POST" and execution.input["headers"]["x-custom"] == "yes"
+    assert "cookie" not in execution.input["headers"] and "authorization" not in execution.input["headers"]
+    # A second start (the task and recovery both) finds nothing left to do.
+    assert accepted.start_accepted([execution_id], dispatcher) == 0
+    assert Execution.objects.count() == 1
+
+
+def test_the_door_refuses_as_the_view_does_in_the_same_order(alice_client, door, settings):
+    assert_error(door("POST", "/hooks/no-such-token"), 404, "not_found")
+    _, path, _ = published_hook(alice_client, webhook_doc(auth="header", secret="open sesame", header_name="X-Token",
+                                                          max_body_kb=1, require_json=True))
+    refused = door("GET", path)
+    assert_error(refused, 405, "method_not_allowed")
+    assert refused["Allow"] == "POST"
+    assert_error(door("POST", path, b"x" * 2000, X_Token="open sesame"), 413, "payload_too_large")
+    assert_error(door("POST", path, b"x" * 2000), 413, "payload_too_large")  # size before auth
+    assert_error(door("POST", path, X_Token="wrong"), 401, "secret_invalid")
+    assert_error(door("POST", path), 401, "secret_missing")
+    assert_error(door("POST", path, b"{not json", X_Token="open sesame"), 400, "invalid_json")
+    accepted_id(door("POST", path, X_Token="open sesame"))
+    assert AcceptedRequest.objects.count() == 1
+
+
+def test_a_signed_request_is_accepted_once_and_again_when_it_was_not_stored(alice_client, door):
+    _, path, _ = published_hook(alice_client, webhook_doc(auth="hmac", secret="k3y"))
+    body = b'{"n": 1}'
+    good = generic_signature("k3y", body)
+    accepted_id(door("POST", path, body, X_NodeFlow_Signature=good))
+    assert_error(door("POST", path, body, X_NodeFlow_Signature=good), 401, "replayed")
+    row = AcceptedRequest.objects.get()
+    assert "x-nodeflow-signature" not in row.input["headers"]
+
+
+def test_the_rate_limit_counts_door_requests(alice_client, door):
+    _, path, _ = published_hook(alice_client, webhook_doc(rate_limit_per_min=2))
+    accepted_id(door("POST", path))
+    accepted_id(door("POST", path))
+    refused = door("POST", path)
+    assert_error(refused, 429, "rate_limited")
+    assert refused["Retry-After"] == "60"
+
+
+def test_an_unpublish_closes_the_door_at_once_and_a_publish_opens_it(alice_client, door):
+    workflow, path, _ = published_hook(alice_client, webhook_doc())
+    accepted_id(door("POST", path))  # the lookup is cached now
+    assert alice_client.post(f"{LIST}{workflow['id']}/unpublish/").status_code == 200
+    assert_error(door("POST", path), 404, "not_published")
+    assert alice_client.post(f"{LIST}{workflow['id']}/publish/").status_code == 201
+    accepted_id(door("POST", path))
+    assert alice_client.delete(f"{LIST}{workflow['id']}/").status_code == 204
+    assert_error(door("POST", path), 404, "not_found")
+
+
+def test_the_lookup_is_served_from_memory_until_another_process_changes_the_generation(
+        alice_client, django_assert_num_queries):
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    token = path.rsplit("/", 1)[-1]
+    first = hookcache.lookup(token)
+    with django_assert_num_queries(0):
+        assert hookcache.lookup(token) is first
+    cache.set(HOOK_GENERATION_KEY, "changed by another process")  # what a commit elsewhere does
+    with django_assert_num_queries(1):
+        again = hookcache.lookup(token)
+    assert again is not first and again.version_number == 1
+
+
+def test_a_published_version_that_cannot_run_answers_409_after_the_auth_checks(alice_client, door):
+    workflow, path, _ = published_hook(alice_client, webhook_doc())
+    from workflows.models import Workflow
+
+    version = Workflow.objects.get(pk=workflow["id"]).published_version
+    version.definition = {**version.definition, "edges": [{"from": "hook", "to": "nowhere"}]}
+    version.save()
+    cache.set(HOOK_GENERATION_KEY, "version edited")
+    assert_error(door("GET", path), 405, "method_not_allowed")
+    assert_error(door("POST", path), 409, "invalid_workflow")
+    assert not AcceptedRequest.objects.exists()
+
+
+def test_input_schema_problems_answer_400(alice_client, door):
+    doc = {**webhook_doc(), "input_schema": {"type": "object", "required": ["email"]}}
+    _, path, _ = published_hook(alice_client, doc)
+    assert_error(door("POST", path, b'{"name": "x"}'), 400, "invalid_input")
+    accepted_id(door("POST", path, b'{"email": "a@b.c"}'))
+
+
+def test_recovery_starts_accepted_requests_left_waiting_and_only_those(alice_client, door, no_worker, settings):
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    old, fresh = (accepted_id(door("POST", path)) for _ in range(2))
+    waited = timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"] + 1)
+    AcceptedRequest.objects.filter(pk=old).update(received_at=timezone.now() - waited)
+    assert accepted.recover_accepted(dispatcher) == 1
+    assert Execution.objects.filter(pk=old).exists() and not Execution.objects.filter(pk=fresh).exists()
+    assert list(AcceptedRequest.objects.values_list("pk", flat=True)) == [uuid.UUID(fresh)]
+
+
+def test_the_view_keeps_serving_webhooks_where_the_door_is_not_mounted(alice_client):
+    """Django's test client does not pass through nodeflow.asgi: the view path, as in embedded mode."""
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    response = Client().post(path, b"{}", content_type="application/json")
+    assert response.status_code == 202
+    assert Execution.objects.filter(pk=response.json()["execution_id"]).exists()
+
+
+def test_embedded_mode_mounts_no_door(tmp_path):
+    env = service_env()
+    env.pop("REDIS_URL", None)
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}", NODEFLOW_DATA_DIR=str(tmp_path))
+    code = "import nodeflow.asgi as a; print(type(a.application.application_mapping['http']).__name__)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "BodySizeLimit"
+    env = {**service_env(), "PYTHONPATH": os.fspath(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "WebhookDoor", done.stderr[-2000:]
+
+
+def test_sync_mode_idempotency_keys_and_test_urls_are_served_by_the_view(alice_client, door, celery_worker):
+    _, path, _ = published_hook(alice_client, webhook_doc(response="sync", result={"ok": "{{ input.body.n }}"}))
+    answer = door("POST", path, b'{"n": 5}')
+    assert answer.status_code == 200 and answer.json() == {"ok": 5}, answer.content
+    _, path, test_path = published_hook(alice_client, webhook_doc())
+    first = door("POST", path, b'{"n": 1}', Idempotency_Key="order-7")
+    again = door("POST", path, b'{"n": 2}', Idempotency_Key="order-7")
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Execution.objects.filter(pk=first.json()["execution_id"]).exists()  # started by the view, at once
+    assert_error(door("POST", test_path), 404, "not_listening")
+    assert not AcceptedRequest.objects.exists()
+
+
+def test_a_worker_starts_and_runs_what_the_door_accepted(alice_client, door, celery_worker):
+    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(5)]
+    for n, execution_id in enumerate(ids):
+        deadline = time.monotonic() + 30
+        while not Execution.objects.filter(pk=execution_id).exists():
+            assert time.monotonic() < deadline, "the worker did not start the accepted request"
+            time.sleep(0.05)
+        execution = wait_for_execution(execution_id)
+        assert execution.status == "succeeded" and execution.result == {"got": n}
+    assert not AcceptedRequest.objects.exists()
