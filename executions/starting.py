@@ -4,12 +4,14 @@ on PostgreSQL. Workflows, triggers and the command line start runs through here.
 
 from django.db import transaction
 
+from engine import reachable
 from engine.schemas import schema_errors
 from engine.states import NodeStatus
 from executions import limits, tracing
 from executions.compiled import compiled_for
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from executions.transition import Transition
+from nodes.registry import UnknownNodeType, registry
 from nodes.validation import InvalidWorkflow, validate_document
 
 N = NodeStatus
@@ -34,9 +36,12 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
             raise LookupError(f"the workflow has no version {version}")
         document, number, revision = published.definition, published.number, None
     errors = validate_document(document)
+    left_out = []
+    if errors and version in (None, "draft") and trigger == "manual":
+        document, left_out, errors = _connected_part(document, errors)
     if errors:
         raise InvalidWorkflow(errors)
-    return start_execution(
+    execution = start_execution(
         document,
         dispatcher=dispatcher,
         owner_id=workflow.owner_id,
@@ -48,6 +53,27 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         trigger_node=trigger_node,
         execution_id=execution_id,
     )
+    execution.left_out = left_out  # the nodes a manual draft run left out (not stored: the definition says it)
+    return execution
+
+
+def _connected_part(document, errors):
+    """A manual run of a draft with problems: (the part its triggers reach, the ids left out, its
+    problems). It runs when every problem lies outside that part; else the draft's problems stand."""
+    starts = [node["id"] for node in document.get("nodes") or ()
+              if isinstance(node, dict) and isinstance(node.get("id"), str) and _is_trigger(node.get("type"))]
+    part, left_out = reachable.reachable_part(document, starts)
+    if not left_out or not starts:
+        return document, [], errors
+    remaining = validate_document(part)
+    return (part, left_out, []) if not remaining else (document, [], errors)
+
+
+def _is_trigger(type_name):
+    try:
+        return isinstance(type_name, str) and registry.get(type_name).trigger
+    except UnknownNodeType:
+        return False
 
 
 class InvalidInput(ValueError):

@@ -242,6 +242,9 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         services.delete_workflow(workflow)
 
     @extend_schema(summary="Run a workflow", request=RunSerializer,
+                   description="A manual run of the draft whose problems all lie in nodes no trigger leads to runs "
+                   "the part the triggers reach; the answer's `left_out` lists the node ids it left out. Otherwise an "
+                   "invalid draft is refused with `invalid_workflow`.",
                    responses={202: OpenApiTypes.OBJECT, **_ERRORS})
     @action(detail=True, methods=["post"], throttle_classes=[RunThrottle])
     def run(self, request, pk=None):
@@ -257,7 +260,11 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             raise ApiError("invalid_input", str(exc)) from None
         except LookupError as exc:
             raise ApiError("no_such_version", str(exc), status_code=404) from None
-        return Response({"execution_id": str(execution.pk), "status": execution.status}, status=status.HTTP_202_ACCEPTED)
+        answer = {"execution_id": str(execution.pk), "status": execution.status}
+        if execution.left_out:
+            # A draft with problems only outside what its triggers reach ran that part: say what it left out.
+            answer["left_out"] = execution.left_out
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Validate a posted document",
