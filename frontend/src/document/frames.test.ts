@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { compositeCatalog, loopDocument } from "../test/composition";
 import { exampleDocument } from "../test/fixtures";
 import { documentToCanvas } from "./convert";
-import { createFramedCache, documentToFramedCanvas, FRAME, frameOf, framedCanvasToDocument, splitScopedEdgeId } from "./frames";
+import { copySelection, createFramedCache, documentToFramedCanvas, FRAME, frameOf, framedCanvasToDocument, pasteInto, removeSelection, splitScopedEdgeId } from "./frames";
 import { graphAt, nodeAt } from "./groups";
 import type { Problem } from "./types";
 
@@ -32,7 +32,7 @@ describe("documentToFramedCanvas", () => {
     expect(inner.width).toBe(300 + 240 + FRAME.pad); // noop at x 300, unmeasured width 240
     const outer = frameOf(byId.loop)!;
     expect(outer.width).toBe(Math.max(320 + 240, 30 + (inner.width as number)) + FRAME.pad);
-    expect(outer.height).toBe(200 + (inner.height as number) + FRAME.pad);
+    expect(outer.height).toBe(200 + (inner.height as number) + FRAME.pad + FRAME.room);
     expect(byId.loop.style).toEqual({ width: outer.width, height: outer.height });
   });
 
@@ -123,5 +123,31 @@ describe("framedCanvasToDocument", () => {
     expect(nodeAt(next, "start")?.position).toEqual([10, 10]);
     expect(nodeAt(next, "loop/start")?.position).toEqual([30, 70]);
     expect(graphAt(next, ["loop"])).toBe(graphAt(doc, ["loop"]));
+  });
+});
+
+describe("selections across bodies", () => {
+  it("remove nodes and edges each in its own body", () => {
+    const doc = loopDocument();
+    const next = removeSelection(doc, ["loop/inner/noop", "done"], ["@loop|start.main->double"]);
+    expect(next.nodes.map((node) => node.id)).toEqual(["start", "loop"]);
+    expect(next.edges).toEqual([{ from: "start", to: "loop" }]);
+    expect(graphAt(next, ["loop"])?.edges).toEqual([{ from: "double", to: "inner" }]);
+    expect(graphAt(next, ["loop", "inner"])).toEqual({ nodes: [{ id: "start", type: "trigger.group", position: [30, 70] }], edges: [] });
+  });
+
+  it("remove a group with its body even when an inner node is selected too", () => {
+    const next = removeSelection(loopDocument(), ["loop", "loop/double"], []);
+    expect(next.nodes.map((node) => node.id)).toEqual(["start", "done"]);
+  });
+
+  it("copy from one body and paste into another with fresh ids", () => {
+    const doc = loopDocument();
+    expect(copySelection(doc, ["start", "loop/double"])).toBeNull();
+    const copied = copySelection(doc, ["loop/double"])!;
+    expect(copied.scope).toEqual(["loop"]);
+    const pasted = pasteInto(doc, ["loop"], copied.payload, [40, 40]);
+    expect(pasted.ids).toEqual(["loop/double_2"]);
+    expect(nodeAt(pasted.doc, "loop/double_2")?.position).toEqual([360, 110]);
   });
 });

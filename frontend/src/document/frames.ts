@@ -8,6 +8,7 @@
  */
 import type { Catalog } from "../catalog/catalog";
 import {
+  canvasEdgesById,
   canvasToDocument,
   createCanvasCache,
   documentToCanvas,
@@ -17,11 +18,15 @@ import {
   type CanvasNodeData,
   type Decorations,
 } from "./convert";
-import { bodyOf, graphAt, locateProblem, problemsInScope, replaceGraphAt, scopedId, scopeKey, splitScopedId, type Scope } from "./groups";
-import { edgesOf, nodesOf, type Problem, type WorkflowDocument } from "./types";
+import { copyNodes, pasteNodes, removeElements, type ClipboardPayload } from "./edit";
+import { bodyOf, byScope, editInScope, graphAt, locateProblem, problemsInScope, replaceGraphAt, scopedId, scopeKey, splitScopedId, type Scope } from "./groups";
+import { edgesOf, nodesOf, type Position, type Problem, type WorkflowDocument } from "./types";
 
-/** A frame's layout: its header (the group node's own title and ports) and margins around the body. */
-export const FRAME = { head: 56, pad: 30, minWidth: 340, minHeight: 190 };
+/**
+ * A frame's layout: its header (the group node's own title and ports), margins around the body,
+ * and room below it to drop the next node into.
+ */
+export const FRAME = { head: 56, pad: 30, room: 90, minWidth: 340, minHeight: 190 };
 /** The size assumed for a node not measured yet. */
 export const NODE_SIZE = { width: 240, height: 74 };
 
@@ -140,7 +145,7 @@ export function documentToFramedCanvas(
         if (!frame.collapsed) {
           const extent = draw(body, bodyScope, canvasId, inner);
           frame.width = Math.max(FRAME.minWidth, extent.right + FRAME.pad);
-          frame.height = Math.max(FRAME.minHeight, extent.bottom + FRAME.pad);
+          frame.height = Math.max(FRAME.minHeight, extent.bottom + FRAME.pad + FRAME.room);
         }
       }
       const value = placed(node, canvasId, parentId, frame);
@@ -228,4 +233,53 @@ export function framedCanvasToDocument(doc: WorkflowDocument, nodes: readonly Ca
     result = replaceGraphAt(result, scope, next);
   }
   return result;
+}
+
+/** Removes the selected nodes and edges (scoped canvas ids), each in its own body. */
+export function removeSelection(doc: WorkflowDocument, nodeIds: Iterable<string>, edgeIds: Iterable<string>): WorkflowDocument {
+  const work = new Map<string, { scope: string[]; nodes: Set<string>; edges: Set<string> }>();
+  const at = (scope: string[]) => {
+    const key = scopeKey(scope);
+    let found = work.get(key);
+    if (!found) work.set(key, (found = { scope, nodes: new Set(), edges: new Set() }));
+    return found;
+  };
+  for (const canvasId of nodeIds) {
+    const { scope, id } = splitScopedId(canvasId);
+    at(scope).nodes.add(id);
+  }
+  for (const canvasId of edgeIds) {
+    const { scope, id } = splitScopedEdgeId(canvasId);
+    at(scope).edges.add(id);
+  }
+  // Inner bodies first: removing an outer group node removes its body with it.
+  const ordered = [...work.values()].sort((a, b) => b.scope.length - a.scope.length);
+  let result = doc;
+  for (const { scope, nodes, edges } of ordered) {
+    result = editInScope(result, scope, (graph) => {
+      const byId = canvasEdgesById(graph);
+      const removed = new Set([...edges].map((id) => byId.get(id)));
+      return removeElements(graph, nodes, (edge) => removed.has(edge));
+    });
+  }
+  return result;
+}
+
+/** The selected nodes of one body as a clipboard payload (null when they are in several bodies). */
+export function copySelection(doc: WorkflowDocument, nodeIds: Iterable<string>): { scope: string[]; payload: ClipboardPayload } | null {
+  const groups = [...byScope(nodeIds).values()];
+  if (groups.length !== 1) return null;
+  const graph = graphAt(doc, groups[0].scope);
+  return graph ? { scope: groups[0].scope, payload: copyNodes(graph, groups[0].ids) } : null;
+}
+
+/** Pastes a payload into the body at `scope`; returns the document and the pasted nodes' scoped ids. */
+export function pasteInto(doc: WorkflowDocument, scope: Scope, payload: ClipboardPayload, offset: Position): { doc: WorkflowDocument; ids: string[] } {
+  let ids: string[] = [];
+  const next = editInScope(doc, scope, (graph) => {
+    const pasted = pasteNodes(graph, payload, offset);
+    ids = pasted.ids.map((id) => scopedId(scope, id));
+    return pasted.doc;
+  });
+  return { doc: next, ids };
 }

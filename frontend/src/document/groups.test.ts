@@ -49,7 +49,7 @@ describe("editInScope", () => {
     expect(next.edges).toBe(doc.edges);
     // The loop's other params and the body's other nodes keep their identity.
     expect(graphAt(next, ["loop"])?.nodes[0]).toBe(graphAt(doc, ["loop"])?.nodes[0]);
-    expect((next.nodes[1] as { params: { items: string } }).params.items).toBe("{{ input.items }}");
+    expect(next.nodes[1].params?.items).toBe("{{ input.items }}");
     // The original is not changed.
     expect(nodeAt(doc, "loop/inner/noop")?.params).toBeUndefined();
   });

@@ -20,10 +20,13 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import type { DocEdge, Problem, WorkflowDocument } from "../document/types";
 import { connect, hasEdge } from "../document/edit";
 import { ancestors } from "../document/graph";
-import { canvasToDocument, createCanvasCache, documentToCanvas, type CanvasEdge, type CanvasNode, type RunState } from "../document/convert";
+import type { CanvasEdge, CanvasNode, RunState } from "../document/convert";
+import { createFramedCache, documentToFramedCanvas, FRAME, frameOf, framedCanvasToDocument } from "../document/frames";
+import { editInScope, graphAt, splitScopedId } from "../document/groups";
 import { edgeTypes } from "./edges";
-import { nodeTypes } from "./nodes";
 import { useEditorContext, useEditorState } from "./context";
+import { canvasNodeTypes } from "./groups/canvasTypes";
+import { FrameContext, useCollapsedFrames } from "./groups/frameState";
 
 export const PALETTE_MIME = "application/x-nodeflow-node-type";
 const NODE_WIDTH = 240;
@@ -76,13 +79,16 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
   // Sizes the canvas measured, carried into the nodes so that xyflow does not measure them again.
   const measured = useRef(new Map<string, { width: number; height: number }>());
   const [measuredVersion, setMeasuredVersion] = useState(0);
-  const cache = useRef(createCanvasCache());
+  const cache = useRef(createFramedCache());
+  // Bodies of groups and loops are drawn as frames, which people collapse and expand (issue 18).
+  const frames = useCollapsedFrames(String(store.getState().workflow.id));
+  const collapsed = frames.collapsed;
 
   const { nodes, edges } = useMemo(
-    () => documentToCanvas(doc, catalog, { problems, selectedNodes, selectedEdges, measured: measured.current, nodeRunStates: runStates, nodeRunNotes: runNotes, edgeCarried }, cache.current),
+    () => documentToFramedCanvas(doc, catalog, { problems, selectedNodes, selectedEdges, measured: measured.current, nodeRunStates: runStates, nodeRunNotes: runNotes, edgeCarried }, { collapsed }, cache.current),
     // measuredVersion: the map is mutated in place
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [doc, catalog, problems, selectedNodes, selectedEdges, measuredVersion, runStates, runNotes, edgeCarried],
+    [doc, catalog, problems, selectedNodes, selectedEdges, measuredVersion, runStates, runNotes, edgeCarried, collapsed],
   );
   const current = useRef({ nodes, edges });
   current.current = { nodes, edges };
@@ -104,7 +110,8 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
             remeasured = true;
           }
         } else if (change.type === "position" && change.position) {
-          moves.push(change);
+          // A node inside a frame stays below its header and right of its left edge.
+          moves.push(change.id.includes("/") ? { ...change, position: { x: Math.max(0, change.position.x), y: Math.max(FRAME.head, change.position.y) } } : change);
         } else if (change.type === "select") {
           selection ??= new Set(store.getState().selectedNodes);
           if (change.selected) selection.add(change.id);
@@ -113,7 +120,7 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
       }
       if (moves.length && !readOnly) {
         const { nodes: before, edges: edgesNow } = current.current;
-        const next = canvasToDocument(store.doc, applyNodeChanges(moves, before), edgesNow);
+        const next = framedCanvasToDocument(store.doc, applyNodeChanges(moves, before), edgesNow);
         if (dragging.current) store.dragTo(next);
         else store.edit(() => next, "move");
       }
@@ -138,19 +145,28 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
     [store],
   );
 
+  // Connections join nodes of one graph: the top level, or one body (by their local ids there).
   const onConnect = useCallback(
-    (connection: Connection) => store.edit((current) => connect(current, connection.source, connection.sourceHandle ?? "main", connection.target)),
+    (connection: Connection) => {
+      const source = splitScopedId(connection.source);
+      const target = splitScopedId(connection.target);
+      if (source.scope.join("/") !== target.scope.join("/")) return;
+      store.edit((current) => editInScope(current, source.scope, (graph) => connect(graph, source.id, connection.sourceHandle ?? "main", target.id)));
+    },
     [store],
   );
 
-  /** No self-loops, no repeats, no cycles: the graph stays a DAG (FORMAT.md "Edges"). */
+  /** No self-loops, no repeats, no cycles, nothing across a frame's edge: each graph stays a DAG (FORMAT.md "Edges"). */
   const isValidConnection = useCallback<IsValidConnection<CanvasEdge>>(
     (connection) => {
-      const { source, target } = connection;
-      if (!source || !target || source === target) return false;
-      const current = store.doc;
-      if (hasEdge(current, source, connection.sourceHandle ?? "main", target)) return false;
-      return !ancestors(current, source).includes(target);
+      if (!connection.source || !connection.target || connection.source === connection.target) return false;
+      const source = splitScopedId(connection.source);
+      const target = splitScopedId(connection.target);
+      if (source.scope.join("/") !== target.scope.join("/")) return false;
+      const current = graphAt(store.doc, source.scope);
+      if (!current) return false;
+      if (hasEdge(current, source.id, connection.sourceHandle ?? "main", target.id)) return false;
+      return !ancestors(current, source.id).includes(target.id);
     },
     [store],
   );
@@ -161,6 +177,17 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
       if (!type || readOnly) return;
       event.preventDefault();
       const point = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      // Dropped on an open frame: into its body (the innermost one), at the point relative to the frame.
+      const frame = flow
+        .getIntersectingNodes({ x: point.x, y: point.y, width: 1, height: 1 })
+        .filter((node) => frameOf(node as CanvasNode)?.collapsed === false)
+        .sort((a, b) => b.id.split("/").length - a.id.split("/").length)[0];
+      const origin = frame ? flow.getInternalNode(frame.id)?.internals.positionAbsolute : undefined;
+      if (frame && origin) {
+        const at: [number, number] = [Math.max(0, point.x - origin.x - NODE_WIDTH / 2), Math.max(FRAME.head, point.y - origin.y - 30)];
+        actions.addNode(type, at, frameOf(frame as CanvasNode)?.scope);
+        return;
+      }
       actions.addNode(type, [point.x - NODE_WIDTH / 2, point.y - 30]);
     },
     [flow, actions, readOnly],
@@ -193,11 +220,12 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
   }, [initialized, nodes.length, onInteractive]);
 
   return (
+    <FrameContext.Provider value={frames}>
     <div className={`nf-canvas ${readOnly ? "nf-canvas--read-only" : ""}`} onDrop={onDrop} onDragOver={onDragOver} data-read-only={readOnly || undefined}>
       <ReactFlow<CanvasNode, CanvasEdge>
         nodes={nodes}
         edges={edges}
-        nodeTypes={nodeTypes}
+        nodeTypes={canvasNodeTypes}
         edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
@@ -228,5 +256,6 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
         <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(241, 243, 248, 0.7)" />
       </ReactFlow>
     </div>
+    </FrameContext.Provider>
   );
 }

@@ -6,8 +6,9 @@ import type { ExecutionDefinition, NodeTypeEntry, WorkflowDocument } from "../ap
 import { Link, navigate, setNavigationGuard } from "../app/router";
 import { TopBar } from "../app/TopBar";
 import { Catalog } from "../catalog/catalog";
-import { addNode, copyNodes, parseClipboard, pasteNodes, removeElements } from "../document/edit";
-import { canvasEdgesById } from "../document/convert";
+import { parseClipboard, pasteNodes } from "../document/edit";
+import { copySelection, pasteInto, removeSelection } from "../document/frames";
+import { addNodeIn, graphAt } from "../document/groups";
 import { freePosition } from "../document/graph";
 import { isRecord } from "../document/types";
 import type { JsonSchema } from "../forms/schema";
@@ -29,6 +30,9 @@ import { carried, runNotes, runStates } from "../executions/live";
 import type { DocEdge } from "../document/types";
 import { useExecution } from "../executions/useExecution";
 import { ranRevisionLabel, sameContent } from "../executions/revision";
+import { Breadcrumb, parentOf, useNodeFromHash } from "../executions/children/Breadcrumb";
+import { ChildProgressContext } from "../executions/children/progress";
+import { useChildProgress } from "../executions/children/useChildProgress";
 
 let catalogRequest: Promise<[NodeTypeEntry[], JsonSchema]> | null = null;
 
@@ -137,6 +141,9 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
   const drawn = executionId ? ran?.value?.definition : undefined;
   const drawnRef = useRef<WorkflowDocument | undefined>(drawn);
   drawnRef.current = drawn;
+  // Issue 18: a loop's or a group's children counted live, and a parent node named by the URL selected.
+  const childProgress = useChildProgress(executionId, live, drawn);
+  useNodeFromHash(store, executionId);
 
   // The draft's problems matter while editing it; the execution view draws another document.
   useEffect(() => {
@@ -151,26 +158,23 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
       return [point.x - 120, point.y - 30];
     };
     return {
-      addNode(type, position) {
+      addNode(type, position, scope = []) {
         const entry = catalog.latest(type);
         if (!entry || readOnly) return;
         let id = "";
-        const at = position ?? freePosition(store.doc, visibleCentre());
+        const at = position ?? freePosition(graphAt(store.doc, scope) ?? store.doc, visibleCentre());
         store.edit((doc) => {
-          const added = addNode(doc, entry, at);
+          // Into a body when `scope` names one; a group or a loop gets a body with its start node.
+          const added = addNodeIn(doc, scope, entry, at, catalog.latest("trigger.group"));
           id = added.id;
           return added.doc;
         });
-        store.select([id]);
+        if (id) store.select([id]);
       },
       deleteSelection() {
         const { selectedNodes, selectedEdges } = store.getState();
         if (readOnly || (!selectedNodes.size && !selectedEdges.size)) return;
-        store.edit((doc) => {
-          const byId = canvasEdgesById(doc);
-          const removed = new Set([...selectedEdges].map((id) => byId.get(id)));
-          return removeElements(doc, selectedNodes, (edge) => removed.has(edge));
-        });
+        store.edit((doc) => removeSelection(doc, selectedNodes, selectedEdges));
         store.select([], []);
       },
       duplicateSelection() {
@@ -178,11 +182,14 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
         if (readOnly || !ids.size) return;
         let pasted: string[] = [];
         store.edit((doc) => {
-          const result = pasteNodes(doc, copyNodes(doc, ids), [40, 40]);
+          // Nodes of one body are duplicated in that body (a selection across bodies is not).
+          const copied = copySelection(doc, ids);
+          if (!copied) return doc;
+          const result = pasteInto(doc, copied.scope, copied.payload, [40, 40]);
           pasted = result.ids;
           return result.doc;
         });
-        store.select(pasted);
+        if (pasted.length) store.select(pasted);
       },
       focusNode(id) {
         store.select([id]);
@@ -237,7 +244,9 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
       const ids = store.getState().selectedNodes;
       if (!ids.size || !event.clipboardData || (cut && readOnly)) return;
       event.preventDefault();
-      event.clipboardData.setData("text/plain", JSON.stringify(copyNodes(drawnRef.current ?? store.doc, ids), null, 2));
+      const copied = copySelection(drawnRef.current ?? store.doc, ids);
+      if (!copied) return;
+      event.clipboardData.setData("text/plain", JSON.stringify(copied.payload, null, 2));
       if (cut) actions.deleteSelection();
       else toast(`Copied ${ids.size} node${ids.size === 1 ? "" : "s"}.`);
     };
@@ -321,12 +330,16 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
             {executionId ? (
               <>
                 <RunTop>
+                  <Breadcrumb execution={live.execution} />
                   <RunBar workflowId={workflowId} live={live} />
-                  {ran && <RanRevisionNotice workflowId={workflowId} ran={ran} />}
+                  {/* A child run's document is its body (or the called workflow's), not this draft. */}
+                  {ran && !parentOf(live.execution) && <RanRevisionNotice workflowId={workflowId} ran={ran} />}
                 </RunTop>
                 {/* Drawn once what ran and its states are both known: one draw of every node, not two. */}
                 {ran && (live.execution || live.error) ? (
-                  <Canvas key={executionId} document={drawn} onInteractive={onInteractive} runStates={states} runNotes={notes} edgeCarried={edgeCarried} />
+                  <ChildProgressContext.Provider value={childProgress}>
+                    <Canvas key={executionId} document={drawn} onInteractive={onInteractive} runStates={states} runNotes={notes} edgeCarried={edgeCarried} />
+                  </ChildProgressContext.Provider>
                 ) : (
                   <div className="nf-loading" aria-busy="true"><span className="nf-spinner" /> Loading what ran…</div>
                 )}
@@ -341,7 +354,11 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
               </>
             )}
           </div>
-          {executionId ? <RunInspector key={executionId} executionId={executionId} live={live} /> : <SidePanel documentSchema={documentSchema} />}
+          {executionId ? (
+            <ChildProgressContext.Provider value={childProgress}>
+              <RunInspector key={executionId} executionId={executionId} live={live} />
+            </ChildProgressContext.Provider>
+          ) : <SidePanel documentSchema={documentSchema} />}
         </div>
       </div>
     </EditorContext.Provider>

@@ -1,11 +1,13 @@
 /** The validation summary under the canvas: every problem the server found, each leading to its node. */
 import { useState } from "react";
 import { Icon } from "../ui/Icon";
+import { problemCanvasId } from "../document/groups";
 import { useEditorContext, useEditorState } from "./context";
 
 export function ProblemsBar() {
   const { actions } = useEditorContext();
   const problems = useEditorState((state) => state.problems);
+  const doc = useEditorState((state) => state.history.present);
   const checked = useEditorState((state) => state.problemsOf !== null);
   const current = useEditorState((state) => state.problemsOf === state.history.present);
   const [open, setOpen] = useState(false);
@@ -35,7 +37,7 @@ export function ProblemsBar() {
           {problems.map((problem, index) => (
             <li key={index}>
               {problem.node_id ? (
-                <button type="button" className="nf-link-button" onClick={() => actions.focusNode(problem.node_id as string)}>{problem.node_id}</button>
+                <button type="button" className="nf-link-button" onClick={() => actions.focusNode(problemCanvasId(doc, problem) ?? (problem.node_id as string))}>{problemCanvasId(doc, problem)}</button>
               ) : (
                 <span className="nf-muted">workflow</span>
               )}

@@ -13,6 +13,8 @@ import { Button } from "../ui/Button";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { useEditorContext, useEditorState } from "./context";
 import { TriggerInfo } from "./TriggerInfo";
+import { paramFormFor } from "./groups/paramForms";
+import { ScopedPanel } from "./groups/ScopedPanel";
 
 const NO_PATHS: readonly string[] = [];
 const noMessages = () => undefined;
@@ -23,7 +25,8 @@ export function SidePanel({ documentSchema }: { documentSchema: JsonSchema }) {
   let body;
   if (selectedNodes.size === 1) {
     const [id] = selectedNodes;
-    body = <NodePanel key={id} nodeId={id} documentSchema={documentSchema} />;
+    // A node inside a group's or a loop's body: the panel sees that body as its document.
+    body = <ScopedPanel key={id} nodeId={id}>{(localId) => <NodePanel nodeId={localId} documentSchema={documentSchema} />}</ScopedPanel>;
   } else if (selectedNodes.size > 1) body = <SelectionPanel count={selectedNodes.size} />;
   else if (selectedEdges.size === 1) body = <EdgePanel edgeId={[...selectedEdges][0]} />;
   else body = <WorkflowPanel documentSchema={documentSchema} />;
@@ -51,6 +54,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
   const context: FormContext = { paths, messagesAt: messageLookup(nodeProblems), raw: new Set(entry?.raw_params ?? []) };
   const nodeSchema = nodeSchemaOf(documentSchema);
   const trigger = workflow.triggers.find((item) => item.node_id === nodeId);
+  const ParamForm = paramFormFor(entry);
 
   const setParamValue = (name: string, value: unknown) =>
     store.edit((current) => {
@@ -87,7 +91,9 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
       {tab === "params" ? (
         <div className="nf-panel-body" role="tabpanel">
           {entry?.trigger && <TriggerInfo type={node.type} trigger={trigger} published={Boolean(workflow.published_version)} dirty={store.isDirty()} />}
-          {entry ? (
+          {entry && ParamForm ? (
+            <ParamForm entry={entry} params={params} onChange={setParamValue} context={context} workflowId={String(workflow.id)} />
+          ) : entry ? (
             <SchemaForm schema={entry.params_schema as JsonSchema} value={params} defaults={entry.defaults} onChange={setParamValue} context={context} />
           ) : (
             <SchemaField name="params" path="" schema={{ type: "object", additionalProperties: false, title: "Params (JSON)" }} value={node.params}

@@ -6,8 +6,8 @@ import type { EditorState, EditorStore } from "./store";
 export interface EditorActions {
   deleteSelection(): void;
   duplicateSelection(): void;
-  /** Adds a node of `type` at a canvas position (the visible centre when omitted) and selects it. */
-  addNode(type: string, position?: [number, number]): void;
+  /** Adds a node of `type` at a canvas position (the visible centre when omitted) and selects it; `scope`: into that body. */
+  addNode(type: string, position?: [number, number], scope?: readonly string[]): void;
   focusNode(id: string): void;
 }
 

@@ -11,10 +11,10 @@ import { Icon, nodeIcon } from "../ui/Icon";
 import { isUntranslated } from "../workflows/imports";
 import { nodeSummary } from "./summary";
 
-type Variant = "trigger" | "http" | "code" | "logic" | "data" | "flow" | "custom" | "unknown";
+export type Variant = "trigger" | "http" | "code" | "logic" | "data" | "flow" | "custom" | "unknown";
 
 /** Tells the canvas to measure a node's handles again when its ports change (a case added or renamed). */
-function useRemeasureOnPortChange(id: string, key: string) {
+export function useRemeasureOnPortChange(id: string, key: string) {
   const updateNodeInternals = useUpdateNodeInternals();
   const previous = useRef(key);
   useEffect(() => {
@@ -24,7 +24,7 @@ function useRemeasureOnPortChange(id: string, key: string) {
   }, [id, key, updateNodeInternals]);
 }
 
-function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
+export function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> & { variant: Variant }) {
   const { node, entry, ports, title, problems, runState, runNote } = data;
   useRemeasureOnPortChange(id, `${ports.in.join(",")}|${ports.out.join(",")}|${ports.unknownOut.join(",")}`);
   const untranslated = isUntranslated(node);

@@ -14,6 +14,8 @@ export interface NodeRunSummary {
   finished_at?: string | null;
   duration_ms?: number | null;
   error?: unknown;
+  /** A composite node's child executions, counted (issue 18): from the snapshot, then NODE_PROGRESS events. */
+  children?: { total: number; succeeded: number; failed: number; running: number; queued: number } | null;
 }
 
 export interface NodeRunDetail extends NodeRunSummary {
@@ -25,6 +27,8 @@ export interface NodeRunDetail extends NodeRunSummary {
   ports?: string[];
   logs?: unknown;
   worker?: string;
+  /** What the run used: cpu_ms, and peak_memory_kb, bytes_in, bytes_out where they apply (issue 26). */
+  resources?: unknown;
 }
 
 export interface LiveEvent {
@@ -94,6 +98,9 @@ function applyEvent(next: LiveState, event: LiveEvent, owned: Set<string>): void
       if (run.started_at) run.duration_ms = Date.parse(event.ts) - Date.parse(run.started_at);
     }
     own("nodes")[event.node_id] = run;
+  } else if (event.type === "NODE_PROGRESS" && event.node_id && event.data?.children && typeof event.data.children === "object") {
+    const before = next.nodes[event.node_id] ?? { node_id: event.node_id, status: "waiting" as NodeRunStatus };
+    own("nodes")[event.node_id] = { ...before, children: event.data.children as NodeRunSummary["children"] };
   } else if (event.type === "LOG" && event.node_id && Array.isArray(event.data?.lines)) {
     const logs = own("logs");
     logs[event.node_id] = [...(logs[event.node_id] ?? []), ...(event.data.lines as LogLine[])];
