@@ -14,6 +14,7 @@ import {
   scopedId,
   splitScopedId,
 } from "./groups";
+import { nodePorts } from "./ports";
 import type { Problem } from "./types";
 
 describe("scoped ids", () => {
@@ -117,5 +118,15 @@ describe("problems inside bodies", () => {
     expect(problemCanvasId(doc, inner)).toBe("loop/inner/noop");
     expect(problemCanvasId(doc, top)).toBe("loop");
     expect(problemCanvasId(doc, bodyEdge)).toBeNull();
+  });
+});
+
+describe("a loop's ports", () => {
+  it("are main, and errors with on_item_error collect (as the server's dynamic ports)", () => {
+    const entry = compositeCatalog.latest("flow.foreach")!;
+    const ports = (params: Record<string, unknown>) => nodePorts({ id: "loop", type: "flow.foreach", params }, { ...entry, ports: { ...entry.ports, out: ["main", "errors"], dynamic: true } }).out;
+    expect(ports({})).toEqual(["main"]);
+    expect(ports({ on_item_error: "continue" })).toEqual(["main"]);
+    expect(ports({ on_item_error: "collect" })).toEqual(["main", "errors"]);
   });
 });

@@ -7,7 +7,7 @@ type Params = Record<string, unknown>;
 /**
  * Output ports of catalog types whose ports depend on their params (`ports.dynamic`).
  * The catalog says which types are dynamic but not how; these mirror the server's
- * rules (nodes/logic.py `_switch_ports`, nodes/flow.py `_wait_ports`). A dynamic type
+ * rules (nodes/logic.py `_switch_ports`, nodes/flow.py `_wait_ports`, nodes/composition.py). A dynamic type
  * not listed here shows its static `out` ports plus whatever ports its edges use.
  */
 const DYNAMIC_PORTS: Record<string, (params: Params) => string[]> = {
@@ -18,6 +18,8 @@ const DYNAMIC_PORTS: Record<string, (params: Params) => string[]> = {
     return [...new Set(names), "default"];
   },
   "flow.wait": (params) => (params.input !== undefined ? [MAIN_PORT, "timeout"] : [MAIN_PORT]),
+  // nodes/composition.py `_foreach_ports`: failed items go out of `errors` with on_item_error collect.
+  "flow.foreach": (params) => (params.on_item_error === "collect" ? [MAIN_PORT, "errors"] : [MAIN_PORT]),
 };
 
 export interface NodePorts {
