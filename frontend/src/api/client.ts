@@ -147,7 +147,7 @@ export const api = {
     definition: (id: string) => request<ExecutionDefinition>("GET", `executions/${id}/definition/`),
     /** Runs a workflow's draft (or a version); 202 with the new execution's id. */
     run: (workflowId: string, input: unknown, version: string | number = "draft") =>
-      request<{ execution_id: string; status: string }>("POST", `workflows/${workflowId}/run/`, { input, version }),
+      request<{ execution_id: string; status: string; left_out?: string[] }>("POST", `workflows/${workflowId}/run/`, { input, version }),
   },
 };
 

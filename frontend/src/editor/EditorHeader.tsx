@@ -10,6 +10,8 @@ import { clockTime } from "../ui/format";
 import { confirmDialog } from "../ui/overlays";
 import { useEditorContext, useEditorState } from "./context";
 import { RunDialog } from "./RunDialog";
+import { runnablePart } from "../document/reachable";
+import { nodeLabel } from "../document/labels";
 import { ListenButton } from "./ListenButton";
 
 function SaveState() {
@@ -26,7 +28,7 @@ function SaveState() {
 }
 
 export function EditorHeader() {
-  const { store, actions, readOnly } = useEditorContext();
+  const { store, actions, readOnly, catalog } = useEditorContext();
   const doc = useEditorState((state) => state.history.present);
   const workflow = useEditorState((state) => state.workflow);
   const problems = useEditorState((state) => state.problems);
@@ -40,6 +42,9 @@ export function EditorHeader() {
   const publishBlocked = problems.length > 0;
   const upToDate = Boolean(published) && !store.hasUnpublishedChanges();
   const [running, setRunning] = useState(false);
+  // Problems only in nodes no trigger leads to do not block a run: it runs the connected part.
+  const part = runnablePart(doc, problems, (type) => Boolean(catalog.get(type)?.trigger));
+  const leftOutNames = part.leftOut.map((id) => nodeLabel(doc, id)).join(", ");
 
   const unpublish = async () => {
     const sure = await confirmDialog({
@@ -76,8 +81,8 @@ export function EditorHeader() {
         </>
       )}
       <Link to={{ name: "executions", workflowId: String(workflow.id) }} className="nf-button nf-button--ghost" title="Runs of this workflow"><Icon name="clock" /> Executions</Link>
-      <Button icon="play" onClick={() => setRunning(true)} disabled={publishBlocked}
-        title={publishBlocked ? `Fix ${problems.length} problem(s) to run` : "Run the draft and watch it"}>Run</Button>
+      <Button icon="play" onClick={() => setRunning(true)} disabled={!part.runnable}
+        title={!part.runnable ? `Fix ${problems.length} problem(s) to run` : part.leftOut.length ? `Runs the part connected to the trigger; leaves out ${leftOutNames} (not connected, with problems)` : "Run the draft and watch it"}>Run</Button>
       {running && <RunDialog onClose={() => setRunning(false)} />}
       <ListenButton />
       <div className="nf-publish">

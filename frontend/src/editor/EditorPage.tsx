@@ -30,6 +30,8 @@ import { carried, runNotes, runStates } from "../executions/live";
 import type { DocEdge } from "../document/types";
 import { useExecution } from "../executions/useExecution";
 import { ranRevisionLabel, sameContent } from "../executions/revision";
+import { leftOutOfRun } from "../document/reachable";
+import { nodeLabel } from "../document/labels";
 import { Breadcrumb, parentOf, useNodeFromHash } from "../executions/children/Breadcrumb";
 import { ChildProgressContext } from "../executions/children/progress";
 import { useChildProgress } from "../executions/children/useChildProgress";
@@ -424,6 +426,8 @@ function RunTop({ children }: { children: ReactNode }) {
 function RanRevisionNotice({ workflowId, ran }: { workflowId: string; ran: RanDefinition }) {
   const draft = useEditorState((state) => state.history.present);
   const same = useMemo(() => (ran.value ? sameContent(ran.value.definition, draft) : true), [ran.value, draft]);
+  // A run with problems outside the connected part ran the draft without those nodes: say so, not "another revision".
+  const leftOut = useMemo(() => (ran.value && !same ? leftOutOfRun(ran.value.definition, draft, sameContent) : null), [ran.value, draft, same]);
   if (ran.error) {
     return (
       <div className="nf-run-notice nf-run-notice--error" role="alert">
@@ -432,6 +436,14 @@ function RanRevisionNotice({ workflowId, ran }: { workflowId: string; ran: RanDe
     );
   }
   if (same || !ran.value) return null;
+  if (leftOut) {
+    return (
+      <div className="nf-run-notice" role="note" aria-label="Nodes left out" data-testid="left-out">
+        <Icon name="alert" size={14} />
+        <span>This run left out {leftOut.map((id) => nodeLabel(draft, id)).join(", ")}: not connected to the trigger, with problems.</span>
+      </div>
+    );
+  }
   return (
     <div className="nf-run-notice" role="note" aria-label="Revision that ran" data-testid="ran-revision">
       <Icon name="clock" size={14} />

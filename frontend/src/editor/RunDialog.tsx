@@ -6,6 +6,8 @@ import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client";
 import { navigate } from "../app/router";
 import { isRecord } from "../document/types";
+import { nodeLabel } from "../document/labels";
+import { toast } from "../ui/overlays";
 import { SchemaForm, type FormContext } from "../forms/SchemaForm";
 import { propertiesOf } from "../forms/schema";
 import { fieldMessages, formFits, initialInput, serverInputProblems, validateValue, type FieldProblem } from "../forms/validate";
@@ -106,6 +108,9 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
       const workflowId = store.getState().workflow.id as string;
       const started = await api.executions.run(workflowId, value, "draft");
       onClose();
+      if (started.left_out?.length) {
+        toast(`Ran the part connected to the trigger; left out ${started.left_out.map((id) => nodeLabel(store.doc, id)).join(", ")} (not connected, with problems).`);
+      }
       await navigate({ name: "execution", workflowId, executionId: started.execution_id }, { force: true });
     } catch (reason) {
       if (reason instanceof ApiError && reason.code === "invalid_input") {
