@@ -129,6 +129,41 @@ SETTINGS_SCHEMA = {
     "additionalProperties": False,
 }
 
+PINS_SCHEMA = {
+    "type": "object",
+    "title": "Pinned data",
+    "description": "Outputs that nodes of a draft run complete with instead of running (DEBUGGING.md): the output, "
+                   "or {\"port\", \"output\"} for a node whose port matters. Published versions ignore them.",
+    "propertyNames": {"pattern": NODE_ID_PATTERN},
+}
+
+TEST_CASE_SCHEMA = {
+    "type": "object",
+    "title": "Test case",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "input": {"description": "The run's input."},
+        "pins": {**PINS_SCHEMA, "description": "Pins of this case, over the document's."},
+        "expect": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string", "description": "The execution's final status."},
+                "result": {"description": "A deep subset of the execution's result."},
+                "nodes": {"type": "object", "propertyNames": {"pattern": NODE_ID_PATTERN},
+                          "additionalProperties": {"type": "object", "properties": {
+                              "status": {"type": "string"}, "output": {}}, "additionalProperties": False},
+                          "description": "{node id: {status, output}}, each a subset match."},
+                "assert": {"type": "array", "description": "JsonLogic rules over the final context, all truthy."},
+            },
+            "additionalProperties": False,
+        },
+        "max_steps": {"type": "integer", "minimum": 1, "description": "Node runs before the case is stopped "
+                                                                       "(default 1,000)."},
+    },
+    "required": ["name", "expect"],
+    "additionalProperties": False,
+}
+
 DOCUMENT_SCHEMA_V1 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "urn:nodeflow:schema:nodeflow/v1",
@@ -142,6 +177,8 @@ DOCUMENT_SCHEMA_V1 = {
         "input_schema": {"type": "object", "description": "A JSON Schema (2020-12) for the run's input."},
         "nodes": {"type": "array", "items": NODE_SCHEMA},
         "edges": {"type": "array", "items": EDGE_SCHEMA},
+        "pins": PINS_SCHEMA,
+        "tests": {"type": "array", "items": TEST_CASE_SCHEMA, "description": "Workflow tests (DEBUGGING.md)."},
     },
     "required": ["api_version", "nodes"],
     "additionalProperties": False,

@@ -84,6 +84,7 @@ class NodeRunSummarySerializer(serializers.ModelSerializer):
         model = NodeRun
         fields = ["node_id", "type", "status", "attempt", "queued_at", "started_at", "finished_at", "duration_ms",
                   "ports", "error", "worker", "children"]
+        fields += ["pinned", "reused_from"]  # DEBUGGING.md
 
     def get_children(self, run) -> dict | None:
         return node_children(run)
@@ -102,6 +103,7 @@ class NodeRunSerializer(serializers.ModelSerializer):
         fields = ["node_id", "type", "version", "status", "attempt", "attempts", "queued_at", "started_at",
                   "finished_at", "duration_ms", "input", "output", "output_stored", "ports", "error", "logs", "worker",
                   "children"]
+        fields += ["pinned", "reused_from"]  # DEBUGGING.md
 
     def get_children(self, run) -> dict | None:
         return node_children(run)

@@ -9,6 +9,7 @@ from cachetools import LRUCache
 from django.conf import settings
 
 from engine.graph import Graph
+from engine.pins import pins_of
 from executions.models import Definition
 from nodes.registry import registry
 
@@ -22,6 +23,8 @@ class CompiledWorkflow:
         self.node_types = {node_id: registry.for_node(node) for node_id, node in self.graph.nodes.items()}
         self.settings = document.get("settings") or {}
         self.merge_policy = self.settings.get("merge", "error")
+        # Pinned nodes (DEBUGGING.md) do not run: they complete in the worker that made them ready.
+        self.pins = pins_of(document)
         self._join_modes = {
             node_id: node_type.join_mode_of(self.graph.nodes[node_id]) for node_id, node_type in self.node_types.items()
         }
@@ -30,7 +33,7 @@ class CompiledWorkflow:
         # (only a task of their own enforces it) or an operator routed their type to a queue.
         self._local = {
             node_id for node_id, node_type in self.node_types.items()
-            if node_type.instant and not self.graph.nodes[node_id].get("timeout_s") and node_type.type not in routes
+            if node_id in self.pins or node_type.instant and not self.graph.nodes[node_id].get("timeout_s") and node_type.type not in routes
         }
 
     def runs_locally(self, node_id):

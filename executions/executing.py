@@ -20,6 +20,7 @@ from engine import expressions
 from engine.context import LazyNodes, build_context
 from engine.errors import PERMANENT, TIMEOUT, NodeError
 from engine.globals import Snapshot
+from engine.pins import pin_outcome
 from engine.redaction import redact
 from executions import leases, tracing
 from executions.contexts import load_node_entries
@@ -166,6 +167,9 @@ def _execute(prepared, secrets, recorded=None):
     started_at = datetime.now(timezone.utc)
     if prepared.merge_error is not None:
         return Outcome(error=prepared.merge_error, started_at=started_at)
+    if node_id in compiled.pins:
+        output, ports = pin_outcome(compiled.pins[node_id])
+        return Outcome(result=NodeResult(output=output, ports=ports), started_at=started_at, pinned=True)
     nodes = LazyNodes(compiled.graph.ancestor_view(node_id), _entries_loader(prepared.execution_id, recorded))
     params = {**node_type.defaults, **(node.get("params") or {})}
     context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes,

@@ -41,6 +41,7 @@ class Outcome:
     params: dict | None = None
     logs: list = field(default_factory=list)
     started_at: datetime | None = None
+    pinned: bool = False  # completed with the document's pinned output, without running
 
     @property
     def status(self):
@@ -255,6 +256,8 @@ def _record_finish(transition, prepared, stored):
         "logs": (run.logs or []) + outcome.logs,
         "attempts": (run.attempts or []) + [attempt_record],
     }
+    if outcome.pinned:
+        common["pinned"] = True
     if outcome.logs:
         transition.event(ExecutionEvent.LOG, run.node_id, lines=outcome.logs[:200], count=len(outcome.logs))
     if outcome.error is None and outcome.result.wait is None and outcome.result.globals:

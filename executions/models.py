@@ -140,6 +140,10 @@ class NodeRun(models.Model):
     # What the run cost (executions.resources): cpu_ms, and for code nodes peak_memory_kb,
     # for HTTP nodes bytes_in and bytes_out.
     resources = models.JSONField(null=True, blank=True)
+    # Debugging (DEBUGGING.md): the run completed with the document's pinned output without
+    # running; or it was not run but reused from the node's run in execution `reused_from`.
+    pinned = models.BooleanField(default=False)
+    reused_from = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["start_seq", "id"]

@@ -5,6 +5,7 @@ on PostgreSQL. Workflows, triggers and the command line start runs through here.
 from django.db import transaction
 
 from engine import reachable
+from engine.pins import strip_pins
 from engine.schemas import schema_errors
 from engine.states import NodeStatus
 from executions import limits, tracing
@@ -35,6 +36,8 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         if published is None:
             raise LookupError(f"the workflow has no version {version}")
         document, number, revision = published.definition, published.number, None
+    if version not in (None, "draft"):
+        document = strip_pins(document)  # pins are for building a workflow: a published version runs for real
     errors = validate_document(document)
     left_out = []
     if errors and version in (None, "draft") and trigger == "manual":

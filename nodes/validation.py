@@ -48,6 +48,7 @@ from cachetools import LRUCache
 from jsonschema.exceptions import best_match
 
 from engine import code_reads, expressions, jsonlogic, schemas
+from engine import pins as pins_rules
 from engine.graph import MAIN, Graph
 from nodes.registry import UnknownNodeType, registry
 from engine import document as document_schemas
@@ -89,6 +90,9 @@ ERROR_CODES = {
     "unknown_node_reference": "An expression or condition reads nodes.X and there is no node X.",
     "non_ancestor_reference": "An expression or condition reads nodes.X where X is not upstream of the node.",
     "invalid_body": "A composite node's body does not start at exactly one trigger.group, or holds another trigger.",
+    "unknown_pinned_node": "pins (or a test case's pins) name a node the document does not have.",
+    "duplicate_test_name": "Two test cases share one name.",
+    "unknown_expected_node": "A test case expects something of a node the document does not have.",
     "document_too_deep": "The document nests too deeply to be checked.",
     "too_many_errors": "More problems than can be listed; the list was cut.",
 }
@@ -243,6 +247,8 @@ class _DocumentCheck:
         if isinstance(nodes, list):  # else there is no graph to judge
             self.check_graph()
             self.check_references()
+            self.check_pins(document.get("pins"), ["pins"])
+            self.check_tests(document.get("tests"))
 
     # -- structure -----------------------------------------------------------------------
 
@@ -280,6 +286,52 @@ class _DocumentCheck:
                 return (node_id if isinstance(node_id, str) and NODE_ID.match(node_id) else None), None
             return None, _edge_ref(item)
         return None, None
+
+    # -- pins and tests (DEBUGGING.md) ---------------------------------------------------
+
+    def check_pins(self, pins, parts):
+        if not isinstance(pins, dict):
+            return  # absent, or the schema check reported it
+        for node_id, pin in pins.items():
+            where = format_path([*parts, node_id])
+            if node_id not in self.nodes:
+                self.add("unknown_pinned_node", f"{where}: there is no node {node_id!r} to pin", path=where)
+                continue
+            node_type = self.node_types.get(node_id)
+            if not pins_rules.is_port_form(pin) or node_type is None:
+                continue
+            try:
+                ports = node_type.output_ports(self.nodes[node_id][1])
+            except Exception:  # noqa: BLE001 - a type's port hook on params that failed validation
+                continue
+            if pin["port"] not in ports:
+                self.add("unknown_port", f"{where}.port: {node_id} has no output port {pin['port']!r}; its ports: "
+                         f"{', '.join(ports) or 'none'}", node_id, path=f"{where}.port")
+
+    def check_tests(self, tests):
+        if not isinstance(tests, list):
+            return
+        names = {}
+        for index, case in enumerate(tests):
+            if not isinstance(case, dict):
+                continue
+            name = case.get("name")
+            if isinstance(name, str):
+                if name in names:
+                    self.add("duplicate_test_name", f"tests[{index}]: the name {name!r} is used by "
+                             f"tests[{names[name]}] too", path=format_path(["tests", index, "name"]))
+                names.setdefault(name, index)
+            self.check_pins(case.get("pins"), ["tests", index, "pins"])
+            expect = case.get("expect") if isinstance(case.get("expect"), dict) else {}
+            for node_id in expect.get("nodes") or {} if isinstance(expect.get("nodes"), dict) else ():
+                if node_id not in self.nodes:
+                    where = format_path(["tests", index, "expect", "nodes", node_id])
+                    self.add("unknown_expected_node", f"{where}: there is no node {node_id!r}", path=where)
+            for rule_index, rule in enumerate(expect.get("assert") or [] if isinstance(expect.get("assert"), list)
+                                              else ()):
+                where = format_path(["tests", index, "expect", "assert", rule_index])
+                for message in jsonlogic.check(rule, path=where):
+                    self.add("invalid_jsonlogic", message, path=where)
 
     # -- nodes ---------------------------------------------------------------------------
 

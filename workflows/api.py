@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engine import document as document_schemas
+from engine.pins import pins_of
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
@@ -291,7 +292,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Publish the draft as a new immutable version",
         description="Triggers (schedule, webhook) run the new version from now on. An invalid draft is refused "
-        "with code `invalid_workflow` and the validation problems in `details`.",
+        "with code `invalid_workflow` and the validation problems in `details`. A draft with pinned data is "
+        "published with a `warnings` entry `pins_ignored`: published versions run every node.",
         request=None,
         responses={201: VersionDetailSerializer, **_ERRORS},
     )
@@ -302,7 +304,13 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             version = services.publish_workflow(workflow, request.user)
         except InvalidWorkflow as exc:
             raise ApiError("invalid_workflow", str(exc), exc.errors) from None
-        return Response(VersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
+        data = VersionDetailSerializer(version).data
+        pinned = sorted(pins_of(version.definition))
+        if pinned:
+            data["warnings"] = [{"code": "pins_ignored", "node_id": None, "edge": None, "path": "pins",
+                                 "message": f"pinned data of {', '.join(pinned)} is ignored by published versions: "
+                                            "they run every node"}]
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Stop running the published version from triggers", request=None,
                    responses={200: WorkflowSerializer, 404: ErrorSerializer})

@@ -1,6 +1,7 @@
-# Reserved for pins, partial runs and breakpoints (issue 23), so that helpers working at once keep one line of migrations.
+# Pins, partial runs and breakpoints (issue 23): a node run records that it completed with pinned
+# data, or that it was reused from an earlier execution's run.
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -9,4 +10,15 @@ class Migration(migrations.Migration):
         ("executions", "0005_operations"),
     ]
 
-    operations = []
+    operations = [
+        migrations.AddField(
+            model_name="noderun",
+            name="pinned",
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
+            model_name="noderun",
+            name="reused_from",
+            field=models.CharField(blank=True, default="", max_length=64),
+        ),
+    ]

@@ -140,6 +140,10 @@ CASES = {
          {"path": "edges[2].from"}),
     ],
     "unknown_port": [
+        ("a pin of an If on a port it lacks", changed(trigger_then(
+            node("check", "logic.if", params={"condition": True}), node("yes", "flow.noop"),
+            edges=[edge("start", "check"), edge("check", "yes", "true")]),
+            set_at(["pins"], {"check": {"port": "maybe", "output": None}})), {"path": "pins.check.port", "node_id": "check"}),
         ("logic.if has no main port", trigger_then(
             node("check", "logic.if", params={"condition": True}), node("next", "flow.noop")),
          {"path": "edges[1].from", "node_id": "check", "edge": {"from": "check", "to": "next"}}),
@@ -188,6 +192,8 @@ CASES = {
          {"node_id": "done", "path": "nodes[1].params.result"}),
     ],
     "invalid_jsonlogic": [
+        ("a test case's assert", changed(trigger_then(), set_at(["tests"], [
+            {"name": "a", "expect": {"assert": [{"frobnicate": [1]}]}}])), {"path": "tests[0].expect.assert[0]"}),
         ("unknown operator", trigger_then(node("check", "logic.if", params={"condition": {"frobnicate": [1]}}),
                                           node("yes", "flow.noop"), edges=[edge("start", "check"),
                                                                            edge("check", "yes", "true")]),
@@ -228,6 +234,20 @@ CASES = {
         ("a loop's body without trigger.group", trigger_then(node("loop", "flow.foreach", params={
             "items": [1], "graph": {"nodes": [{"id": "only", "type": "flow.noop"}], "edges": []}})),
          {"node_id": "loop", "path": "nodes[1].params.graph.nodes"}),
+    ],
+    "unknown_pinned_node": [
+        ("a pin of no node", changed(trigger_then(), set_at(["pins"], {"gone": {"x": 1}})), {"path": "pins.gone"}),
+        ("a test case's pin of no node", changed(trigger_then(), set_at(["tests"], [
+            {"name": "a", "pins": {"gone": 1}, "expect": {}}])), {"path": "tests[0].pins.gone"}),
+    ],
+    "duplicate_test_name": [
+        ("two cases named a", changed(trigger_then(), set_at(["tests"], [
+            {"name": "a", "expect": {}}, {"name": "a", "expect": {}}])), {"path": "tests[1].name"}),
+    ],
+    "unknown_expected_node": [
+        ("expect of no node", changed(trigger_then(), set_at(["tests"], [
+            {"name": "a", "expect": {"nodes": {"gone": {"status": "completed"}}}}])),
+         {"path": "tests[0].expect.nodes.gone"}),
     ],
     "document_too_deep": [
         ("params nested past the limit", trigger_then(set_node("work", {"deep": nested(MAX_DEPTH + 5)})), {"path": ""}),
