@@ -230,6 +230,8 @@ class N8nImporter:
         document = {"api_version": API_VERSION, "name": name or "Imported from n8n", "nodes": out_nodes, "edges": edges}
         self.types = {node["name"]: node["type"] for node in active}
         pins = self._pins()
+        if pins:
+            document["pins"] = pins
         return document, pins
 
     def _answer_with_last_node(self, webhook_id, out_nodes, edges, by_name):
@@ -375,9 +377,9 @@ class N8nImporter:
             pins[self.ids[name]] = value
         if pins:
             self.report.warn(
-                f"pinData of {len(pins)} node(s) became pins ({', '.join(sorted(pins))}); the nodeflow/v1 "
-                "document has no `pins` key yet (DEBUGGING.md, wave 2), so they are in this report's `pins` "
-                "and not in the draft")
+                f"pinData of {len(pins)} node(s) became the draft's pins ({', '.join(sorted(pins))}): runs of "
+                "the draft use their pinned output instead of running them (unpin them in the run inspector); "
+                "published versions run them")
         return pins
 
 

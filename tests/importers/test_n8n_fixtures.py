@@ -368,11 +368,26 @@ def test_the_error_output_becomes_the_error_port():
     assert any("not valid JSON" in w for w in report["warnings"])
 
 
-def test_pin_data_becomes_pins_in_the_report():
-    _, report = imported("http_get")
-    assert report["pins"]["http_request"] == {"body": {"id": 1, "todo": "Do something nice for someone I care about",
-                                                       "completed": True, "userId": 26}}
-    assert any("no `pins` key yet" in warning for warning in report["warnings"])
+def test_pin_data_becomes_the_drafts_pins():
+    document, report = imported("http_get")
+    pinned = {"body": {"id": 1, "todo": "Do something nice for someone I care about", "completed": True, "userId": 26}}
+    assert document["pins"]["http_request"] == pinned
+    assert report["pins"] == document["pins"]
+    assert validate_document(document) == []
+    assert any("became the draft's pins" in warning for warning in report["warnings"])
+
+
+@pytest.mark.django_db
+def test_an_imported_draft_runs_its_pinned_http_node_without_a_call(httpserver):
+    document, _ = imported("http_get")
+    for n in document["nodes"]:
+        if n["type"] == "http.request":
+            n["params"]["url"] = httpserver.url_for("/todos/1")
+    execution = run_inline(document, input_data={})
+    assert execution.status == "succeeded", execution.error
+    run = execution.node_runs.get(node_id="http_request")
+    assert (run.pinned, run.output) == (True, document["pins"]["http_request"])
+    assert httpserver.log == []
 
 
 def test_a_loop_back_to_loop_over_items_is_left_out_and_reported():
@@ -470,6 +485,7 @@ def test_imported_workflow_without_http_calls_gives_n8ns_result(name, httpserver
 
     run = RUNS[name]
     document, _ = imported(name)
+    document.pop("pins", None)  # the translated nodes run, as n8n's would without pinData
     for n in document["nodes"]:
         if "served" in run and n["type"] == "http.request":
             n["params"]["url"] = n["params"]["url"].replace(run["served"], httpserver.url_for("/").rstrip("/"))
@@ -498,7 +514,7 @@ def test_imported_workflow_without_http_calls_gives_n8ns_result(name, httpserver
 @pytest.mark.parametrize("name", RUNNABLE)
 def test_imported_workflow_gives_n8ns_result(name, httpserver):
     document, report = imported(name)
-    pins = report["pins"]
+    pins = document.pop("pins")  # served by the local server instead: the translated HTTP nodes run
     for method, path, match, pinned_node in MOCKS[name]:
         answer = pins[pinned_node or next(n for n in pins if _path_of(document, n) == path)]["body"]
         httpserver.expect_request(path, method=method, **match).respond_with_json(answer)
