@@ -11,7 +11,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import contexts, limits, outputs, services, waking
+from executions import contexts, limits, outputs, resources, services, waking
 from executions.children import child_counts, children_of_page
 from executions.models import Execution, NodeRun
 from executions.starting import InvalidInput
@@ -32,18 +32,28 @@ class ExecutionSerializer(serializers.ModelSerializer):
     priority = serializers.SerializerMethodField(help_text="high, normal or low (the workflow's settings.priority).")
     held = serializers.SerializerMethodField(help_text="A queued run held back by a concurrency limit: which one, "
                                                        "workflow (settings.max_concurrent) or owner; else null.")
+    resources = serializers.SerializerMethodField(help_text="What its node runs used, summed: cpu_ms, sandbox_cpu_ms, "
+                                                            "bytes_in, bytes_out, and the largest peak_memory_kb; "
+                                                            "in GET …/executions/{id}/ only.")
 
     class Meta:
         model = Execution
         fields = ["id", "workflow", "version", "revision", "status", "trigger", "input", "result", "artifacts",
                   "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq", "parent", "children", "depth",
-                  "priority", "held"]
+                  "priority", "held", "resources"]
 
     def get_priority(self, execution) -> str:
         return limits.PRIORITY_NAMES.get(execution.priority, "normal")
 
     def get_held(self, execution) -> str | None:
         return execution.held or None
+
+    def get_resources(self, execution) -> dict | None:
+        """Totals of the node runs' figures; in the detail only (a list would read every page's runs)."""
+        view = self.context.get("view")
+        if view is None or getattr(view, "action", None) != "retrieve":
+            return None
+        return resources.totals(execution.node_runs.exclude(resources=None).values_list("resources", flat=True))
 
     def get_parent(self, execution) -> dict | None:
         if execution.parent_id is None:
@@ -83,7 +93,7 @@ class NodeRunSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = NodeRun
         fields = ["node_id", "type", "status", "attempt", "queued_at", "started_at", "finished_at", "duration_ms",
-                  "ports", "error", "worker", "children"]
+                  "ports", "error", "worker", "children", "resources"]
         fields += ["pinned", "reused_from"]  # DEBUGGING.md
 
     def get_children(self, run) -> dict | None:
@@ -102,7 +112,7 @@ class NodeRunSerializer(serializers.ModelSerializer):
         model = NodeRun
         fields = ["node_id", "type", "version", "status", "attempt", "attempts", "queued_at", "started_at",
                   "finished_at", "duration_ms", "input", "output", "output_stored", "ports", "error", "logs", "worker",
-                  "children"]
+                  "children", "resources"]
         fields += ["pinned", "reused_from"]  # DEBUGGING.md
 
     def get_children(self, run) -> dict | None:

@@ -22,7 +22,7 @@ from engine.errors import PERMANENT, TIMEOUT, NodeError
 from engine.globals import Snapshot
 from engine.pins import pin_outcome
 from engine.redaction import redact
-from executions import leases, tracing
+from executions import leases, stoppable, tracing
 from executions.contexts import load_node_entries
 from executions.dispatch import send
 from executions.finishing import Outcome, claim_and_run, finish_nodes
@@ -141,8 +141,10 @@ def execute_node(prepared, recorded=None):
 
     Whatever secrets the node used (its credentials) are masked in everything that
     will be stored or sent: params, output, variable writes, logs and the error."""
-    secrets = set()
-    outcome = _execute(prepared, secrets, recorded)
+    secrets, resources = set(), {}
+    cpu_started = time.thread_time()
+    outcome = _execute(prepared, secrets, recorded, resources)
+    outcome.resources = resources_of(resources, time.thread_time() - cpu_started)
     if secrets:
         outcome.params = redact(outcome.params, secrets)
         outcome.logs = redact(outcome.logs, secrets)
@@ -159,8 +161,17 @@ def execute_node(prepared, recorded=None):
     return outcome
 
 
-def _execute(prepared, secrets, recorded=None):
-    """The run's Outcome; the node adds the secret values it used to `secrets`."""
+def resources_of(reported, thread_cpu_s):
+    """A node run's figures: cpu_ms (this thread's CPU time for the run, plus its sandbox child's) and
+    whatever the node type reported (peak_memory_kb, bytes_in, bytes_out, sandbox_cpu_ms)."""
+    figures = {key: value for key, value in reported.items() if isinstance(value, (int, float))}
+    child_cpu_ms = figures.pop("process_cpu_ms", 0)  # a stoppable node's own process (executions.stoppable)
+    figures["cpu_ms"] = round(thread_cpu_s * 1000 + child_cpu_ms + figures.get("sandbox_cpu_ms", 0), 3)
+    return figures
+
+
+def _execute(prepared, secrets, recorded=None, resources=None):
+    """The run's Outcome; the node adds the secret values it used to `secrets`, its figures to `resources`."""
     compiled, node_id = prepared.compiled, prepared.node_id
     node = compiled.graph.node(node_id)
     node_type = compiled.node_types[node_id]
@@ -185,6 +196,7 @@ def _execute(prepared, secrets, recorded=None):
         owner_id=prepared.owner_id,
         secrets=secrets,
         try_number=prepared.try_number,
+        resources=resources if resources is not None else {},
     )
     try:
         rendered = {
@@ -192,7 +204,10 @@ def _execute(prepared, secrets, recorded=None):
             for key, value in params.items()
         }
         call.params = rendered
-        value = node_type.run(call)
+        if node.get("timeout_s") and not node_type.instant and stoppable.enabled():
+            value = stoppable.run_stoppable(node_type.run, call, node["timeout_s"])  # killed at the timeout
+        else:
+            value = node_type.run(call)
     except expressions.ExpressionError as exc:
         return Outcome(error=NodeError(str(exc), PERMANENT, code="expression"), params=params, logs=call.logs,
                        started_at=started_at)

@@ -41,6 +41,7 @@ class Outcome:
     params: dict | None = None
     logs: list = field(default_factory=list)
     started_at: datetime | None = None
+    resources: dict | None = None  # what the run used (executing.resources_of)
     pinned: bool = False  # completed with the document's pinned output, without running
 
     @property
@@ -251,6 +252,7 @@ def _record_finish(transition, prepared, stored):
         "error": outcome.error.as_dict() if outcome.error else None,
     }
     common = {
+        "resources": outcome.resources,
         "lease_expires_at": None,
         "input": stored.params,
         "logs": (run.logs or []) + outcome.logs,

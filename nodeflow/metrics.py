@@ -13,7 +13,9 @@ import hmac
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, FloatField, Max, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.http import HttpResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -68,6 +70,8 @@ class _DatabaseCollector:
             histogram.add_metric([row["type"]], buckets, sum_value=took.total_seconds() if took else 0.0)
         yield histogram
 
+        yield from _resource_families()
+
         depth = GaugeMetricFamily("nodeflow_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
         for queue, size in _queue_depths().items():
             depth.add_metric([queue], size)
@@ -104,6 +108,33 @@ class _DatabaseCollector:
             failures.add_metric([host], state.get("failures", 0))
         yield circuits
         yield failures
+
+
+def _resource_families():
+    """What node runs used (NodeRun.resources), by node type: CPU time, peak memory, HTTP bytes."""
+    def figure(key):
+        return Cast(KeyTextTransform(key, "resources"), FloatField())
+
+    rows = (NodeRun.objects.exclude(resources=None).values("type")
+            .annotate(cpu=Sum(figure("cpu_ms")), peak=Max(figure("peak_memory_kb")), sent=Sum(figure("bytes_out")),
+                      received=Sum(figure("bytes_in")))
+            .order_by())
+    cpu = CounterMetricFamily("nodeflow_node_cpu_seconds", "CPU time of node runs (worker thread and sandbox "
+                              "child), by node type.", labels=["type"])
+    peak = GaugeMetricFamily("nodeflow_node_peak_memory_bytes", "Largest peak memory of a code node's sandbox "
+                             "child, by node type.", labels=["type"])
+    http = CounterMetricFamily("nodeflow_http_body_bytes", "Bytes of request and response bodies of HTTP nodes.",
+                               labels=["type", "direction"])
+    for row in rows:
+        cpu.add_metric([row["type"]], (row["cpu"] or 0) / 1000)
+        if row["peak"] is not None:
+            peak.add_metric([row["type"]], row["peak"] * 1024)
+        if row["sent"] is not None or row["received"] is not None:
+            http.add_metric([row["type"], "out"], row["sent"] or 0)
+            http.add_metric([row["type"], "in"], row["received"] or 0)
+    yield cpu
+    yield peak
+    yield http
 
 
 def _queue_depths():

@@ -400,6 +400,9 @@ NODEFLOW = {
     # Executions of one owner in progress at a time (0: no limit); further runs stay queued, held, and start
     # as others end (executions.limits), like a workflow's settings.max_concurrent.
     "MAX_RUNNING_PER_OWNER": env_int("NODEFLOW_MAX_RUNNING_PER_OWNER", 0, minimum=0),
+    # A node with a timeout_s runs its work in a process of its own, killed at the timeout
+    # (executions.stoppable): on by default in embedded mode, whose worker threads cannot be stopped.
+    "STOPPABLE_NODES": env_bool("NODEFLOW_STOPPABLE_NODES", EMBEDDED),
     # Embedded mode (SQLite): after a prune, VACUUM when at least this share of the file is free pages.
     "SQLITE_VACUUM_FREE_RATIO": env_float("NODEFLOW_SQLITE_VACUUM_FREE_RATIO", 0.2, minimum=0.0, maximum=1.0),
     # Global variables (variables/): the most bytes of one value's JSON, and the days the history of

@@ -111,6 +111,9 @@ class NodeCall:
     # Which try of the node this is: `attempt` counts every time it ran, this one only the tries
     # that ended on their own (a run again after a lost worker is the same try, the same call).
     try_number: int = 1
+    # What the run used outside this thread, as the node type measures it (stored with the node run):
+    # a code node its sandbox child's sandbox_cpu_ms and peak_memory_kb, an HTTP node bytes_in and bytes_out.
+    resources: dict = field(default_factory=dict)
 
     def idempotency_key(self):
         """The same for every run of this try of this node in this execution, and for no other."""

@@ -16,6 +16,8 @@ class SandboxResult:
     logs: list = field(default_factory=list)
     error: dict | None = None
     duration_ms: float = 0.0
+    # What the child used, as it reported it: {"cpu_ms", "peak_memory_kb"} (None when it was killed first).
+    resources: dict | None = None
 
 
 def make_error(error_class: str, message: str, limit: str | None = None,

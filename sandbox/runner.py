@@ -295,17 +295,23 @@ class _Run:
                                         "(return value + logs) exceeded")
         document = self._document()
         if document is not None:
-            if document.get("ok"):
-                return SandboxResult(ok=True, value=document.get("value"),
-                                     vars=document.get("vars") or {}, globals=document.get("globals"),
-                                     logs=self.logs)
-            error = document.get("error") or {}
-            return failure(make_error(
-                error.get("class") if error.get("class") in ("sandbox", "permanent")
-                else "sandbox",
-                str(error.get("message") or "The run failed"), limit=error.get("limit"),
-                traceback=error.get("traceback"), line=error.get("line")), logs=self.logs)
+            result = self._from_document(document)
+            resources = document.get("resources")
+            result.resources = resources if isinstance(resources, dict) else None
+            return result
         return self._from_status()
+
+    def _from_document(self, document) -> SandboxResult:
+        if document.get("ok"):
+            return SandboxResult(ok=True, value=document.get("value"),
+                                 vars=document.get("vars") or {}, globals=document.get("globals"),
+                                 logs=self.logs)
+        error = document.get("error") or {}
+        return failure(make_error(
+            error.get("class") if error.get("class") in ("sandbox", "permanent")
+            else "sandbox",
+            str(error.get("message") or "The run failed"), limit=error.get("limit"),
+            traceback=error.get("traceback"), line=error.get("line")), logs=self.logs)
 
     def _document(self):
         if len(self.result) < 8:

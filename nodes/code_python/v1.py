@@ -76,6 +76,9 @@ def run_code(call):
             else dict(context["globals"])
     result = sandbox.run_code(code, ctx, call.params.get("limits"))
     call.logs.extend(result.logs)
+    if result.resources:  # the child's own figures (a run killed at a limit reports none)
+        call.resources.update(sandbox_cpu_ms=result.resources.get("cpu_ms"),
+                              peak_memory_kb=result.resources.get("peak_memory_kb"))
     if not result.ok:
         error = result.error or {}
         raise NodeError(

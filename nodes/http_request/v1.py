@@ -160,6 +160,9 @@ def _request(call, params):
     except NodeError as error:
         breaker.after_request(url, circuit, breaker.is_breaker_failure(error))
         raise
+    finally:
+        call.resources["bytes_out"] = len(body or b"")
+    call.resources["bytes_in"] = len(content)
     breaker.after_request(url, circuit, response.status_code >= 500 or response.status_code in TRANSIENT_CLIENT_STATUSES)
     elapsed_ms = round((time.monotonic() - started) * 1000, 3)
     body_value = _decode_body(response, content, params["response"], call)

@@ -49,3 +49,14 @@ def echo(call):
     if call.params.get("nan_at"):
         return {call.params["nan_at"]: float("nan")}
     return call.params.get("value")
+
+
+@register_node("test.spin", category="test", params_schema={
+    "type": "object", "properties": {"pid_file": {"type": "string"}}, "additionalProperties": False})
+def spin(call):
+    """Loops for ever, burning CPU (after writing its process id to `pid_file`, when given)."""
+    if call.params.get("pid_file"):
+        with open(call.params["pid_file"], "w") as handle:
+            handle.write(str(os.getpid()))
+    while True:
+        pass

@@ -4,7 +4,7 @@
  * run — input, output, error, logs, attempts, timings, the context after it and the change it made.
  * Log lines and outputs that arrive over the socket show up in an open panel as they come.
  */
-import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { Fragment, memo, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { toast } from "../ui/overlays";
 import { api } from "../api/client";
 import type { ExecutionContext } from "../api/types";
@@ -18,8 +18,11 @@ import {
   type NodeRunSummary,
 } from "../executions/live";
 import type { WatchedExecution } from "../executions/useExecution";
+import { resourceFacts, totalResources } from "../executions/operations";
 import { JsonTree } from "../ui/JsonTree";
 import { useEditorContext, useEditorState } from "./context";
+import { ChildRuns, isComposite } from "../executions/children/ChildRuns";
+import { InnerNodeNote } from "../executions/children/InnerNodeNote";
 
 type Tab = "output" | "input" | "error" | "logs" | "attempts" | "context" | "diff";
 export type RunTab = "nodes" | "timeline" | "logs" | "context" | "data";
@@ -123,7 +126,9 @@ export function RunInspector({ executionId, live }: { executionId: string; live:
   const details = useNodeDetails(executionId, key, polled ? RUN_REFETCH_MS : NODE_REFETCH_MS);
   return (
     <aside className="nf-side nf-inspector" aria-label="Run details">
-      {nodeId ? (
+      {nodeId?.includes("/") ? (
+        <InnerNodeNote executionId={executionId} canvasId={nodeId} group={live.nodes[nodeId.split("/")[0]]} />
+      ) : nodeId ? (
         <NodeRunPanel key={nodeId} executionId={executionId} nodeId={nodeId} run={currentRun(details[nodeId], summary)} streamed={live.logs[nodeId]} />
       ) : (
         <ExecutionPanel executionId={executionId} live={live} details={details} tab={runTab} onTab={setRunTab} />
@@ -151,6 +156,9 @@ function ExecutionPanel({ executionId, live, details, tab, onTab }: {
         <dt>Trigger</dt><dd>{String(execution.trigger ?? "")}</dd>
         <dt>Started</dt><dd>{clock(execution.started_at as string | null)}</dd>
         <dt>Duration</dt><dd>{formatDuration(execution.duration_ms as number | null) || "—"}</dd>
+        {resourceFacts(totalResources(Object.values(details).map((detail) => detail.resources))).map(([label, text]) => (
+          <Fragment key={label}><dt>{label}</dt><dd data-testid={`run-total-${label}`}>{text}</dd></Fragment>
+        ))}
       </dl>
       {error && <div className="nf-run-error" role="alert"><strong>Error</strong><p>{error.message}</p></div>}
       <div className="nf-tabs" role="tablist" aria-label="Run views">
@@ -278,8 +286,12 @@ function NodeRunPanel({ executionId, nodeId, run, streamed }: {
         <dt>Duration</dt><dd>{formatDuration(run.duration_ms) || "—"}</dd>
         <dt>Attempt</dt><dd>{run.attempt ?? 1}</dd>
         {run.worker && <><dt>Worker</dt><dd className="nf-ellipsis" title={run.worker}>{run.worker}</dd></>}
+        {resourceFacts(run.resources).map(([label, text]) => (
+          <Fragment key={label}><dt>{label}</dt><dd data-testid={`node-run-${label}`}>{text}</dd></Fragment>
+        ))}
       </dl>
-      {run.status === "waiting" && <ProvideInput executionId={executionId} nodeId={nodeId} />}
+      {run.status === "waiting" && !isComposite(run.type) && <ProvideInput executionId={executionId} nodeId={nodeId} />}
+      {isComposite(run.type) && <ChildRuns executionId={executionId} nodeId={nodeId} type={run.type} active={!isDone(run.status)} />}
       <div className="nf-tabs" role="tablist">
         {tabs.map(([name, label]) => (
           <button key={name} type="button" role="tab" aria-selected={tab === name} className={`nf-tab ${tab === name ? "is-active" : ""} ${name === "error" && error ? "nf-tab--error" : ""}`} onClick={() => setTab(name)}>{label}</button>
