@@ -22,6 +22,7 @@ import { Palette } from "./Palette";
 import { ImportReportPanel } from "./ImportReport";
 import { ProblemsBar } from "./ProblemsBar";
 import { ConflictDialog } from "./ConflictDialog";
+import { RunSamplesLoader } from "../executions/samples";
 import { SidePanel } from "./SidePanel";
 import { EditorStore } from "./store";
 import { RunBar } from "./RunBar";
@@ -353,6 +354,7 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
                 <ProblemsBar />
                 <EmptyHint />
                 <ConflictDialog />
+                <RunSamplesLoader workflowId={workflowId} />
               </>
             )}
           </div>

@@ -1,6 +1,8 @@
 /** A text input (or textarea) that accepts `{{ … }}` expressions and offers the paths it may read. */
-import { useId, useRef, useState, type ChangeEvent, type KeyboardEvent } from "react";
-import { expressionAt, hasExpression, insertPath, matchPaths } from "../document/expressions";
+import { useId, useMemo, useRef, useState, useSyncExternalStore, type ChangeEvent, type KeyboardEvent } from "react";
+import { expressionAt, hasExpression, matchPaths } from "../document/expressions";
+import { insertSuggestion, withRunPaths } from "../document/samples";
+import { runSamples } from "../executions/samples";
 
 export interface ExpressionInputProps {
   id?: string;
@@ -20,11 +22,14 @@ export function ExpressionInput({ id, value, onChange, paths, multiline, placeho
   const listId = useId();
   const [suggestions, setSuggestions] = useState<string[]>([]);
   const [active, setActive] = useState(0);
+  // The last run's actual fields join the static paths (only under nodes already offered: upstream ones).
+  const samples = useSyncExternalStore(runSamples.subscribe, runSamples.get);
+  const offered = useMemo(() => (paths?.length ? withRunPaths(paths, samples) : null), [paths, samples]);
 
   const refresh = (text: string, caret: number | null) => {
-    if (!paths?.length || caret === null) return setSuggestions([]);
+    if (!offered || caret === null) return setSuggestions([]);
     const open = expressionAt(text, caret);
-    setSuggestions(open ? matchPaths(paths, open.prefix) : []);
+    setSuggestions(open ? matchPaths(offered.paths, open.prefix) : []);
     setActive(0);
   };
 
@@ -39,7 +44,7 @@ export function ExpressionInput({ id, value, onChange, paths, multiline, placeho
     const caret = element.selectionStart ?? value.length;
     const open = expressionAt(value, caret);
     if (!open) return;
-    const next = insertPath(value, open, caret, path);
+    const next = insertSuggestion(value, open.start, caret, path);
     onChange(next.text);
     setSuggestions([]);
     requestAnimationFrame(() => {
@@ -92,6 +97,7 @@ export function ExpressionInput({ id, value, onChange, paths, multiline, placeho
         <ul className="nf-suggestions" id={listId} role="listbox" aria-label="Context paths">
           {suggestions.map((path, index) => (
             <li key={path} role="option" aria-selected={index === active} className={index === active ? "is-active" : ""}
+              title={offered?.samples.has(path) ? `In the last run: ${offered.samples.get(path)}` : undefined}
               onMouseDown={(event) => {
                 event.preventDefault();
                 accept(path);
