@@ -1,6 +1,7 @@
 import { EditorPage } from "../editor/EditorPage";
 import { ExecutionListPage } from "../executions/ExecutionListPage";
 import { OverlayHost } from "../ui/overlays";
+import { VariablesPage } from "../variables/VariablesPage";
 import { WorkflowListPage } from "../workflows/WorkflowListPage";
 import { Link, useRoute } from "./router";
 import { TopBar } from "./TopBar";
@@ -20,6 +21,9 @@ export function App() {
       break;
     case "executions":
       page = <ExecutionListPage key={route.workflowId ?? "all"} workflowId={route.workflowId} />;
+      break;
+    case "variables":
+      page = <VariablesPage />;
       break;
     default:
       page = (

@@ -34,7 +34,12 @@ export function TopBar({ children }: { children?: ReactNode }) {
   return (
     <header className="nf-topbar">
       <Brand />
-      <div className="nf-topbar-middle">{children ?? <Link to={{ name: "executions" }} className="nf-topbar-link">All executions</Link>}</div>
+      <div className="nf-topbar-middle">{children ?? (
+        <>
+          <Link to={{ name: "executions" }} className="nf-topbar-link">All executions</Link>
+          <Link to={{ name: "variables" }} className="nf-topbar-link">Variables</Link>
+        </>
+      )}</div>
       <UserMenu />
     </header>
   );

@@ -11,6 +11,7 @@ describe("routes", () => {
       { name: "execution" as const, workflowId: ID, executionId: ID },
       { name: "executions" as const },
       { name: "executions" as const, workflowId: ID },
+      { name: "variables" as const },
     ]) {
       expect(parseRoute(routeUrl(route))).toEqual(route);
       expect(parseRoute(routeUrl(route, "/nf/"), "/nf/")).toEqual(route);

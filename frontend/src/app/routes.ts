@@ -7,6 +7,8 @@ export type Route =
   | { name: "execution"; workflowId: string; executionId: string }
   /** Executions, of every workflow or of one. */
   | { name: "executions"; workflowId?: string }
+  /** Issue 22: the owner's global variables. */
+  | { name: "variables" }
   | { name: "not-found"; path: string };
 
 const UUID = "[0-9a-fA-F-]{36}";
@@ -18,6 +20,7 @@ export function parseRoute(pathname: string, baseUrl = "/"): Route {
   const path = pathname.startsWith(baseUrl) ? pathname.slice(baseUrl.length) : pathname.replace(/^\//, "");
   if (path === "" || path === "workflows" || path === "workflows/") return { name: "workflows" };
   if (path === "executions" || path === "executions/") return { name: "executions" };
+  if (path === "variables" || path === "variables/") return { name: "variables" };
   let match = EDITOR.exec(path);
   if (match) return { name: "editor", workflowId: match[1].toLowerCase() };
   match = WORKFLOW_EXECUTIONS.exec(path);
@@ -37,6 +40,8 @@ export function routeUrl(route: Route, baseUrl = "/"): string {
       return `${baseUrl}workflows/${route.workflowId}/executions/${route.executionId}`;
     case "executions":
       return route.workflowId ? `${baseUrl}workflows/${route.workflowId}/executions` : `${baseUrl}executions`;
+    case "variables":
+      return `${baseUrl}variables`;
     case "not-found":
       return route.path;
   }

@@ -32,15 +32,17 @@ const EXECUTION_PATHS = ["execution.id", "execution.workflow_id", "execution.tri
 const DOCUMENTED_OUTPUTS: Record<string, string[]> = {
   "trigger.webhook": ["body", "headers", "query", "method"],
   "trigger.schedule": ["fired_at", "schedule"],
+  "trigger.variable": ["key", "old", "new", "execution_id", "node_id"],
   "http.request": ["status", "headers", "body", "url", "elapsed_ms"],
 };
 
 /**
  * Paths an expression in node `nodeId` may read (FORMAT.md "Expressions"): input (and the
  * input schema's properties), vars (those upstream Set nodes write), execution, and the
- * output of every upstream node — never a node that is not upstream.
+ * output of every upstream node — never a node that is not upstream — and `globalPaths`, the
+ * owner's global variables (variables/values.ts globalPaths).
  */
-export function availablePaths(doc: WorkflowDocument, nodeId: string, catalog?: Catalog): string[] {
+export function availablePaths(doc: WorkflowDocument, nodeId: string, catalog?: Catalog, globalPaths: readonly string[] = []): string[] {
   const paths = ["input"];
   const inputSchema = isRecord(doc.input_schema) ? doc.input_schema : null;
   if (inputSchema && isRecord(inputSchema.properties)) {
@@ -51,10 +53,14 @@ export function availablePaths(doc: WorkflowDocument, nodeId: string, catalog?: 
   const vars = new Set<string>();
   for (const id of upstream) {
     const node = byId.get(id);
-    if (node && isRecord(node.params) && isRecord(node.params.vars)) for (const name of Object.keys(node.params.vars)) vars.add(name);
+    // A Set node with scope global writes global variables, not the run's vars.
+    if (node && isRecord(node.params) && isRecord(node.params.vars) && node.params.scope !== "global") {
+      for (const name of Object.keys(node.params.vars)) vars.add(name);
+    }
   }
   paths.push("vars", ...[...vars].sort().map((name) => `vars.${name}`));
   paths.push(...EXECUTION_PATHS);
+  paths.push(...globalPaths);
   for (const id of upstream) {
     const node = byId.get(id);
     paths.push(`nodes.${id}.output`);

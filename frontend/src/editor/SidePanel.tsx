@@ -3,6 +3,8 @@ import { useEffect, useMemo, useState } from "react";
 import { canvasEdgesById, problemsOfEdge } from "../document/convert";
 import { followRenamedPort, renameNodeId, setParam, updateNode, withKey } from "../document/edit";
 import { availablePaths } from "../document/expressions";
+import { useGlobalKeys } from "../variables/useGlobalKeys";
+import { globalPaths } from "../variables/values";
 import { countReferences } from "../document/references";
 import { nodePorts } from "../document/ports";
 import { NODE_ID_PATTERN, isDrawableNode, isRecord, nodesOf, type DocNode, type WorkflowDocument } from "../document/types";
@@ -46,7 +48,9 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
   const workflow = useEditorState((state) => state.workflow);
   const [tab, setTab] = useState<"params" | "settings">("params");
   const node = nodesOf(doc).find((item): item is DocNode => isDrawableNode(item) && item.id === nodeId);
-  const paths = useMemo(() => (node ? availablePaths(doc, nodeId, catalog) : NO_PATHS), [doc, nodeId, catalog, node]);
+  const globalKeys = useGlobalKeys();
+  const paths = useMemo(() => (node ? availablePaths(doc, nodeId, catalog, globalPaths(globalKeys, doc)) : NO_PATHS),
+    [doc, nodeId, catalog, node, globalKeys]);
   if (!node) return null;
   const entry = catalog.get(node.type, node.version);
   const nodeProblems = problems.filter((problem) => problem.node_id === nodeId);
@@ -90,7 +94,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
       </div>
       {tab === "params" ? (
         <div className="nf-panel-body" role="tabpanel">
-          {entry?.trigger && <TriggerInfo type={node.type} trigger={trigger} published={Boolean(workflow.published_version)} dirty={store.isDirty()} />}
+          {entry?.trigger && <TriggerInfo type={node.type} trigger={trigger} published={Boolean(workflow.published_version)} dirty={store.isDirty()} params={params} />}
           {entry && ParamForm ? (
             <ParamForm entry={entry} params={params} onChange={setParamValue} context={context} workflowId={String(workflow.id)} />
           ) : entry ? (

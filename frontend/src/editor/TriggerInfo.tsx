@@ -3,6 +3,7 @@ import type { Trigger } from "../api/types";
 import { IconButton } from "../ui/Button";
 import { toast } from "../ui/overlays";
 import { dateTime } from "../ui/format";
+import { VariableTriggerInfo } from "../variables/VariableTriggerInfo";
 import { ListenButton } from "./ListenButton";
 
 async function copy(text: string) {
@@ -27,7 +28,12 @@ function UrlRow({ label, url, hint }: { label: string; url: string; hint: string
   );
 }
 
-export function TriggerInfo({ type, trigger, published, dirty }: { type: string; trigger: Trigger | undefined; published: boolean; dirty: boolean }) {
+export function TriggerInfo({ type, trigger, published, dirty, params }: {
+  type: string; trigger: Trigger | undefined; published: boolean; dirty: boolean; params?: Record<string, unknown>;
+}) {
+  if (type === "trigger.variable") {
+    return <VariableTriggerInfo pattern={typeof params?.key === "string" ? params.key : ""} published={published} />;
+  }
   if (type === "trigger.webhook") {
     return (
       <section className="nf-trigger-info" aria-label="Webhook URLs">
