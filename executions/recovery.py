@@ -42,11 +42,11 @@ def recover(dispatcher, now=None, limit=500):
                                execution__status__in=LIVE)
         .order_by("due_at")
         .values_list("pk", "execution_id", "node_id", "status", "task_id", "due_at", "queued_at",
-                     "execution__definition_id")[:limit]
+                     "execution__definition_id", "execution__priority")[:limit]
     )
     acted = 0
     minimum = timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"])
-    for pk, execution_id, node_id, status, task_id, due_at, queued_at, definition_id in due:
+    for pk, execution_id, node_id, status, task_id, due_at, queued_at, definition_id, priority in due:
         next_due = now + max(minimum, now - (queued_at or due_at))
         if not NodeRun.objects.filter(pk=pk, status=status, due_at=due_at).update(due_at=next_due):
             continue  # another process took it, or the run moved on meanwhile
@@ -54,7 +54,8 @@ def recover(dispatcher, now=None, limit=500):
             if status == N.WAITING:
                 waking.wake_node(str(execution_id), node_id, dispatcher=dispatcher, reason="timer")
             else:
-                dispatcher.dispatch(str(execution_id), [start_of(compiled_for(definition_id), node_id, task_id)])
+                dispatcher.dispatch(str(execution_id), [start_of(compiled_for(definition_id), node_id, task_id,
+                                                                 priority)])
         except Exception as exc:  # noqa: BLE001 — the broker or the database is away: the run stays due
             # Due again at the next round, not after its age: the broker may be back by then. The
             # rest of this round waits too (they were not taken): one failed send per round.
@@ -74,11 +75,11 @@ def requeue_orphans(dispatcher):
     runs = (
         NodeRun.objects.filter(status=NodeStatus.QUEUED)
         .exclude(execution__status__in=list(EXECUTION_FINAL) + [E.PAUSED])
-        .values_list("execution_id", "node_id", "execution__definition_id", "task_id")
+        .values_list("execution_id", "node_id", "execution__definition_id", "task_id", "execution__priority")
     )
     count = 0
-    for execution_id, node_id, definition_id, task_id in runs:
-        dispatcher.dispatch(str(execution_id), [start_of(compiled_for(definition_id), node_id, task_id)])
+    for execution_id, node_id, definition_id, task_id, priority in runs:
+        dispatcher.dispatch(str(execution_id), [start_of(compiled_for(definition_id), node_id, task_id, priority)])
         count += 1
     if count:
         logger.info("re-sent %d queued node runs", count)

@@ -136,3 +136,19 @@ def test_the_settings_map_to_priorities():
     assert limits.BROKER_PRIORITY[limits.priority_of({"priority": "low"})] == 6
     assert limits.workflow_limit({"max_concurrent": 3}) == 3
     assert limits.workflow_limit({"max_concurrent": True}) is None
+
+
+def test_recovery_sends_a_run_again_with_its_execution_priority(db, alice):
+    """A message lost with Redis goes out again at its run's priority, not at normal."""
+    from executions.recovery import requeue_orphans
+
+    class Capture(InlineDispatcher):
+        def dispatch(self, execution_id, starts):
+            sent.extend(starts)
+
+    sent = []
+    execution = run_workflow(_workflow(alice, 0.1, priority="low"), dispatcher=Capture())
+    sent.clear()
+    assert requeue_orphans(Capture()) == 1
+    assert [(start.node_id, start.priority) for start in sent] == [("start", 2)]
+    assert execution.priority == 2
