@@ -206,3 +206,35 @@ def test_metrics_count_what_was_pruned(storage, client, settings, django_user_mo
     text = client.get("/metrics").content.decode()
     assert 'nodeflow_pruned_total{kind="executions"} 3.0' in text
     assert 'nodeflow_pruned_total{kind="node_runs"} 6.0' in text
+
+
+@pytest.mark.slow
+def test_in_embedded_mode_pruning_compacts_the_sqlite_file(tmp_path):
+    """SQLite keeps deleted rows' pages; the prune VACUUMs the file when enough of it is free."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="nodeflow.settings", NODEFLOW_DATA_DIR=str(tmp_path), PYTHONDONTWRITEBYTECODE="1")
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    fill = (
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from executions.models import Definition, Execution; "
+        "d = Definition.store({'api_version': 'nodeflow/v1', 'nodes': [], 'edges': []}); "
+        "old = timezone.now() - timedelta(days=100); "
+        "Execution.objects.bulk_create([Execution(definition=d, status='succeeded', finished_at=old, "
+        "input={'pad': 'x' * 20000}) for _ in range(500)])"
+    )
+    subprocess.run([*manage, "shell", "-c", fill], cwd=ROOT, env=env, check=True, timeout=120)
+    database = tmp_path / "nodeflow.sqlite3"
+    before = database.stat().st_size
+    done = subprocess.run([*manage, "nodeflow", "prune"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("removed 500 executions")
+    assert "SQLite file compacted (VACUUM)" in done.stdout
+    assert database.stat().st_size < before / 4
