@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from engine import document as document_schemas
 from engine.pins import pins_of
+from executions import testing
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
@@ -168,6 +169,11 @@ class RunSerializer(serializers.Serializer):
         raise serializers.ValidationError('version must be "draft", "published" or a version number')
 
 
+class TestRunSerializer(serializers.Serializer):
+    names = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False,
+                                  help_text="Run only the cases of these names (all when omitted).")
+
+
 _ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
 _SAVE_ERRORS = {400: OpenApiResponse(ErrorSerializer, description="Not a JSON object, or no readable api_version "
                                      "(code missing_api_version / unsupported_api_version)."),
@@ -266,6 +272,32 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             # A draft with problems only outside what its triggers reach ran that part: say what it left out.
             answer["left_out"] = execution.left_out
         return Response(answer, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Run the draft's workflow tests",
+        description="Each case of the draft's `tests` (or those named in `names`) runs as a real execution "
+        "(trigger `test`) with the draft's pins and its own in force, stopped after `max_steps` node runs "
+        "(default 1,000), and is checked against its `expect`. The answer is the report: `{passed, failed, "
+        "cases: [{name, ok, execution_id, status, duration_ms, failures: [{path, expected, actual}]}]}`. An "
+        "invalid draft is refused with `invalid_workflow`, an unknown name with `unknown_test_case`.",
+        request=TestRunSerializer, responses={200: OpenApiTypes.OBJECT, **_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="test", url_name="test", throttle_classes=[RunThrottle])
+    def test(self, request, pk=None):
+        workflow = self.get_object()
+        serializer = TestRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = workflow.definition
+        errors = validate_document(document)
+        if errors:
+            raise ApiError("invalid_workflow", str(InvalidWorkflow(errors)), errors)
+        try:
+            cases = testing.chosen_cases(document, serializer.validated_data.get("names"))
+        except testing.CaseNotFound as exc:
+            raise ApiError("unknown_test_case", str(exc), {"names": serializer.validated_data["names"]}) from None
+        report = testing.run_cases(document, cases, dispatcher=dispatcher, owner_id=workflow.owner_id,
+                                   workflow=workflow, revision=workflow.revision)
+        return Response(report)
 
     @extend_schema(
         summary="Validate a posted document",

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "NodeFlow: dev (embedded mode), run FILE.json, validate FILE.json, bench."
+    help = "NodeFlow: dev (embedded mode), run FILE.json, validate FILE.json, test FILE.json, bench."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -22,6 +22,9 @@ class Command(BaseCommand):
         run.add_argument("--timeout", type=float, default=600, help="seconds to wait for a Celery run")
         validate = sub.add_parser("validate", help="print a workflow document's validation errors")
         validate.add_argument("file")
+        tests = sub.add_parser("test", help="run a workflow document's tests here; exit 0 only when all pass")
+        tests.add_argument("file")
+        tests.add_argument("--case", action="append", dest="cases", help="run only this case (repeatable)")
         imports = sub.add_parser("import", help="import a nodeflow, n8n or stageflow file as a new draft; print the report")
         imports.add_argument("file")
         imports.add_argument("--format", choices=["nodeflow", "n8n", "stageflow"], help="detected when omitted")
@@ -61,6 +64,10 @@ class Command(BaseCommand):
         document = _load_document(options["file"])
         if action == "validate":
             sys.exit(self._validate(document))
+        if action == "test":
+            from nodeflow.testing_cli import test_document
+
+            sys.exit(test_document(document, options["cases"], out=self.stdout))
         if action == "run":
             try:
                 input_data = json.loads(options["input"])
