@@ -176,7 +176,7 @@ def test_a_foreach_built_on_the_canvas_runs_with_live_progress_and_opens_an_iter
     # The body: a node dropped into the frame, connected to the body's start, its params set in the side panel.
     box = frame.bounding_box()
     pane = page.locator(".react-flow__pane").bounding_box()
-    drag_from_palette(page, "test.sleep", box["x"] - pane["x"] + box["width"] - 60, box["y"] - pane["y"] + 110)
+    drag_from_palette(page, "test.sleep", box["x"] - pane["x"] + box["width"] * 0.6, box["y"] - pane["y"] + box["height"] - 12)
     sleeper = canvas_node(page, "flow_foreach/test_sleep")
     expect(sleeper).to_be_visible()
     assert inside(sleeper.bounding_box(), frame.bounding_box())
@@ -223,8 +223,10 @@ def test_a_foreach_built_on_the_canvas_runs_with_live_progress_and_opens_an_iter
     breadcrumb = page.get_by_test_id("breadcrumb")
     expect(breadcrumb).to_contain_text("node flow_foreach")
     expect(breadcrumb).to_contain_text("iteration 2")
-    canvas_node(page, "test_sleep").click()
-    expect(inspector.get_by_role("tabpanel")).to_contain_text("3")
+    assert child.node_runs.get(node_id="test_sleep").output["output"] == 3
+    inspector.get_by_role("button", name=re.compile("test_sleep")).click()
+    expect(inspector.get_by_test_id("node-run-status")).to_have_text("completed")
+    expect(inspector.get_by_role("tabpanel")).to_contain_text(re.compile(r"output:\s*3"))
     screenshot(page, "execution-foreach-iteration")
     breadcrumb.locator("[data-crumb=node]").click()
     expect(page).to_have_url(re.compile(f"/executions/{execution_id}#node=flow_foreach$"))

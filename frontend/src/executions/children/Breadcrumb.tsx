@@ -3,7 +3,7 @@
  * node of it (with the iteration) that ran this child. A parent node's link opens the parent run
  * with that node selected (`#node=` on its URL, see `useNodeFromHash`).
  */
-import { useEffect, useState, type MouseEvent } from "react";
+import { useEffect, useRef, useState, type MouseEvent } from "react";
 import { Link, urlOf } from "../../app/router";
 import type { Execution } from "../../api/types";
 import type { EditorStore } from "../../editor/store";
@@ -51,9 +51,9 @@ export function Breadcrumb({ execution }: { execution: Execution | null }) {
         const route = parent ? { name: "execution" as const, workflowId: String(parent.workflow), executionId: link.execution_id } : null;
         return (
           <span key={`${link.execution_id}:${index}`} className="nf-breadcrumb-item">
-            {index > 0 && <span className="nf-breadcrumb-sep">›</span>}
+            {index > 0 && <span className="nf-breadcrumb-sep"> › </span>}
             {route ? <Link to={route} data-crumb="run">run {link.execution_id.slice(0, 8)}</Link> : <span>run {link.execution_id.slice(0, 8)}</span>}
-            <span className="nf-breadcrumb-sep">›</span>
+            <span className="nf-breadcrumb-sep"> › </span>
             {route ? <a href={`${urlOf(route)}#node=${encodeURIComponent(link.node_id)}`} data-crumb="node" onClick={(event) => onNodeLink(event, route, link.node_id)}>node {link.node_id}</a> : <span>node {link.node_id}</span>}
             {link.index !== null && link.index !== undefined && <span className="nf-muted"> · iteration {link.index}</span>}
           </span>
@@ -70,11 +70,18 @@ function onNodeLink(event: MouseEvent<HTMLAnchorElement>, route: { name: "execut
   window.dispatchEvent(new PopStateEvent("popstate"));
 }
 
-/** Selects the node named by the URL's `#node=` once the run view opens (a breadcrumb's parent node). */
+/**
+ * Selects the node named by the URL's `#node=` once the run view opens (a breadcrumb's parent
+ * node); going from one run to another (a parent, an iteration) drops the other run's selection.
+ */
 export function useNodeFromHash(store: EditorStore, executionId: string | undefined) {
+  const previous = useRef(executionId);
   useEffect(() => {
+    const before = previous.current;
+    previous.current = executionId;
     if (!executionId) return;
     const match = /^#node=(.+)$/.exec(window.location.hash);
     if (match) store.select([decodeURIComponent(match[1])]);
+    else if (before && before !== executionId) store.select([], []);
   }, [store, executionId]);
 }
