@@ -199,3 +199,40 @@ def retry_plan(graph, runs):
         else:
             plan.append(Requeue(node_id, RESET, remaining, taken))
     return plan
+
+
+@dataclass(frozen=True)
+class PartialPlan:
+    """A partial run (DEBUGGING.md): which nodes run, which are taken from an earlier execution,
+    which that execution must have, and which are skipped because nothing asked for them."""
+
+    run: frozenset
+    reused: frozenset
+    needed: frozenset
+    skipped: frozenset
+
+
+REUSABLE = frozenset({N.COMPLETED, N.SKIPPED})
+
+
+def partial_plan(graph, start_at=None, stop_after=()):
+    """The plan of a run from `start_at` (reusing every node not at or after it) and/or up to
+    `stop_after` (only what those nodes need).
+
+    `needed`: the reused nodes whose outputs, ports or variables the nodes that run read (their
+    ancestors); an earlier execution lacking one of them cannot serve the run."""
+    wanted = set(graph.order)
+    if stop_after:
+        wanted = set(stop_after).union(*(graph.ancestors(node_id) for node_id in stop_after))
+    fresh = graph.reachable_from([start_at]) if start_at is not None else set(graph.order)
+    run = fresh & wanted
+    reused = (wanted - fresh) if start_at is not None else set()
+    needed = {a for node_id in run for a in graph.ancestors(node_id)} - run
+    return PartialPlan(run=frozenset(run), reused=frozenset(reused), needed=frozenset(needed & reused),
+                       skipped=frozenset(set(graph.order) - wanted))
+
+
+def reusable(status, ports):
+    """Whether an earlier node run can stand in for the node: it completed or was skipped, or it
+    failed and took a port (an error routed, so what follows ran on)."""
+    return status in REUSABLE or (status == N.FAILED and bool(ports))

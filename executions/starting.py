@@ -5,10 +5,11 @@ on PostgreSQL. Workflows, triggers and the command line start runs through here.
 from django.db import transaction
 
 from engine import reachable
+from engine.graph import Graph
 from engine.pins import strip_pins
 from engine.schemas import schema_errors
 from engine.states import NodeStatus
-from executions import limits, tracing
+from executions import limits, partial, tracing
 from executions.compiled import compiled_for
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from executions.transition import Transition
@@ -19,11 +20,13 @@ N = NodeStatus
 
 
 def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trigger="manual", trigger_node=None,
-                 execution_id=None):
+                 execution_id=None, from_execution=None, start_at=None, stop_after=None):
     """Start an execution of a workflow: its draft, its published version or version number `version`.
 
     What the API's run, schedules and webhooks call. InvalidWorkflow when the document does not
-    validate, LookupError when there is no such version."""
+    validate, LookupError when there is no such version. A partial run (DEBUGGING.md) of the draft
+    from `start_at` reuses what execution `from_execution` left before it, and with `stop_after`
+    runs only what those nodes need (partial.PartialRunRefused when it cannot)."""
     if version in (None, "draft"):
         document, number, revision = workflow.definition, None, workflow.revision
     elif version == "published":
@@ -44,6 +47,18 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         document, left_out, errors = _connected_part(document, errors)
     if errors:
         raise InvalidWorkflow(errors)
+    plan = None
+    if start_at is not None or stop_after:
+        earlier = None
+        if start_at is not None:
+            if from_execution is None:
+                raise partial.PartialRunRefused("start_at needs from_execution: the run whose outputs it reuses",
+                                                "from_execution")
+            earlier = partial.earlier_execution(from_execution, workflow)
+            if input_data is None:
+                input_data = earlier.input
+        plan = partial.planner(Graph.from_document(document), earlier=earlier, start_at=start_at,
+                               stop_after=stop_after or ())
     execution = start_execution(
         document,
         dispatcher=dispatcher,
@@ -55,6 +70,7 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         trigger=trigger,
         trigger_node=trigger_node,
         execution_id=execution_id,
+        plan=plan,
     )
     execution.left_out = left_out  # the nodes a manual draft run left out (not stored: the definition says it)
     return execution
@@ -84,11 +100,13 @@ class InvalidInput(ValueError):
 
 
 def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow=None, version=None, revision=None,
-                    input_data=None, trigger="manual", trigger_node=None, execution_id=None):
+                    input_data=None, trigger="manual", trigger_node=None, execution_id=None, plan=None):
     """Create an execution of `document` and queue its trigger node (sent after commit).
 
     The owner is a user, or only its id (`owner_id`), which saves loading the user.
-    `execution_id`: the id to create it with (a webhook accepted by the door answered it already)."""
+    `execution_id`: the id to create it with (a webhook accepted by the door answered it already).
+    `plan`: a partial run's (executions.partial.planner), applied to the new runs; it runs at once,
+    past any concurrency limit (a person debugging waits for it)."""
     input_data = {} if input_data is None else input_data
     schema = document.get("input_schema")
     checked = _schema_subject(trigger, input_data)
@@ -124,17 +142,18 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
         ]
         # Past a concurrency limit it is created held: queued, its trigger node left pending until
         # the end of another execution releases it (executions.limits).
-        execution.held = limits.admit(execution, compiled.settings)
+        execution.held = limits.admit(execution, compiled.settings) if plan is None else ""
         # Built in memory and written at flush: one INSERT for the execution, one for its node runs.
         transition = Transition.creating(execution, runs, dispatcher, compiled)
         # The log opens with the execution itself, before any node of it moves.
         transition.event(ExecutionEvent.STATE_CHANGED, status=execution.status, previous=None, trigger=trigger,
                          trigger_node=start_node, **({"held": execution.held} if execution.held else {}))
-        if not execution.held:
+        planned = plan(transition) if plan is not None else False
+        if not execution.held and not planned and transition.run(start_node).status == N.PENDING:
             transition.queue_node(start_node)
         # Every other root (other triggers) does not fire in this execution.
         for node_id in graph.roots():
-            if node_id != start_node:
+            if node_id != start_node and not planned:
                 transition.set_node(transition.run(node_id), N.SKIPPED)
                 transition.resolve(node_id, ())
         transition.flush()

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from engine import document as document_schemas
 from engine.pins import pins_of
 from executions import testing
+from executions.partial import PartialRunRefused
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
@@ -160,8 +161,25 @@ class VersionDetailSerializer(VersionSerializer):
 
 
 class RunSerializer(serializers.Serializer):
-    input = serializers.JSONField(required=False, default=dict)
+    input = serializers.JSONField(required=False, help_text="The run's input ({} when omitted; a run from "
+                                  "start_at takes the earlier execution's).")
     version = serializers.JSONField(required=False, default="draft")
+    from_execution = serializers.UUIDField(required=False, help_text="With start_at: the earlier execution of this "
+                                           "workflow whose outputs, ports and vars the nodes before start_at reuse.")
+    start_at = serializers.CharField(required=False, help_text="Run this node and what follows with the current "
+                                     "draft (DEBUGGING.md, partial runs).")
+    stop_after = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False,
+                                       help_text="Run only what these nodes need, and stop.")
+
+    def validate(self, data):
+        partial_run = "start_at" in data or "stop_after" in data
+        if partial_run and data.get("version", "draft") != "draft":
+            raise serializers.ValidationError({"version": ["a partial run runs the draft"]})
+        if "start_at" in data and "from_execution" not in data:
+            raise serializers.ValidationError({"from_execution": ["start_at needs the execution to reuse"]})
+        if "from_execution" in data and "start_at" not in data:
+            raise serializers.ValidationError({"start_at": ["from_execution needs the node to start at"]})
+        return data
 
     def validate_version(self, value):
         if value in ("draft", "published") or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
@@ -258,9 +276,14 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         workflow = self.get_object()
         serializer = RunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        input_data = data.get("input", None if "start_at" in data else {})
         try:
-            execution = run_workflow(workflow, dispatcher=dispatcher, input_data=serializer.validated_data["input"],
-                                     version=serializer.validated_data["version"])
+            execution = run_workflow(workflow, dispatcher=dispatcher, input_data=input_data, version=data["version"],
+                                     from_execution=data.get("from_execution"), start_at=data.get("start_at"),
+                                     stop_after=data.get("stop_after"))
+        except PartialRunRefused as exc:
+            raise ApiError("invalid", str(exc), {exc.field: [str(exc)]}) from None
         except InvalidWorkflow as exc:
             raise ApiError("invalid_workflow", str(exc), exc.errors) from None
         except InvalidInput as exc:
