@@ -59,7 +59,8 @@ def test_forms_follow_the_catalog_and_ports_follow_the_params(page, live_server,
     name.fill("big")
     expect(canvas_node(page, "route").locator("[data-port]")).to_have_text(["big", "default"])
     expect_edges(page, ["start.main->fetch", "fetch.main->route", "route.big->score", "route.default->done"])
-    condition = side(page).locator("textarea").first
+    side(page).get_by_role("tab", name="JsonLogic").click()  # the raw tab of the condition builder
+    condition = side(page).get_by_label("JsonLogic", exact=True)
     condition.fill('{">": [{"var": "nodes.fetch.output.status"}, 299]}')
     condition.fill('{">": [{"var": "nodes.fetch.output.status"')
     expect(side(page).locator(".nf-field-error")).to_contain_text("Not JSON yet")

@@ -8,6 +8,7 @@ import { isRecord } from "../document/types";
 import { Button, IconButton } from "../ui/Button";
 import { ExpressionInput } from "./ExpressionInput";
 import { JsonField } from "./JsonField";
+import { ConditionField } from "./ConditionField";
 import { KeyValueField } from "./KeyValueField";
 import { labelOf, propertiesOf, requiredOf, widgetFor, type JsonSchema } from "./schema";
 
@@ -187,7 +188,7 @@ export function SchemaField({ name, path, schema, value, defaultValue, required,
     case "jsonlogic":
       return (
         <Field {...common} description={description ?? 'JsonLogic, e.g. {">": [{"var": "nodes.lookup.output.status"}, 399]}'}>
-          <JsonField id={id} value={value} onChange={onChange} placeholder='{"==": [{"var": "input.kind"}, "signup"]}' />
+          <ConditionField id={id} value={value} onChange={onChange} paths={context.paths} />
         </Field>
       );
     case "json":
