@@ -27,7 +27,7 @@ from django.utils import timezone
 from engine import composition, policy
 from engine.errors import PERMANENT, NodeError
 from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
-from executions import outputs, transition as transitions
+from executions import outputs, store, transition as transitions
 from executions.compiled import compiled_for
 from executions.contexts import load_node_entries
 from executions.dispatch import when_committed
@@ -86,7 +86,7 @@ def spawn(transition, run, runs):
     ]
     Execution.objects.bulk_create(new, batch_size=INSERT_BATCH)
     if runs.kind == "subworkflow" and not runs.wait:
-        _start_child(new[0].pk, transition.dispatcher)
+        _start_child(store.take_unstarted_children(parent.pk, run.node_id, 1)[0], transition.dispatcher)
         return "complete", {"execution_id": str(new[0].pk)}, ("main",)
     action, count = composition.first_action(progress)
     if action == composition.COMPLETE:
@@ -175,29 +175,23 @@ def _start_next(execution_id, node_id, count, dispatcher):
     Rows another transaction holds (a cancel reaching them) are skipped, not waited for."""
     if count <= 0:
         return 0
-    ids = list(
-        Execution.objects.select_for_update(skip_locked=True)
-        .filter(parent_id=execution_id, parent_node_id=node_id, status=E.QUEUED, last_seq=0)
-        .order_by("parent_index").values_list("id", flat=True)[:count]
-    )
-    for child_id in ids:
-        _start_child(child_id, dispatcher)
-    return len(ids)
+    children = store.take_unstarted_children(execution_id, node_id, count)
+    for child in children:
+        _start_child(child, dispatcher)
+    return len(children)
 
 
-def _start_child(child_id, dispatcher):
-    """Give a created child its node runs and queue its start node, as starting.start_execution does."""
-    transition = Transition(child_id, dispatcher)
-    child = transition.execution
-    compiled = transition.compiled
+def _start_child(child, dispatcher):
+    """Write a created child whole with its node runs, and queue its start node, as
+    starting.start_execution does: one round trip (Transition.creating)."""
+    compiled = compiled_for(child.definition_id)
     graph = compiled.graph
     runs = [
-        NodeRun(execution_id=child.pk, node_id=node_id, type=compiled.node_types[node_id].type,
+        NodeRun(execution=child, node_id=node_id, type=compiled.node_types[node_id].type,
                 type_version=compiled.node_types[node_id].version, inputs_remaining=len(graph.incoming[node_id]))
         for node_id in graph.order
     ]
-    NodeRun.objects.bulk_create(runs)
-    transition.runs.update({run.node_id: run for run in runs})
+    transition = Transition.creating(child, runs, dispatcher, compiled)
     transition.event(ExecutionEvent.STATE_CHANGED, status=child.status, previous=None, trigger=child.trigger,
                      trigger_node=child.trigger_node, parent={"execution_id": str(child.parent_id),
                                                               "node_id": child.parent_node_id,

@@ -83,6 +83,28 @@ def open_statuses(execution_id, open_statuses, exclude=()):
         return {status for (status,) in cursor.fetchall()}
 
 
+def take_unstarted_children(parent_id, node_id, count):
+    """Remove and return (as unsaved executions) up to `count` children of the node not started yet,
+    first by index, skipping rows another transaction holds: starting one writes it whole again
+    (Transition.creating, one INSERT with its node runs and events) instead of updating it."""
+    fields = [f for f in Execution._meta.concrete_fields]
+    table = Execution._meta.db_table
+    if not _fast():
+        rows = list(Execution.objects.select_for_update(skip_locked=True).filter(
+            parent_id=parent_id, parent_node_id=node_id, status="queued", last_seq=0).order_by("parent_index")[:count])
+        Execution.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE parent_id = %s AND parent_node_id = %s "
+                "AND status = 'queued' AND last_seq = 0 ORDER BY parent_index LIMIT %s FOR UPDATE SKIP LOCKED) "
+                f"RETURNING {_columns(fields)}", [parent_id, node_id, count])
+            rows = [_from_db(Execution, fields, row) for row in cursor.fetchall()]
+    for row in rows:
+        row._state.adding = True
+    return sorted(rows, key=lambda row: row.parent_index or 0)
+
+
 def _runs_sql():
     return f"SELECT {_columns(_RUN_FIELDS)} FROM {NodeRun._meta.db_table} WHERE execution_id = %s AND node_id = ANY(%s)"
 

@@ -28,7 +28,8 @@ def run_document(document, input_data, *, inline, timeout, out):
         deadline = time.monotonic() + timeout
         while True:
             execution.refresh_from_db()
-            if execution.status in EXECUTION_FINAL or execution.status == ExecutionStatus.WAITING:
+            if execution.status in EXECUTION_FINAL or (execution.status == ExecutionStatus.WAITING
+                                                       and _waits_for_outside(execution)):
                 break
             if time.monotonic() > deadline:
                 out.write(f"execution {execution.pk} still {execution.status} after {timeout:.0f} s (is a worker running?)\n")
@@ -36,6 +37,13 @@ def run_document(document, input_data, *, inline, timeout, out):
             time.sleep(0.05)
     print_execution(execution, out)
     return 0 if execution.status == ExecutionStatus.SUCCEEDED else 1
+
+
+def _waits_for_outside(execution):
+    """A waiting execution waits for a timer or for input, not only for its child executions (a loop's
+    items, a group, a sub-workflow call: those finish by themselves)."""
+    waiting = execution.node_runs.filter(status=ExecutionStatus.WAITING)
+    return waiting.exclude(wait__has_key="children").exists()
 
 
 def print_execution(execution, out):

@@ -1,0 +1,64 @@
+"""The seed pipeline (examples/products): 10,000 product records fetched over HTTP, each one's
+thumbnail features (a registered node) scored against a reference in a code node inside a
+flow.foreach, the scores exported over HTTP, on real worker processes with bounded memory.
+
+NODEFLOW_PIPELINE_ITEMS runs it with fewer items (a quick look); the issue's run is 10,000."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.support import rss_mb
+from examples.products.catalog import CatalogServer
+from executions.models import Execution
+from tests.chaos.conftest import ChaosWorker, deployment, suite_worker_stopped  # noqa: F401 — fixtures
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+
+PIPELINE = Path(__file__).resolve().parents[2] / "examples" / "products" / "pipeline.json"
+ITEMS = int(os.environ.get("NODEFLOW_PIPELINE_ITEMS") or 10_000)
+MODULES = "tests.support.nodes,examples.products.nodes"
+
+
+def test_the_product_pipeline_runs_10000_items_with_bounded_worker_memory(deployment, settings):
+    from nodes.registry import registry
+
+    env = {**deployment.env, "NODEFLOW_NODE_MODULES": MODULES, "NODEFLOW_HTTP_ALLOW_NETWORKS": "127.0.0.1/32"}
+    deployment.env = env  # the starter validates the document: it needs the node type too
+    workers = [ChaosWorker(concurrency=2, queues="default,sandbox", env=env).start(timeout=60),
+               ChaosWorker(concurrency=16, queues="http", pool="threads", env=env).start(timeout=60)]
+    deployment.workers += workers
+    server = CatalogServer(ITEMS)
+    try:
+        document = json.loads(PIPELINE.read_text())
+        # The starter's input is its own ({"n": …}): the URLs go into the document.
+        text = json.dumps(document).replace("{{ input.catalog_url }}", server.input()["catalog_url"])
+        document = json.loads(text.replace("{{ input.export_url }}", server.input()["export_url"]))
+        document.pop("input_schema")
+        settings.NODEFLOW = {**settings.NODEFLOW, "NODE_MODULES": MODULES.split(",")}
+        registry.reload()
+        [execution_id] = deployment.start(document, 1)
+        peak = 0.0
+        deadline = time.monotonic() + 3600
+        while True:
+            peak = max(peak, rss_mb([worker.process.pid for worker in workers])[1])
+            execution = Execution.objects.get(pk=execution_id)
+            if execution.status in ("succeeded", "failed", "cancelled", "timed_out"):
+                break
+            assert time.monotonic() < deadline, f"the pipeline is still {execution.status}"
+            time.sleep(1)
+        assert execution.status == "succeeded", execution.error
+        assert execution.result["exported"] == ITEMS
+        assert execution.result["summary"]["count"] == ITEMS
+        [export] = server.exports
+        assert [r["id"] for r in export["results"]] == [f"p{i:05d}" for i in range(ITEMS)]  # item order
+        assert all(0 <= r["score"] <= 1 for r in export["results"])
+        assert Execution.objects.filter(parent_id=execution_id, status="succeeded").count() == ITEMS
+        assert peak <= 300, f"worker peak RSS {peak:.0f} MB"
+        print(f"pipeline of {ITEMS} items: {execution.duration_ms / 1000:.0f} s, worker peak RSS {peak:.0f} MB")
+    finally:
+        server.close()
+        registry.reload()
