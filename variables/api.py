@@ -48,6 +48,10 @@ class VariableChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+KEY = OpenApiParameter("key", str, OpenApiParameter.PATH,
+                       description=f"The variable's key: {g.KEY_PATTERN} (another key answers 400)")
+
+
 def _checked_key(key):
     problem = g.key_problem(key)
     if problem:
@@ -86,11 +90,12 @@ class VariableView(APIView):
             raise ApiError("not_found", f"no global variable {key!r}", status_code=status.HTTP_404_NOT_FOUND)
         return row
 
-    @extend_schema(operation_id="variables_retrieve", responses={200: VariableSerializer, 404: ErrorSerializer})
+    @extend_schema(operation_id="variables_retrieve", parameters=[KEY],
+                   responses={200: VariableSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     def get(self, request, key):
         return Response(VariableSerializer(self._get(request, key)).data)
 
-    @extend_schema(operation_id="variables_update", request=VariableWriteSerializer,
+    @extend_schema(operation_id="variables_update", request=VariableWriteSerializer, parameters=[KEY],
                    responses={200: VariableSerializer, 400: ErrorSerializer, 409: ErrorSerializer})
     def put(self, request, key):
         _checked_key(key)
@@ -113,7 +118,8 @@ class VariableView(APIView):
                                                   "version": exc.actual}, status_code=status.HTTP_409_CONFLICT) from None
         return Response(VariableSerializer(row).data)
 
-    @extend_schema(operation_id="variables_destroy", responses={204: None, 404: ErrorSerializer})
+    @extend_schema(operation_id="variables_destroy", parameters=[KEY],
+                   responses={204: None, 400: ErrorSerializer, 404: ErrorSerializer})
     def delete(self, request, key):
         self._get(request, key)
         services.delete(request.user, key)
@@ -129,6 +135,7 @@ class VariableHistoryView(generics.ListAPIView):
         key = _checked_key(self.kwargs["key"])
         return VariableChange.objects.filter(owner=self.request.user, key=key).select_related("user")
 
-    @extend_schema(operation_id="variables_history")
+    @extend_schema(operation_id="variables_history", parameters=[KEY],
+                   responses={200: VariableChangeSerializer(many=True), 400: ErrorSerializer})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
