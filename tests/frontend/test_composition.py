@@ -236,3 +236,61 @@ def test_a_foreach_built_on_the_canvas_runs_with_live_progress_and_opens_an_iter
 def stored_body_of(workflow, node_id):
     workflow.refresh_from_db()
     return next(node for node in workflow.definition["nodes"] if node["id"] == node_id)["params"]["graph"]
+
+
+SQUARE = """def run(ctx):
+    return ctx["input"]["n"] ** 2
+"""
+
+
+def test_a_sub_workflow_is_picked_from_the_users_workflows_and_its_child_run_opens(page, asgi_live_server, alice, bob, celery_worker):
+    callee = Workflow.objects.create(owner=alice, name="Square it", definition=with_node_versions({
+        "api_version": "nodeflow/v1", "name": "Square it",
+        "nodes": [{"id": "start", "type": "trigger.manual", "position": [0, 100]},
+                  {"id": "square", "type": "code.python", "position": [300, 100], "params": {"code": SQUARE}},
+                  {"id": "done", "type": "flow.terminal", "position": [600, 100], "params": {"result": "{{ nodes.square.output }}"}}],
+        "edges": [{"from": "start", "to": "square"}, {"from": "square", "to": "done"}],
+    }))
+    Workflow.objects.create(owner=bob, name="Bob's own", definition={"api_version": "nodeflow/v1", "name": "Bob's own", "nodes": [], "edges": []})
+    caller = Workflow.objects.create(owner=alice, name="Caller", definition=with_node_versions({
+        "api_version": "nodeflow/v1", "name": "Caller",
+        "nodes": [{"id": "start", "type": "trigger.manual", "position": [0, 100]},
+                  {"id": "call", "type": "flow.subworkflow", "name": "Square seven", "position": [300, 100], "params": {"input": {"n": 7}}},
+                  {"id": "done", "type": "flow.terminal", "position": [600, 100], "params": {"result": "{{ nodes.call.output }}"}}],
+        "edges": [{"from": "start", "to": "call"}, {"from": "call", "to": "done"}],
+    }))
+    sign_in(page, asgi_live_server)
+    open_editor(page, asgi_live_server, caller.pk)
+
+    # The workflow comes from the user's own workflows (not another user's), the version from a list; a link opens it.
+    canvas_node(page, "call").click()
+    side = page.get_by_role("complementary", name="Details")
+    picker = side.get_by_label("Workflow to call")
+    expect(picker.locator("option", has_text="Square it")).to_have_count(1)
+    expect(picker.locator("option", has_text="Bob's own")).to_have_count(0)
+    expect(picker.locator("option", has_text="Caller (this workflow)")).to_have_count(1)
+    picker.select_option(label="Square it")
+    side.get_by_label("Version to call").select_option("draft")
+    expect(side.get_by_test_id("subworkflow-link")).to_have_attribute("href", re.compile(f"/workflows/{callee.pk}$"))
+    wait_saved(page)
+    caller.refresh_from_db()
+    call = next(node for node in caller.definition["nodes"] if node["id"] == "call")
+    assert call["params"] == {"input": {"n": 7}, "workflow": str(callee.pk), "version": "draft"}
+    screenshot(page, "editor-subworkflow-picker")
+
+    # Run: the sub-workflow's result flows on; its node opens the child run, which leads back.
+    execution_id = start_run(page, "{}")
+    run_bar = page.get_by_role("status", name="Execution")
+    expect(run_bar).to_contain_text("succeeded", ignore_case=True, timeout=60_000)
+    assert Execution.objects.get(pk=execution_id).result == 49
+    canvas_node(page, "call").click()
+    inspector = page.get_by_role("complementary", name="Run details")
+    child = Execution.objects.get(parent_id=execution_id)
+    inspector.get_by_test_id("child-run").get_by_role("link", name="Open the child run").click()
+    expect(page).to_have_url(re.compile(f"/workflows/{callee.pk}/executions/{child.pk}$"))
+    expect(canvas_node(page, "square").locator("[data-run-state]")).to_have_text("completed", timeout=20_000)
+    breadcrumb = page.get_by_test_id("breadcrumb")
+    expect(breadcrumb).to_contain_text("node call")
+    expect(breadcrumb).not_to_contain_text("iteration")
+    breadcrumb.locator("[data-crumb=run]").click()
+    expect(page).to_have_url(re.compile(f"/workflows/{caller.pk}/executions/{execution_id}$"))
