@@ -236,3 +236,47 @@ def reusable(status, ports):
     """Whether an earlier node run can stand in for the node: it completed or was skipped, or it
     failed and took a port (an error routed, so what follows ran on)."""
     return status in REUSABLE or (status == N.FAILED and bool(ports))
+
+
+def debug_request(breakpoints=(), step=False):
+    """An execution's `debug` state from a run's request (DEBUGGING.md): where it pauses, whether it
+    pauses before every node, and what it is paused at now."""
+    return {"breakpoints": sorted(set(breakpoints)), "step": bool(step), "paused_at": [], "vars": {}}
+
+
+def holds_at_breakpoint(debug, node_id):
+    """Whether a debug run pauses before `node_id` starts: it has a breakpoint, or the run steps."""
+    if not debug:
+        return False
+    return bool(debug.get("step")) or node_id in (debug.get("breakpoints") or ())
+
+
+BREAKPOINT = "breakpoint"
+
+
+def paused_before(debug, node_ids):
+    """The debug state with `node_ids` added to what the execution is paused at."""
+    paused = list(debug.get("paused_at") or [])
+    return {**debug, "paused_at": paused + [node_id for node_id in node_ids if node_id not in paused]}
+
+
+def released(debug, step):
+    """The debug state once the held nodes go on: stepping pauses before each next node, resuming
+    only at breakpoints."""
+    return {**debug, "step": bool(step), "paused_at": []}
+
+
+def vars_edited(debug, changes):
+    """The debug state with a vars edit for each node it is paused at: each of them starts with
+    the variables it was going to see, `changes` written over them."""
+    edits = dict(debug.get("vars") or {})
+    for node_id in debug.get("paused_at") or ():
+        edits[node_id] = {**edits.get(node_id, {}), **changes}
+    return {**debug, "vars": edits}
+
+
+def vars_edit_for(debug, node_id):
+    """The variables a vars edit made while paused writes before `node_id` runs, or None."""
+    if not debug:
+        return None
+    return (debug.get("vars") or {}).get(node_id)

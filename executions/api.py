@@ -11,7 +11,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from executions import contexts, limits, outputs, resources, services, waking
+from executions import contexts, debugging, limits, outputs, resources, services, waking
 from executions.children import child_counts, children_of_page
 from executions.models import Execution, NodeRun
 from executions.starting import InvalidInput
@@ -32,6 +32,10 @@ class ExecutionSerializer(serializers.ModelSerializer):
     priority = serializers.SerializerMethodField(help_text="high, normal or low (the workflow's settings.priority).")
     held = serializers.SerializerMethodField(help_text="A queued run held back by a concurrency limit: which one, "
                                                        "workflow (settings.max_concurrent) or owner; else null.")
+    debug = serializers.JSONField(read_only=True, allow_null=True, help_text="A debug run's state: breakpoints, "
+                                  "step, paused_at and the vars edits made while paused; null for other runs.")
+    paused_at = serializers.SerializerMethodField(help_text="A debug run paused at breakpoints: the node ids it waits "
+                                                  "before; else null.")
     resources = serializers.SerializerMethodField(help_text="What its node runs used, summed: cpu_ms, sandbox_cpu_ms, "
                                                             "bytes_in, bytes_out, and the largest peak_memory_kb; "
                                                             "in GET …/executions/{id}/ only.")
@@ -41,6 +45,11 @@ class ExecutionSerializer(serializers.ModelSerializer):
         fields = ["id", "workflow", "version", "revision", "status", "trigger", "input", "result", "artifacts",
                   "error", "created_at", "started_at", "finished_at", "duration_ms", "node_counts", "last_seq", "parent", "children", "depth",
                   "priority", "held", "resources"]
+        fields += ["debug", "paused_at"]  # DEBUGGING.md
+
+    def get_paused_at(self, execution) -> list | None:
+        """The nodes a paused debug run waits before (step/ and resume/ run them)."""
+        return (execution.debug or {}).get("paused_at") or None if execution.status == "paused" else None
 
     def get_priority(self, execution) -> str:
         return limits.PRIORITY_NAMES.get(execution.priority, "normal")
@@ -328,10 +337,34 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
     def pause(self, request, pk=None):
         return self._control(request, services.pause_execution)
 
-    @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT})
+    @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT},
+                   description="A debug run paused at breakpoints goes on to the next breakpoint.")
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return self._control(request, services.resume_execution)
+        paused_debug = Execution.objects.filter(pk=self.get_object().pk, debug__isnull=False, status="paused").exists()
+        return self._control(request, debugging.resume_debug_execution if paused_debug else services.resume_execution)
+
+    @extend_schema(summary="Step a paused debug run", request=None, responses={202: ControlSerializer, **_CONFLICT},
+                   description="Runs the nodes the debug run is paused before, and pauses again before the next ones.")
+    @action(detail=True, methods=["post"])
+    def step(self, request, pk=None):
+        return self._control(request, debugging.step_execution)
+
+    @extend_schema(summary="Change a paused debug run's variables", request=OpenApiTypes.OBJECT,
+                   responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, **_CONFLICT},
+                   description="The body's keys are written into `vars` of the nodes the run is paused before, "
+                               "recorded as a VARS_EDITED event; step/ or resume/ runs them with these variables.")
+    @action(detail=True, methods=["patch"], url_path="vars", url_name="vars")
+    def edit_vars(self, request, pk=None):
+        execution = self.get_object()
+        if not isinstance(request.data, dict) or not request.data:
+            raise ApiError("invalid", "the body must be a non-empty object of variables to set", {"vars": [
+                "expected an object"]})
+        try:
+            debug = debugging.edit_vars(str(execution.pk), dict(request.data), dispatcher=dispatcher)
+        except services.NotAllowed as exc:
+            raise ApiError("not_allowed", str(exc), status_code=409) from None
+        return Response({"execution_id": str(execution.pk), "paused_at": debug["paused_at"], "vars": debug["vars"]})
 
     @extend_schema(request=None, responses={202: ControlSerializer, **_CONFLICT})
     @action(detail=True, methods=["post"], throttle_classes=[RunThrottle])

@@ -64,6 +64,9 @@ def claim(transition, node_id, worker, input_data=_UNREAD):
     if policy.START.applies_to(execution.status):
         transition.set_execution(policy.START.to_state)
     upstream, vars_state, vars_from, merged, merge_error = _incoming_vars(transition, node_id)
+    edited = policy.vars_edit_for(execution.debug, node_id)
+    if edited:  # vars changed while a debug run was paused before this node (executions.debugging)
+        vars_state, vars_from, merged = vars_state.apply(node_id, edited), node_id, True
     run.attempt += 1
     now = transition.now()
     transition.set_node(

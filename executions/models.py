@@ -70,6 +70,9 @@ class Execution(models.Model):
     parent_node_id = models.CharField(max_length=64, blank=True, default="")
     parent_index = models.PositiveIntegerField(null=True, blank=True)
     depth = models.PositiveSmallIntegerField(default=0)
+    # A debug run (DEBUGGING.md; engine.policy.debug_request): breakpoints, step mode, the nodes it is
+    # paused before and the vars edits made while paused. Null for every other run.
+    debug = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -174,6 +177,7 @@ class ExecutionEvent(models.Model):
     ERROR_OCCURRED = "ERROR_OCCURRED"
     STATE_CHANGED = "EXECUTION_STATE_CHANGED"
     COMPLETED = "EXECUTION_COMPLETED"
+    VARS_EDITED = "VARS_EDITED"  # a debug run's variables changed while paused (executions.debugging)
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()

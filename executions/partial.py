@@ -31,13 +31,13 @@ def earlier_execution(execution_id, workflow):
     return execution
 
 
-def check_nodes(graph, start_at, stop_after):
-    """PartialRunRefused when `start_at` or a `stop_after` node is not in the document."""
+def check_nodes(graph, start_at, stop_after, field="stop_after"):
+    """PartialRunRefused when `start_at` or a `stop_after` node (or breakpoint: `field`) is not in the document."""
     if start_at is not None and start_at not in graph.nodes:
         raise PartialRunRefused(f"start_at: the draft has no node {start_at!r}", "start_at")
     for node_id in stop_after:
         if node_id not in graph.nodes:
-            raise PartialRunRefused(f"stop_after: the draft has no node {node_id!r}", "stop_after")
+            raise PartialRunRefused(f"{field}: the document has no node {node_id!r}", field)
 
 
 def planner(graph, *, earlier=None, start_at=None, stop_after=()):

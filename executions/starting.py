@@ -20,7 +20,7 @@ N = NodeStatus
 
 
 def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trigger="manual", trigger_node=None,
-                 execution_id=None, from_execution=None, start_at=None, stop_after=None):
+                 execution_id=None, from_execution=None, start_at=None, stop_after=None, debug=None):
     """Start an execution of a workflow: its draft, its published version or version number `version`.
 
     What the API's run, schedules and webhooks call. InvalidWorkflow when the document does not
@@ -47,6 +47,8 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         document, left_out, errors = _connected_part(document, errors)
     if errors:
         raise InvalidWorkflow(errors)
+    if debug is not None:
+        partial.check_nodes(Graph.from_document(document), None, debug["breakpoints"], field="debug")
     plan = None
     if start_at is not None or stop_after:
         earlier = None
@@ -71,6 +73,7 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         trigger_node=trigger_node,
         execution_id=execution_id,
         plan=plan,
+        debug=debug,
     )
     execution.left_out = left_out  # the nodes a manual draft run left out (not stored: the definition says it)
     return execution
@@ -100,13 +103,15 @@ class InvalidInput(ValueError):
 
 
 def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow=None, version=None, revision=None,
-                    input_data=None, trigger="manual", trigger_node=None, execution_id=None, plan=None):
+                    input_data=None, trigger="manual", trigger_node=None, execution_id=None, plan=None,
+                    debug=None):
     """Create an execution of `document` and queue its trigger node (sent after commit).
 
     The owner is a user, or only its id (`owner_id`), which saves loading the user.
     `execution_id`: the id to create it with (a webhook accepted by the door answered it already).
     `plan`: a partial run's (executions.partial.planner), applied to the new runs; it runs at once,
-    past any concurrency limit (a person debugging waits for it)."""
+    past any concurrency limit (a person debugging waits for it). `debug`: a debug run's state
+    (engine.policy.debug_request): it pauses before its breakpoints."""
     input_data = {} if input_data is None else input_data
     schema = document.get("input_schema")
     checked = _schema_subject(trigger, input_data)
@@ -129,6 +134,7 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
             trigger=trigger,
             trigger_node=start_node,
             input=input_data,
+            debug=debug,
         )
         runs = [
             NodeRun(

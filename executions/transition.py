@@ -226,9 +226,21 @@ class Transition:
     # -- scheduling
 
     def queue_node(self, node_id, status=N.QUEUED):
-        """Queue the node (or mark it retrying) under a new task id, sent after commit."""
+        """Queue the node (or mark it retrying) under a new task id, sent after commit.
+
+        A debug run pauses instead before a node it holds at (engine.policy.holds_at_breakpoint):
+        the node waits for step/resume, and nothing is sent."""
         run = self.run(node_id)
         self.set_node(run, status, task_id=uuid.uuid4().hex)
+        if status == N.QUEUED and policy.holds_at_breakpoint(self.execution.debug, node_id):
+            self.set_node(run, N.WAITING, event_data={"wait": {"reason": policy.BREAKPOINT}},
+                          wait={"reason": policy.BREAKPOINT}, due_at=None)
+            debug = policy.paused_before(self.execution.debug, [node_id])
+            if self.execution.status != E.PAUSED:
+                self.set_execution(E.PAUSED, event_data={"paused_at": debug["paused_at"]}, debug=debug)
+            else:
+                self.set_execution(debug=debug)
+            return
         if status == N.QUEUED:
             self.to_start.append(node_id)
 

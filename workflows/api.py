@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engine import document as document_schemas
+from engine import policy
 from engine.pins import pins_of
 from executions import testing
 from executions.partial import PartialRunRefused
@@ -160,6 +161,11 @@ class VersionDetailSerializer(VersionSerializer):
     definition = DocumentField(help_text=DOCUMENT_DESCRIPTION)
 
 
+class DebugSerializer(serializers.Serializer):
+    breakpoints = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    step = serializers.BooleanField(required=False, default=False)
+
+
 class RunSerializer(serializers.Serializer):
     input = serializers.JSONField(required=False, help_text="The run's input ({} when omitted; a run from "
                                   "start_at takes the earlier execution's).")
@@ -170,6 +176,8 @@ class RunSerializer(serializers.Serializer):
                                      "draft (DEBUGGING.md, partial runs).")
     stop_after = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False,
                                        help_text="Run only what these nodes need, and stop.")
+    debug = DebugSerializer(required=False, help_text="A debug run: it pauses (paused_at) before each breakpoint "
+                            "node, or before every node with step; POST …/executions/{id}/step/ or resume/ goes on.")
 
     def validate(self, data):
         partial_run = "start_at" in data or "stop_after" in data
@@ -281,7 +289,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         try:
             execution = run_workflow(workflow, dispatcher=dispatcher, input_data=input_data, version=data["version"],
                                      from_execution=data.get("from_execution"), start_at=data.get("start_at"),
-                                     stop_after=data.get("stop_after"))
+                                     stop_after=data.get("stop_after"),
+                                     debug=policy.debug_request(**data["debug"]) if "debug" in data else None)
         except PartialRunRefused as exc:
             raise ApiError("invalid", str(exc), {exc.field: [str(exc)]}) from None
         except InvalidWorkflow as exc:

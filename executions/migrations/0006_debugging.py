@@ -1,5 +1,5 @@
 # Pins, partial runs and breakpoints (issue 23): a node run records that it completed with pinned
-# data, or that it was reused from an earlier execution's run.
+# data, or that it was reused from an earlier execution's run; a debug run keeps its breakpoints.
 
 from django.db import migrations, models
 
@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="execution",
+            name="debug",
+            field=models.JSONField(blank=True, null=True),
+        ),
         migrations.AddField(
             model_name="noderun",
             name="pinned",
