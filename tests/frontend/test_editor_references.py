@@ -67,4 +67,4 @@ def test_code_reading_a_node_that_is_not_upstream_is_a_problem_in_the_editor(pag
 
     canvas_node(page, "score").click()
 
-    expect(page.get_by_role("list", name="Problems of this node")).to_contain_text("the code reads 'nodes.done'")
+    expect(page.get_by_role("list", name="Problems of this node")).to_contain_text("The code reads 'nodes.done'")

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { Icon } from "../ui/Icon";
 import { problemCanvasId } from "../document/groups";
 import { useEditorContext, useEditorState } from "./context";
+import { nodeName, readableMessage } from "../document/labels";
 
 export function ProblemsBar() {
   const { actions } = useEditorContext();
@@ -37,11 +38,11 @@ export function ProblemsBar() {
           {problems.map((problem, index) => (
             <li key={index}>
               {problem.node_id ? (
-                <button type="button" className="nf-link-button" onClick={() => actions.focusNode(problemCanvasId(doc, problem) ?? (problem.node_id as string))}>{problemCanvasId(doc, problem)}</button>
+                <button type="button" className="nf-link-button" title={`id ${problemCanvasId(doc, problem)}`} onClick={() => actions.focusNode(problemCanvasId(doc, problem) ?? (problem.node_id as string))}>{nodeName(doc, problemCanvasId(doc, problem) ?? (problem.node_id as string))}</button>
               ) : (
                 <span className="nf-muted">workflow</span>
               )}
-              <span>{problem.message}</span>
+              <span title={problem.message}>{readableMessage(problem.message, doc)}</span>
             </li>
           ))}
         </ul>

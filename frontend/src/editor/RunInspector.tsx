@@ -21,6 +21,8 @@ import type { WatchedExecution } from "../executions/useExecution";
 import { resourceFacts, totalResources } from "../executions/operations";
 import { JsonTree } from "../ui/JsonTree";
 import { useEditorContext, useEditorState } from "./context";
+import { NodeTitle, useNodeNames } from "./NodeTitle";
+import { LogTime } from "./LogTime";
 import { ChildRuns, isComposite } from "../executions/children/ChildRuns";
 import { InnerNodeNote } from "../executions/children/InnerNodeNote";
 
@@ -187,12 +189,12 @@ function ExecutionPanel({ executionId, live, details, tab, onTab }: {
 }
 
 /** One row of the node runs list: memoised, so a burst of events redraws the rows that changed, not all of them. */
-const NodeRunRow = memo(function NodeRunRow({ run, onOpen }: { run: NodeRunSummary; onOpen: (id: string) => void }) {
+const NodeRunRow = memo(function NodeRunRow({ run, name, onOpen }: { run: NodeRunSummary; name: string; onOpen: (id: string) => void }) {
   return (
     <li>
       <button type="button" className="nf-run-list-item" onClick={() => onOpen(run.node_id)}>
         <span className={`nf-run-badge nf-run-badge--${run.status}`}>{run.status}</span>
-        <span className="nf-run-list-name">{run.node_id}</span>
+        <span className="nf-run-list-name" title={name === run.node_id ? undefined : `id ${run.node_id}`}>{name}</span>
         <span className="nf-muted">{formatDuration(run.duration_ms)}</span>
       </button>
     </li>
@@ -202,9 +204,10 @@ const NodeRunRow = memo(function NodeRunRow({ run, onOpen }: { run: NodeRunSumma
 function NodeRunList({ runs }: { runs: NodeRunSummary[] }) {
   const { actions } = useEditorContext();
   const open = useCallback((id: string) => actions.focusNode(id), [actions]);
+  const name = useNodeNames();
   return (
     <ol className="nf-run-list" aria-label="Node runs in order">
-      {runs.map((run) => <NodeRunRow key={run.node_id} run={run} onOpen={open} />)}
+      {runs.map((run) => <NodeRunRow key={run.node_id} run={run} name={name(run.node_id)} onOpen={open} />)}
     </ol>
   );
 }
@@ -268,7 +271,7 @@ function NodeRunPanel({ executionId, nodeId, run, streamed }: {
   if (!run) {
     return (
       <div className="nf-panel-body">
-        <h2 className="nf-panel-title">{nodeId}</h2>
+        <h2 className="nf-panel-title"><NodeTitle id={nodeId} /></h2>
         <p className="nf-muted">This node has not run in this execution.</p>
       </div>
     );
@@ -277,7 +280,7 @@ function NodeRunPanel({ executionId, nodeId, run, streamed }: {
   const tabs: [Tab, string][] = [["output", "Output"], ["input", "Input"], ["error", "Error"], ["logs", `Logs (${logs.length})`], ["attempts", "Attempts"], ["context", "Context after"], ["diff", "Changes"]];
   return (
     <div className="nf-panel-body">
-      <h2 className="nf-panel-title">{nodeId} <span className={`nf-run-badge nf-run-badge--${run.status}`} data-testid="node-run-status">{run.status}</span></h2>
+      <h2 className="nf-panel-title"><NodeTitle id={nodeId} /> <span className={`nf-run-badge nf-run-badge--${run.status}`} data-testid="node-run-status">{run.status}</span></h2>
       <dl className="nf-facts">
         <dt>Type</dt><dd>{run.type}</dd>
         <dt>Queued</dt><dd>{clock(run.queued_at)}</dd>
@@ -312,7 +315,7 @@ function NodeRunPanel({ executionId, nodeId, run, streamed }: {
           <ol className="nf-logs" aria-label="Logs">
             {logs.map((line, index) => (
               <li key={index} className={`nf-log nf-log--${line.level ?? "info"}`}>
-                <span className="nf-log-level">{line.level ?? "info"}</span> <span className="nf-log-message">{line.message ?? JSON.stringify(line)}</span>
+                <LogTime ts={line.ts} /><span className="nf-log-level">{line.level ?? "info"}</span> <span className="nf-log-message">{line.message ?? JSON.stringify(line)}</span>
               </li>
             ))}
           </ol>
@@ -372,14 +375,15 @@ function ProvideInput({ executionId, nodeId }: { executionId: string; nodeId: st
 /** A Gantt chart of the node runs: one row each, on one time axis, so parallel runs overlap. */
 function Timeline({ runs }: { runs: NodeRunSummary[] }) {
   const bars = timeline(runs);
+  const name = useNodeNames();
   if (!bars.length) return <p className="nf-muted nf-small">Nothing has started yet.</p>;
   return (
     <ol className="nf-timeline" aria-label="Timeline">
       {bars.map((bar) => (
         <li key={bar.nodeId} className="nf-timeline-row" data-node-id={bar.nodeId}>
-          <span className="nf-timeline-name">{bar.nodeId}</span>
+          <span className="nf-timeline-name" title={bar.nodeId}>{name(bar.nodeId)}</span>
           <span className="nf-timeline-track">
-            <span className={`nf-timeline-bar nf-timeline-bar--${bar.status}`} title={`${bar.nodeId}: ${formatDuration(bar.duration_ms)}`}
+            <span className={`nf-timeline-bar nf-timeline-bar--${bar.status}`} title={`${name(bar.nodeId)}: ${formatDuration(bar.duration_ms)}`}
               style={{ left: `${(bar.left * 100).toFixed(2)}%`, width: `${(bar.width * 100).toFixed(2)}%` }} />
           </span>
         </li>
@@ -396,6 +400,7 @@ function AllLogs({ runs, details, streamed }: {
 }) {
   const [node, setNode] = useState("");
   const [level, setLevel] = useState("");
+  const name = useNodeNames();
   const lines = runs.flatMap((run) => mergeLogs(details[run.node_id]?.logs, streamed[run.node_id]).map((line) => ({ node: run.node_id, ...line })));
   const levels = [...new Set(lines.map((line) => line.level ?? "info"))];
   const shown = lines.filter((line) => (!node || line.node === node) && (!level || (line.level ?? "info") === level));
@@ -405,7 +410,7 @@ function AllLogs({ runs, details, streamed }: {
       <div className="nf-json-tools">
         <select className="nf-input" aria-label="Logs of node" value={node} onChange={(event) => setNode(event.target.value)}>
           <option value="">All nodes</option>
-          {[...new Set(lines.map((line) => line.node))].map((id) => <option key={id} value={id}>{id}</option>)}
+          {[...new Set(lines.map((line) => line.node))].map((id) => <option key={id} value={id}>{name(id)}</option>)}
         </select>
         <select className="nf-input" aria-label="Log level" value={level} onChange={(event) => setLevel(event.target.value)}>
           <option value="">All levels</option>
@@ -415,7 +420,7 @@ function AllLogs({ runs, details, streamed }: {
       <ol className="nf-logs" aria-label="All logs">
         {shown.map((line, index) => (
           <li key={index} className={`nf-log nf-log--${line.level ?? "info"}`}>
-            <span className="nf-log-level">{line.node} · {line.level ?? "info"}</span> <span className="nf-log-message">{line.message ?? JSON.stringify(line)}</span>
+            <LogTime ts={line.ts} /><span className="nf-log-level">{name(line.node)} · {line.level ?? "info"}</span> <span className="nf-log-message">{line.message ?? JSON.stringify(line)}</span>
           </li>
         ))}
       </ol>

@@ -6,6 +6,7 @@ import { availablePaths } from "../document/expressions";
 import { useGlobalKeys } from "../variables/useGlobalKeys";
 import { globalPaths } from "../variables/values";
 import { countReferences } from "../document/references";
+import { readableMessage } from "../document/labels";
 import { nodePorts } from "../document/ports";
 import { NODE_ID_PATTERN, isDrawableNode, isRecord, nodesOf, type DocNode, type WorkflowDocument } from "../document/types";
 import { messageLookup } from "../forms/problems";
@@ -77,7 +78,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
       <div className="nf-panel-head">
         <span className={`nf-panel-icon nf-panel-icon--${entry?.category ?? "unknown"}`}><Icon name={nodeIcon(node.type, entry?.category ?? "")} size={18} /></span>
         <div className="nf-panel-titles">
-          <input className="nf-title-input" aria-label="Node name" value={node.name ?? ""} placeholder={entry?.title ?? node.type}
+          <input className="nf-title-input" aria-label="Node name" value={node.name ?? ""} placeholder={entry?.title ?? node.type} maxLength={200}
             onChange={(event) => setNodeKey("name", event.target.value || undefined)} />
           <div className="nf-muted nf-small">{entry ? `${entry.title} · ${entry.type} v${node.version ?? entry.version}` : `${node.type} — not a registered node type`}</div>
         </div>
@@ -85,7 +86,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
       {entry?.description && <p className="nf-panel-desc">{entry.description}</p>}
       {nodeProblems.length > 0 && (
         <ul className="nf-problems-inline" aria-label="Problems of this node">
-          {nodeProblems.map((problem, index) => <li key={index}><Icon name="alert" size={13} /> {problem.message}</li>)}
+          {nodeProblems.map((problem, index) => <li key={index} title={problem.message}><Icon name="alert" size={13} /> {readableMessage(problem.message, doc)}</li>)}
         </ul>
       )}
       <div className="nf-tabs" role="tablist">
