@@ -294,3 +294,51 @@ def test_a_sub_workflow_is_picked_from_the_users_workflows_and_its_child_run_ope
     expect(breadcrumb).not_to_contain_text("iteration")
     breadcrumb.locator("[data-crumb=run]").click()
     expect(page).to_have_url(re.compile(f"/workflows/{caller.pk}/executions/{execution_id}$"))
+
+
+NO_TENS = """def run(ctx):
+    item = ctx["input"]["item"]
+    if item % 10 == 0:
+        raise ValueError(f"no tens: {item}")
+    return item
+"""
+
+
+def test_a_loops_iterations_are_paged_and_filtered_by_status(page, asgi_live_server, alice, celery_worker):
+    document = loop_document()
+    loop = document["nodes"][1]
+    loop["params"].update(concurrency=5, on_item_error="continue")
+    loop["params"]["graph"]["nodes"][1] = {"id": "double", "type": "code.python", "position": [330, 70], "params": {"code": NO_TENS}}
+    workflow = Workflow.objects.create(owner=alice, name="Tens", definition=with_node_versions(document))
+    sign_in(page, asgi_live_server)
+    open_editor(page, asgi_live_server, workflow.pk)
+    execution_id = start_run(page, json.dumps({"items": list(range(1, 46))}))
+
+    progress = canvas_node(page, "loop").locator("[data-progress]")
+    expect(progress).to_have_attribute("data-succeeded", "41", timeout=120_000)
+    expect(progress).to_have_attribute("data-failed", "4")
+    expect(progress).to_contain_text("45 / 45 done · 4 failed")
+    expect(page.get_by_role("status", name="Execution")).to_contain_text("succeeded", ignore_case=True, timeout=30_000)
+    assert Execution.objects.get(pk=execution_id).result == [item for item in range(1, 46) if item % 10]
+
+    canvas_node(page, "loop").locator(".nf-frame-head").click()
+    iterations = page.get_by_role("complementary", name="Run details").get_by_test_id("iterations")
+    rows = iterations.locator("tr[data-iteration]")
+    expect(rows).to_have_count(20)
+    expect(iterations.get_by_test_id("iterations-page")).to_have_text("1–20 of 45")
+    iterations.get_by_role("button", name="Next").click()
+    expect(iterations.get_by_test_id("iterations-page")).to_have_text("21–40 of 45")
+    expect(rows.first).to_have_attribute("data-iteration", "20")
+    iterations.get_by_role("button", name="Next").click()
+    expect(rows).to_have_count(5)
+    expect(iterations.get_by_role("button", name="Next")).to_be_disabled()
+
+    iterations.get_by_label("Show iterations").select_option("failed")
+    expect(rows).to_have_count(4)
+    assert rows.evaluate_all("rows => rows.map((row) => row.dataset.iteration)") == ["9", "19", "29", "39"]
+    expect(iterations.get_by_test_id("iterations-page")).to_have_count(0)
+    iterations.scroll_into_view_if_needed()
+    screenshot(page, "execution-foreach-failed-iterations")
+    rows.nth(1).get_by_role("link", name="Open run").click()
+    expect(canvas_node(page, "double").locator("[data-run-state]")).to_have_text("failed", timeout=20_000)
+    expect(page.get_by_test_id("breadcrumb")).to_contain_text("iteration 19")
