@@ -56,7 +56,7 @@ def owner_limit():
 
 
 def _limited(execution):
-    return bool(execution.owner_id) and not getattr(execution, "parent_id", None)
+    return bool(execution.owner_id) and not execution.parent_id
 
 
 def admit(execution, document_settings):
@@ -93,7 +93,7 @@ def release_after(transition):
     if per_owner:
         held |= Q(held=OWNER)
     candidates = list(
-        Execution.objects.filter(held, owner_id=ended.owner_id, status=E.QUEUED).exclude(held="")
+        Execution.objects.filter(held, owner_id=ended.owner_id, status=E.QUEUED, parent=None).exclude(held="")
         .order_by("priority", "created_at", "id").select_for_update(skip_locked=True)
         .only("id", "workflow_id", "definition_id", "held")[:_CANDIDATES]
     )
@@ -127,7 +127,8 @@ def _start_held(transition_class, execution_id, dispatcher):
 
 
 def _in_progress(**where):
-    return Execution.objects.filter(held="", status__in=IN_PROGRESS, **where).count()
+    # Child executions run inside their parent's slot: only top-level runs count.
+    return Execution.objects.filter(held="", status__in=IN_PROGRESS, parent=None, **where).count()
 
 
 def _lock_owner(owner_id):
