@@ -73,7 +73,8 @@ def spawn(transition, run, runs):
     if runs.kind == "foreach":
         concurrency = composition.effective_concurrency(runs.concurrency, settings.NODEFLOW["FOREACH_MAX_CONCURRENCY"])
     progress = composition.Progress(runs.kind, len(runs.inputs), concurrency, runs.on_item_error)
-    kept = _keep_succeeded(parent.pk, run.node_id)
+    # A first run of the node has no children yet; a run again (a retry, a lost worker) keeps those that succeeded.
+    kept = _keep_succeeded(parent.pk, run.node_id) if run.attempt > 1 else set()
     progress.started = progress.succeeded = len(kept)
     indexed = runs.kind == "foreach"
     new = [
@@ -84,15 +85,19 @@ def spawn(transition, run, runs):
         )
         for index, child_input in enumerate(runs.inputs) if (index if indexed else None) not in kept
     ]
-    Execution.objects.bulk_create(new, batch_size=INSERT_BATCH)
-    if runs.kind == "subworkflow" and not runs.wait:
-        _start_child(store.take_unstarted_children(parent.pk, run.node_id, 1)[0], transition.dispatcher)
-        return "complete", {"execution_id": str(new[0].pk)}, ("main",)
     action, count = composition.first_action(progress)
+    if runs.kind == "subworkflow" and not runs.wait:
+        action, count = composition.COMPLETE, 1
+    # The first ones are written whole and started now; the others wait as rows (_start_next).
+    Execution.objects.bulk_create(new[count:], batch_size=INSERT_BATCH)
+    for child in new[:count]:
+        _start_child(child, transition.dispatcher)
+    if runs.kind == "subworkflow" and not runs.wait:
+        return "complete", {"execution_id": str(new[0].pk)}, ("main",)
     if action == composition.COMPLETE:
         output, ports = composition.output_of(progress, _children_rows(parent.pk, run.node_id))
         return "complete", output, ports
-    progress.started += _start_next(parent.pk, run.node_id, count, transition.dispatcher)
+    progress.started += count
     return "wait", {"children": progress.as_dict(), "items": _stored_items(parent.pk, run.node_id, runs)}
 
 
