@@ -22,6 +22,7 @@ import { resourceFacts, totalResources } from "../executions/operations";
 import { JsonTree } from "../ui/JsonTree";
 import { useEditorContext, useEditorState } from "./context";
 import { NodeTitle, useNodeNames } from "./NodeTitle";
+import { inStartOrder } from "../executions/order";
 import { LogTime } from "./LogTime";
 import { ChildRuns, isComposite } from "../executions/children/ChildRuns";
 import { InnerNodeNote } from "../executions/children/InnerNodeNote";
@@ -148,7 +149,7 @@ function ExecutionPanel({ executionId, live, details, tab, onTab }: {
 }) {
   const { execution } = live;
   if (!execution) return <div className="nf-panel-body nf-muted">Loading the run…</div>;
-  const runs = Object.values(live.nodes);
+  const runs = inStartOrder(Object.values(live.nodes));
   const error = errorText(execution.error);
   return (
     <div className="nf-panel-body">
