@@ -224,3 +224,32 @@ def test_saving_a_call_of_another_users_workflow_answers_404(alice, bob, alice_c
     doc["nodes"][1]["params"]["graph"]["nodes"][1]["params"]["workflow"] = str(mine.pk)
     response = alice_client.post("/api/v1/workflows/", {"name": "calls mine", "definition": doc}, format="json")
     assert response.status_code == 201 and response.json()["validation"]["valid"], response.json()
+
+
+@pytest.mark.django_db
+def test_each_child_end_is_a_progress_event_of_the_parent_and_replay_holds():
+    from executions.replay import rebuild_state, stored_state
+
+    execution = run_inline(foreach_doc([1, 2, 3], *DOUBLE, concurrency=2))
+    progress = [event.data for event in execution.events.filter(type="NODE_PROGRESS").order_by("seq")]
+    assert [p["children"]["succeeded"] for p in progress] == [1, 2, 3]
+    assert progress[-1]["children"] == {"total": 3, "succeeded": 3, "failed": 0, "running": 0, "queued": 0}
+    assert sorted(p["child"]["index"] for p in progress) == [0, 1, 2]
+    for one in [execution, *Execution.objects.filter(parent=execution)]:
+        assert rebuild_state(one.events.order_by("seq")) == stored_state(one)
+
+
+@pytest.mark.django_db
+def test_a_failed_group_follows_its_on_error():
+    doc = document(
+        [{"id": "start", "type": "trigger.manual"},
+         {"id": "grp", "type": "flow.group", "on_error": "continue", "params": {"graph": {
+             "nodes": [{"id": "start", "type": "trigger.group"},
+                       {"id": "boom", "type": "flow.fail", "params": {"message": "inner trouble"}}],
+             "edges": [{"from": "start", "to": "boom"}]}}},
+         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.grp.output.error.message }}"}}],
+        [{"from": "start", "to": "grp"}, {"from": "grp", "to": "done"}],
+    )
+    execution = run_inline(doc)
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == "the group failed: inner trouble"
