@@ -16,7 +16,8 @@ from examples.products.catalog import CatalogServer
 from executions.models import Execution
 from tests.chaos.conftest import ChaosWorker, deployment, suite_worker_stopped  # noqa: F401 — fixtures
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow]
+# 10,000 items take minutes on a small machine (PERFORMANCE.md P10 has the figures).
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 PIPELINE = Path(__file__).resolve().parents[2] / "examples" / "products" / "pipeline.json"
 ITEMS = int(os.environ.get("NODEFLOW_PIPELINE_ITEMS") or 10_000)
