@@ -114,6 +114,8 @@ export const api = {
     unpublish: (id: string) => request<Workflow>("POST", `workflows/${id}/unpublish/`),
     /** Makes the draft's webhook test URLs live for a while (400 `no_webhook` without a webhook trigger). */
     listen: (id: string) => request<Listening>("POST", `workflows/${id}/listen/`),
+    /** One published version with its document. */
+    version: (id: string, number: number) => request<VersionDetail>("GET", `workflows/${id}/versions/${number}/`),
     versions: (id: string, limit = 1) => request<Paginated<Version>>("GET", `workflows/${id}/versions/?limit=${limit}`),
     exportDocument: (id: string) => request<WorkflowDocument>("GET", `workflows/${id}/export/`),
     importDocument: (document: unknown, format: ImportFormat = "nodeflow") =>

@@ -83,6 +83,7 @@ export function EditorPage({ workflowId, executionId }: { workflowId: string; ex
             .then((page) => {
               const live = page.results.find((version) => version.number === workflow.published_version);
               if (live) opened.setPublishedRevision(live.revision);
+              if (live) return api.workflows.version(workflowId, live.number).then((detail) => opened.setPublishedDefinition(detail.definition));
             })
             .catch(() => undefined);
         }

@@ -8,6 +8,7 @@ import { ApiError } from "../api/client";
 import type { SavedWorkflow, ValidationResult, VersionDetail, Workflow } from "../api/types";
 import { commitSince, historyOf, pushHistory, redo, replacePresent, undo, type History } from "../document/history";
 import { isDrawableNode, nodesOf, type Problem, type WorkflowDocument } from "../document/types";
+import { sameContent } from "../executions/revision";
 
 export interface EditorApi {
   /** `revision`: the one the draft was edited on; the server answers 409 `revision_conflict` when it moved on. */
@@ -41,6 +42,8 @@ export interface EditorState {
   publishing: boolean;
   /** The draft revision the published version was made from (null: not published, or not known yet). */
   publishedRevision: number | null;
+  /** The published version's document, once known: the draft has no unpublished changes when it is the same. */
+  publishedDefinition: WorkflowDocument | null;
   notice: Notice | null;
   /** Another tab or client saved the draft since this one was loaded: their workflow, until the user chooses. */
   conflict: { theirs: Workflow } | null;
@@ -98,6 +101,7 @@ export class EditorStore {
       selectedEdges: EMPTY,
       publishing: false,
       publishedRevision: null,
+      publishedDefinition: null,
       notice: null,
       conflict: null,
     };
@@ -148,10 +152,17 @@ export class EditorStore {
     this.set({ publishedRevision: revision });
   }
 
+  setPublishedDefinition(definition: WorkflowDocument | null) {
+    this.set({ publishedDefinition: definition });
+  }
+
   /** Whether the draft differs from the published version (true when that is not known). */
   hasUnpublishedChanges(): boolean {
-    const { workflow, publishedRevision } = this.state;
-    if (!workflow.published_version || publishedRevision === null) return true;
+    const { workflow, publishedRevision, publishedDefinition } = this.state;
+    if (!workflow.published_version) return true;
+    // By content when the published document is known: undo back to it leaves nothing to publish.
+    if (publishedDefinition) return !sameContent(this.doc, publishedDefinition);
+    if (publishedRevision === null) return true;
     return this.isDirty() || workflow.revision !== publishedRevision;
   }
 
@@ -363,6 +374,7 @@ export class EditorStore {
         publishing: false,
         workflow: { ...this.state.workflow, published_version: version.number, active: true },
         publishedRevision: version.revision,
+        publishedDefinition: (version.definition as WorkflowDocument | undefined) ?? null,
       });
       this.notify(`Published version ${version.number}: triggers now run it.`);
       void this.refreshWorkflow();
@@ -395,7 +407,7 @@ export class EditorStore {
     this.set({ publishing: true });
     try {
       const workflow = await this.api.unpublish(this.state.workflow.id);
-      this.set({ publishing: false, publishedRevision: null, workflow: { ...workflow, definition: this.state.workflow.definition, revision: this.state.workflow.revision } });
+      this.set({ publishing: false, publishedRevision: null, publishedDefinition: null, workflow: { ...workflow, definition: this.state.workflow.definition, revision: this.state.workflow.revision } });
       this.notify("Unpublished: triggers no longer start this workflow.");
       return true;
     } catch (error) {
