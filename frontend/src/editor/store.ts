@@ -6,6 +6,7 @@
  */
 import { ApiError } from "../api/client";
 import type { SavedWorkflow, ValidationResult, VersionDetail, Workflow } from "../api/types";
+import { nodeAt } from "../document/groups";
 import { commitSince, historyOf, pushHistory, redo, replacePresent, undo, type History } from "../document/history";
 import { isDrawableNode, nodesOf, type Problem, type WorkflowDocument } from "../document/types";
 import { sameContent } from "../executions/revision";
@@ -223,7 +224,8 @@ export class EditorStore {
 
   private pruneSelection() {
     const ids = new Set(nodesOf(this.doc).filter(isDrawableNode).map((node) => node.id));
-    const kept = [...this.state.selectedNodes].filter((id) => ids.has(id));
+    // A node inside a group's or a loop's body is selected by its scoped id (document/groups.ts).
+    const kept = [...this.state.selectedNodes].filter((id) => ids.has(id) || (id.includes("/") && nodeAt(this.doc, id) !== undefined));
     if (kept.length !== this.state.selectedNodes.size) this.select(kept, []);
   }
 
