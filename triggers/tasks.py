@@ -6,6 +6,7 @@ from celery import bootsteps, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
+from executions import tasks as engine_tasks
 from executions.tasks import RETRIED, dispatcher
 from triggers import accepted, services
 
@@ -17,10 +18,11 @@ def purge_idempotency_keys():
     return services.purge_idempotency_keys()
 
 
-@shared_task(name="triggers.start_accepted", ignore_result=True, **RETRIED)
-def start_accepted(ids):
-    """Start the executions of webhook requests the door accepted (triggers.accepted)."""
-    return accepted.start_accepted(ids, dispatcher)
+@shared_task(name="triggers.start_accepted", bind=True, ignore_result=True, **RETRIED)
+def start_accepted(self, ids):
+    """Start the executions of webhook requests the door accepted, and run their first nodes here
+    (triggers.accepted)."""
+    return accepted.start_accepted(ids, dispatcher, run_here=True, worker=engine_tasks.worker_name_override or self.request.hostname)
 
 
 class AcceptedRecovery(bootsteps.StartStopStep):

@@ -116,9 +116,11 @@ def test_a_202_is_answered_once_the_request_is_a_row_and_its_start_makes_the_exe
     row = AcceptedRequest.objects.get(pk=execution_id)
     assert row.version == 1 and not Execution.objects.filter(pk=execution_id).exists()
 
-    assert accepted.start_accepted([execution_id], dispatcher) == 1
+    # As the task does: the execution's first (instant) nodes run here, without a trip through the broker.
+    assert accepted.start_accepted([execution_id], dispatcher, run_here=True) == 1
     execution = Execution.objects.get(pk=execution_id)
     assert not AcceptedRequest.objects.exists()
+    assert execution.status == "succeeded" and execution.result == {"got": {"email": "ada@example.com"}}
     assert execution.trigger == "webhook" and execution.trigger_node == "hook" and execution.version == 1
     assert str(execution.workflow_id) == workflow["id"]
     assert execution.input["body"] == {"email": "ada@example.com"}
@@ -215,7 +217,8 @@ def test_recovery_starts_accepted_requests_left_waiting_and_only_those(alice_cli
     waited = timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"] + 1)
     AcceptedRequest.objects.filter(pk=old).update(received_at=timezone.now() - waited)
     assert accepted.recover_accepted(dispatcher) == 1
-    assert Execution.objects.filter(pk=old).exists() and not Execution.objects.filter(pk=fresh).exists()
+    assert Execution.objects.get(pk=old).status == "queued"  # its first node sent to a worker, not run here
+    assert not Execution.objects.filter(pk=fresh).exists()
     assert list(AcceptedRequest.objects.values_list("pk", flat=True)) == [uuid.UUID(fresh)]
 
 
