@@ -117,6 +117,22 @@ def test_a_body_is_a_frame_that_collapses_and_is_edited_in_place(page, live_serv
     wait_saved(page)
     assert stored_body(workflow)["edges"] == [{"from": "start", "to": "double"}, {"from": "double", "to": "tail"}]
 
+    # Dragged inside the frame, a node moves in the body (relative to the frame) and the frame grows to hold it.
+    before = next(node for node in stored_body(workflow)["nodes"] if node["id"] == "tail")["position"]
+    frame_width = frame.bounding_box()["width"]
+    handle = canvas_node(page, "loop/tail").locator(".nf-node-title")
+    start = handle.bounding_box()
+    page.mouse.move(start["x"] + 10, start["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 60, start["y"] + 5, steps=5)
+    page.mouse.move(start["x"] + 250, start["y"] + 5, steps=10)
+    page.mouse.up()
+    wait_saved(page)
+    after = next(node for node in stored_body(workflow)["nodes"] if node["id"] == "tail")["position"]
+    assert after[0] > before[0] + 100 and after[1] == before[1]
+    expect(frame).not_to_have_css("width", f"{frame_width}px")
+    assert inside(canvas_node(page, "loop/tail").bounding_box(), frame.bounding_box())
+
     # The loop's own form leaves its body to the canvas.
     canvas_node(page, "loop").locator(".nf-frame-head").click()
     expect(side.get_by_test_id("body-hint")).to_be_visible()
@@ -134,6 +150,14 @@ def test_a_body_is_a_frame_that_collapses_and_is_edited_in_place(page, live_serv
     expect_edges(page, ["start.main->loop", "loop.main->done", "@loop|start.main->double", "@loop|double.main->tail"])
     # Nothing of this was an edit: the document is as saved.
     assert save_state(page) == "saved"
+
+    # Delete removes an inner node and its connections from the body only.
+    canvas_node(page, "loop/tail").click()
+    page.keyboard.press("Delete")
+    expect(canvas_node(page, "loop/tail")).to_have_count(0)
+    wait_saved(page)
+    assert stored_body(workflow)["edges"] == [{"from": "start", "to": "double"}]
+    assert [node["id"] for node in workflow.definition["nodes"]] == ["start", "loop", "done"]
 
 
 def test_a_problem_inside_a_body_shows_on_its_inner_node(page, live_server, alice):
