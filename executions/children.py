@@ -98,14 +98,7 @@ def spawn(transition, run, runs):
         output, ports = composition.output_of(progress, _children_rows(parent.pk, run.node_id))
         return "complete", output, ports
     progress.started += count
-    return "wait", {"children": progress.as_dict(), "items": _stored_items(parent.pk, run.node_id, runs)}
-
-
-def _stored_items(execution_id, node_id, runs):
-    """What collect's errors name as each failed child's item: kept with the node (a file when large)."""
-    if runs.kind != "foreach" or runs.on_item_error != composition.COLLECT:
-        return None
-    return outputs.store_if_large(execution_id, f"{node_id}-items", runs.items)
+    return "wait", {"children": progress.as_dict()}
 
 
 def _document_of(parent, runs):
@@ -267,7 +260,7 @@ def child_ended(child, dispatcher):
 
 
 def _complete(parent, run, progress, wait):
-    rows = _children_rows(parent.execution.pk, run.node_id, wait.get("items"))
+    rows = _children_rows(parent.execution.pk, run.node_id)
     output, ports = composition.output_of(progress, rows)
     stored = outputs.store_if_large(str(parent.execution.pk), f"{run.node_id}-{run.attempt}", output)
     parent.set_node(run, N.COMPLETED, event_data={"ports": list(ports)}, output=stored, ports=list(ports),
@@ -312,14 +305,16 @@ def _fail(parent, run, progress, child):
     parent.settle()
 
 
-def _children_rows(execution_id, node_id, items=None):
-    """(index, status, result, item, error) of the node's children in index order: one query."""
-    rows = Execution.objects.filter(parent_id=execution_id, parent_node_id=node_id).order_by("parent_index")
-    values = list(rows.values_list("parent_index", "status", "result", "error"))
-    if items is not None and any(status != E.SUCCEEDED for _i, status, _r, _e in values):
-        items = outputs.resolve(items, execution_id)
-    return [(index, status, result, items[index] if items is not None and index is not None else None, error)
-            for index, status, result, error in values]
+def _children_rows(execution_id, node_id):
+    """(index, status, result, item, error) of the node's children in index order: one query, and one
+    more for the items of those that did not succeed (each child's own input holds its item)."""
+    rows = Execution.objects.filter(parent_id=execution_id, parent_node_id=node_id)
+    values = list(rows.order_by("parent_index").values_list("parent_index", "status", "result", "error"))
+    items = {}
+    if any(status != E.SUCCEEDED for _index, status, _result, _error in values):
+        items = {index: (child_input or {}).get("item") if isinstance(child_input, dict) else None
+                 for index, child_input in rows.exclude(status=E.SUCCEEDED).values_list("parent_index", "input")}
+    return [(index, status, result, items.get(index), error) for index, status, result, error in values]
 
 
 # -- reaching the children --------------------------------------------------------------------

@@ -7,7 +7,7 @@ transaction that records the wait, and completes the node when they have ended. 
 `params.graph` is passed through unrendered (`raw_params`): its expressions read the child's
 own context, never the outer one."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from engine.composition import COLLECT, ERRORS_PORT, ON_ITEM_ERROR, batches
 from engine.errors import PERMANENT, NodeError
@@ -28,7 +28,6 @@ class ChildRuns:
     body: dict | None = None
     concurrency: int = 1
     on_item_error: str = "fail"
-    items: list = field(default_factory=list)  # what each child's input was made from (collect's errors)
     workflow: str | None = None
     version: object = "published"
     wait: bool = True
@@ -146,7 +145,7 @@ def foreach(call):
     body = body_document(call.node_id, params["graph"], params.get("vars"))
     return NodeResult(wait=WaitFor(children=ChildRuns(
         "foreach", inputs, body=body, concurrency=int(params.get("concurrency") or 4),
-        on_item_error=params.get("on_item_error") or "fail", items=chunks,
+        on_item_error=params.get("on_item_error") or "fail",
     )))
 
 
