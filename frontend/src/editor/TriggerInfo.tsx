@@ -2,7 +2,7 @@
 import type { Trigger } from "../api/types";
 import { IconButton } from "../ui/Button";
 import { toast } from "../ui/overlays";
-import { dateTime } from "../ui/format";
+import { dateTimeSeconds } from "../ui/format";
 import { VariableTriggerInfo } from "../variables/VariableTriggerInfo";
 import { ListenButton } from "./ListenButton";
 
@@ -54,9 +54,12 @@ export function TriggerInfo({ type, trigger, published, dirty, params }: {
       <section className="nf-trigger-info" aria-label="Next runs">
         <div className="nf-url-label">Next runs{published ? "" : " (once published)"}</div>
         {runs.length ? (
-          <ol className="nf-next-runs">{runs.map((run) => <li key={run}>{dateTime(run)}</li>)}</ol>
+          <ol className="nf-next-runs">{runs.map((run) => <li key={run}>{dateTimeSeconds(run)}</li>)}</ol>
         ) : (
-          <p className="nf-muted nf-small">{dirty ? "Save to see when it fires next." : "Set “every” or a cron expression to see when it fires."}</p>
+          <p className="nf-muted nf-small">
+            {!published ? "A schedule runs the published version: publish the workflow to start it, and its next runs show here."
+              : dirty ? "Save to see when it fires next." : "Set “every” or a cron expression to see when it fires."}
+          </p>
         )}
       </section>
     );

@@ -7,7 +7,7 @@ import { TopBar } from "../app/TopBar";
 import { controlsFor } from "../editor/RunBar";
 import { Button } from "../ui/Button";
 import { Icon } from "../ui/Icon";
-import { dateTime } from "../ui/format";
+import { dateTimeSeconds } from "../ui/format";
 import { toast } from "../ui/overlays";
 import { FINAL_EXECUTION, formatDuration } from "./live";
 import { heldText, priorityText } from "./operations";
@@ -146,7 +146,7 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
                     </td>
                     {!workflowId && <td>{execution.workflow ? names.get(String(execution.workflow)) ?? "…" : "(deleted or inline)"}</td>}
                     <td>{execution.trigger}</td>
-                    <td>{execution.created_at ? dateTime(execution.created_at) : ""}</td>
+                    <td>{execution.created_at ? dateTimeSeconds(execution.created_at) : ""}</td>
                     <td>{formatDuration(execution.duration_ms as number | null) || "—"}</td>
                     <td className="nf-muted">{Object.entries(counts).map(([key, value]) => `${value} ${key}`).join(", ")}</td>
                     <td className="nf-table-actions">
