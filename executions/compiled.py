@@ -11,6 +11,7 @@ from django.conf import settings
 from engine.graph import Graph
 from engine.pins import pins_of
 from executions.models import Definition
+from nodes.globals_read import global_keys
 from nodes.registry import registry
 
 
@@ -25,6 +26,7 @@ class CompiledWorkflow:
         self.merge_policy = self.settings.get("merge", "error")
         # Pinned nodes (DEBUGGING.md) do not run: they complete in the worker that made them ready.
         self.pins = pins_of(document)
+        self._global_keys = {}
         self._join_modes = {
             node_id: node_type.join_mode_of(self.graph.nodes[node_id]) for node_id, node_type in self.node_types.items()
         }
@@ -48,6 +50,17 @@ class CompiledWorkflow:
 
     def timeout_s(self, node_id):
         return self.graph.node(node_id).get("timeout_s")
+
+    def global_keys(self, node_id):
+        """The global variables node `node_id` reads (nodes.globals_read), found once per process: a
+        node's params never change, and walking them costs tens of microseconds per run."""
+        try:
+            return self._global_keys[node_id]
+        except KeyError:
+            node_type = self.node_types[node_id]
+            keys = global_keys({**node_type.defaults, **(self.graph.node(node_id).get("params") or {})}, node_type)
+            self._global_keys[node_id] = keys
+            return keys
 
 
 _cache = LRUCache(maxsize=64)

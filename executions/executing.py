@@ -26,7 +26,6 @@ from executions import leases, stoppable, tracing
 from executions.contexts import load_node_entries
 from executions.dispatch import send
 from executions.finishing import Outcome, claim_and_run, finish_nodes
-from nodes.globals_read import global_keys
 from nodes.registry import NodeCall, NodeResult
 from variables import services as variables
 
@@ -184,7 +183,7 @@ def _execute(prepared, secrets, recorded=None, resources=None):
     nodes = LazyNodes(compiled.graph.ancestor_view(node_id), _entries_loader(prepared.execution_id, recorded))
     params = {**node_type.defaults, **(node.get("params") or {})}
     context = build_context(prepared.execution_info, prepared.input_data, dict(prepared.vars_state.values), nodes,
-                            _globals_snapshot(prepared.owner_id, params, node_type))
+                            _globals_snapshot(prepared.owner_id, compiled.global_keys(node_id)))
     call = NodeCall(
         node_id=node_id,
         node=node,
@@ -223,11 +222,11 @@ def _execute(prepared, secrets, recorded=None, resources=None):
     return Outcome(result=result, params=call.params, logs=call.logs + list(result.logs), started_at=started_at)
 
 
-def _globals_snapshot(owner_id, params, node_type):
+def _globals_snapshot(owner_id, keys):
     """The owner's global variables as the node sees them, as of now (engine.globals.Snapshot)."""
     if owner_id is None:
         return None
-    return Snapshot(global_keys(params, node_type), lambda keys: variables.snapshot(owner_id, keys))
+    return Snapshot(keys, lambda wanted: variables.snapshot(owner_id, wanted))
 
 
 def _entries_loader(execution_id, recorded):
