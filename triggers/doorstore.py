@@ -27,8 +27,8 @@ from triggers.models import AcceptedRequest
 logger = logging.getLogger("nodeflow.triggers")
 
 _TABLE = AcceptedRequest._meta.db_table
-INSERT = (f'INSERT INTO "{_TABLE}" ("id", "endpoint_id", "version", "input", "received_at") '
-          "VALUES (%s, %s, %s, %s, now())")
+INSERT = f'INSERT INTO "{_TABLE}" ("id", "endpoint_id", "version", "input", "received_at") VALUES '
+_ROW = "(%s, %s, %s, %s, now())"
 # Options of Django's that are not libpq's.
 _DJANGO_ONLY_OPTIONS = {"pool", "isolation_level", "assume_role", "server_side_binding", "cursor_factory", "context"}
 POOL_TIMEOUT_S = 10  # like Django's own pool (nodeflow.settings): then the request is answered 503
@@ -52,7 +52,8 @@ class AcceptedStore:
         self.pool_size = pool_size or settings.NODEFLOW["WEBHOOK_DOOR_POOL_SIZE"]
         self.batch = batch or settings.NODEFLOW["WEBHOOK_DOOR_BATCH"]
         self.pool = AsyncConnectionPool(dsn or conninfo(), min_size=1, max_size=self.pool_size, open=False,
-                                        timeout=POOL_TIMEOUT_S, name="nodeflow-webhook-door")
+                                        timeout=POOL_TIMEOUT_S, name="nodeflow-webhook-door",
+                                        kwargs={"autocommit": True})
         self._opened = None
         self._pending = []
         self._writers = 0
@@ -101,10 +102,11 @@ class AcceptedStore:
         asyncio.get_running_loop().run_in_executor(None, self._after_commit, ids)
 
     async def _insert(self, rows):
+        """One INSERT of every row: one statement is one transaction (autocommit), one round trip."""
+        values = ", ".join([_ROW] * len(rows))
+        params = [value for row in rows for value in row]
         async with self.pool.connection() as connection:
-            async with connection.transaction():
-                async with connection.cursor() as cursor:
-                    await cursor.executemany(INSERT, rows)
+            await connection.execute(INSERT + values, params)
 
     def _after_commit(self, ids):
         try:

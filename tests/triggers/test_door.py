@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
+from psycopg import IntegrityError
 
 from executions.models import Execution
 from executions.tasks import dispatcher
@@ -28,8 +29,8 @@ from tests.conftest import ROOT, service_env, wait_for_execution
 from tests.triggers.support import LIST, assert_error, generic_signature, published_hook, webhook_doc
 from triggers import accepted, hookcache
 from triggers.door import stop_threads
-from triggers.doorstore import close_loop_store
-from triggers.models import AcceptedRequest
+from triggers.doorstore import AcceptedStore, close_loop_store
+from triggers.models import AcceptedRequest, WebhookEndpoint
 from triggers.services import HOOK_GENERATION_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -220,6 +221,28 @@ def test_recovery_starts_accepted_requests_left_waiting_and_only_those(alice_cli
     assert Execution.objects.get(pk=old).status == "queued"  # its first node sent to a worker, not run here
     assert not Execution.objects.filter(pk=fresh).exists()
     assert list(AcceptedRequest.objects.values_list("pk", flat=True)) == [uuid.UUID(fresh)]
+
+
+def test_a_batch_with_a_row_the_database_refuses_stores_the_others_in_one_commit(alice_client):
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    endpoint = WebhookEndpoint.objects.get(token=path.rsplit("/", 1)[-1])
+    committed = []
+
+    async def scenario():
+        store = AcceptedStore(committed.append, pool_size=1)
+        try:
+            good = [uuid.uuid4() for _ in range(5)]
+            stores = [store.store(row_id, endpoint.pk, 1, {"n": n}) for n, row_id in enumerate(good)]
+            stores.append(store.store(uuid.uuid4(), endpoint.pk + 1000, 1, {"n": "no such trigger"}))
+            return good, await asyncio.gather(*stores, return_exceptions=True)
+        finally:
+            await store.close()
+
+    good, results = asyncio.run(scenario())
+    assert results[:5] == [None] * 5 and isinstance(results[5], IntegrityError), results
+    assert set(AcceptedRequest.objects.values_list("pk", flat=True)) == set(good)
+    # The batch failed as a whole, then each row went alone: five commits, each told to start its row.
+    assert sorted(map(tuple, committed)) == sorted((str(row_id),) for row_id in good)
 
 
 def test_the_view_keeps_serving_webhooks_where_the_door_is_not_mounted(alice_client):
