@@ -91,3 +91,18 @@ def test_a_new_variable_is_created_with_its_key_checked(page, asgi_live_server, 
     page.get_by_role("button", name="Save").click()
     expect(page.locator('tr[data-variable-key="limits"]')).to_contain_text('{"max":3}')
     assert services.snapshot(alice.pk, {"limits"}) == {"limits": {"max": 3}}
+
+
+def test_the_editor_warns_about_a_global_variable_that_does_not_exist_yet(page, asgi_live_server, alice):
+    from tests.frontend.editor import open_editor
+
+    services.put(alice, "known", 1)
+    workflow = Workflow.objects.create(owner=alice, name="Reader", definition=chain(alice, [
+        {"id": "done", "type": "flow.terminal", "params": {"result": "{{ globals.known }} {{ globals.not_yet }}"}},
+    ], "Reader"))
+    sign_in(page, asgi_live_server)
+    open_editor(page, asgi_live_server, workflow.pk)
+    bar = page.get_by_test_id("problems")
+    expect(bar).to_have_attribute("data-count", "0")  # valid: a warning, not an error
+    expect(page.get_by_test_id("warnings")).to_contain_text("1 warning")
+    expect(page.get_by_test_id("warnings")).to_contain_text("globals.not_yet")

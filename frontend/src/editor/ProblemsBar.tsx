@@ -4,6 +4,7 @@ import { Icon } from "../ui/Icon";
 import { problemCanvasId } from "../document/groups";
 import { useEditorContext, useEditorState } from "./context";
 import { nodeName, readableMessage } from "../document/labels";
+import { ValidationWarnings } from "../variables/ValidationWarnings";
 
 export function ProblemsBar() {
   const { actions } = useEditorContext();
@@ -24,6 +25,7 @@ export function ProblemsBar() {
     return (
       <div className="nf-problems nf-problems--ok" data-testid="problems" data-count="0">
         <Icon name="check" size={14} /> No problems — ready to publish
+        <ValidationWarnings />
       </div>
     );
   }

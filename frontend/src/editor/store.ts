@@ -10,6 +10,7 @@ import { nodeAt } from "../document/groups";
 import { commitSince, historyOf, pushHistory, redo, replacePresent, undo, type History } from "../document/history";
 import { isDrawableNode, nodesOf, type Problem, type WorkflowDocument } from "../document/types";
 import { sameContent } from "../executions/revision";
+import { warningsOf } from "../variables/values";
 
 export interface EditorApi {
   /** `revision`: the one the draft was edited on; the server answers 409 `revision_conflict` when it moved on. */
@@ -38,6 +39,8 @@ export interface EditorState {
   /** The server's validation problems, and the document they were found in. */
   problems: Problem[];
   problemsOf: WorkflowDocument | null;
+  /** What may fail at run time without making the document invalid (a global variable not there yet). */
+  warnings: Problem[];
   selectedNodes: ReadonlySet<string>;
   selectedEdges: ReadonlySet<string>;
   publishing: boolean;
@@ -98,6 +101,7 @@ export class EditorStore {
       savedAt: null,
       problems: [],
       problemsOf: null,
+      warnings: [],
       selectedNodes: EMPTY,
       selectedEdges: EMPTY,
       publishing: false,
@@ -252,7 +256,7 @@ export class EditorStore {
     this.validateController = controller;
     try {
       const result = await this.api.validate(doc, { signal: controller.signal });
-      if (this.doc === doc) this.set({ problems: result.errors, problemsOf: doc });
+      if (this.doc === doc) this.set({ problems: result.errors, problemsOf: doc, warnings: warningsOf(result) });
     } catch (error) {
       if (controller.signal.aborted) return;
       if (this.doc === doc) this.notify(`Could not validate: ${messageOf(error)}`, "error");
@@ -310,6 +314,7 @@ export class EditorStore {
         }
         partial.problems = validation.errors;
         partial.problemsOf = partial.saved;
+        partial.warnings = warningsOf(validation);
       }
       this.set(partial);
       return true;

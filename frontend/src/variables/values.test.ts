@@ -70,3 +70,12 @@ describe("the variable trigger's panel", () => {
     expect(matchingKeys("", keys)).toEqual([]);
   });
 });
+
+describe("validation warnings", () => {
+  it("are read when the answer has them, and none otherwise", async () => {
+    const { warningsOf } = await import("./values");
+    const warning = { code: "unknown_global_key", message: "reads globals.x", node_id: "end", edge: null, path: "nodes[1].params" };
+    expect(warningsOf({ valid: true, errors: [], warnings: [warning] })).toEqual([warning]);
+    expect(warningsOf({ valid: true, errors: [] })).toEqual([]);
+  });
+});

@@ -55,3 +55,9 @@ export function matchingKeys(pattern: string, keys: readonly string[]): string[]
   if (!pattern) return [];
   return keys.filter((key) => (pattern.endsWith("*") ? key.startsWith(pattern.slice(0, -1)) : key === pattern));
 }
+
+/** A validation result's warnings (present only when there are some: `unknown_global_key`). */
+export function warningsOf<T>(result: object): T[] {
+  const warnings = (result as { warnings?: unknown }).warnings;
+  return Array.isArray(warnings) ? (warnings as T[]) : [];
+}
