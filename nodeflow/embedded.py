@@ -4,7 +4,9 @@ SQLite, the in-memory broker and the in-memory channel layer need no outside
 service; the worker consumes real Celery messages on a thread pool."""
 
 import asyncio
+import errno
 import logging
+import socket
 import threading
 import time
 
@@ -57,8 +59,30 @@ def _start_beat():
     return beat
 
 
+class PortTaken(OSError):
+    """The address to serve on is in use (another NodeFlow, or another program): said before anything starts."""
+
+
+def _bind(host, port):
+    """The listening socket, bound before anything else starts, so that a taken port is said at once and
+    "is up" is printed only once NodeFlow holds its address (issue 25)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortTaken(exc.errno, f"port {port} on {host} is already in use (another NodeFlow, or another "
+                            f"program): stop it, or start on another port with  nodeflow dev --port {port + 1}") from None
+        raise
+    listener.listen(2048)
+    return listener
+
+
 def run(host="127.0.0.1", port=8000, stdout=None):
-    """Run NodeFlow until interrupted (Ctrl-C or SIGTERM)."""
+    """Run NodeFlow until interrupted (Ctrl-C or SIGTERM). PortTaken when the port is in use."""
     import uvicorn
 
     def say(text):
@@ -67,6 +91,7 @@ def run(host="127.0.0.1", port=8000, stdout=None):
             stdout.flush()
 
     started = time.monotonic()
+    listener = _bind(host, port)
     call_command("migrate", interactive=False, verbosity=0)
     from executions.recovery import requeue_orphans
     from executions.tasks import dispatcher
@@ -85,15 +110,15 @@ def run(host="127.0.0.1", port=8000, stdout=None):
     from django.contrib.auth import get_user_model
 
     has_admin = get_user_model().objects.filter(is_superuser=True).exists()
-    say(f"NodeFlow (embedded mode) is up at {url}  (started in {time.monotonic() - started:.1f} s)\n")
-    say(f"  database: {settings.DATABASES['default']['NAME']}\n")
-    if has_admin:
-        say(f"  admin: {url}admin/\n")
-    else:
-        say("  no admin user yet: create one with  .venv/bin/python manage.py createsuperuser\n")
-    say("Press Ctrl-C to stop.\n")
-    try:
-        asyncio.run(server.serve())
+    try:  # a Ctrl-C from here on, even while these lines print, stops everything cleanly
+        say(f"NodeFlow (embedded mode) is up at {url}  (started in {time.monotonic() - started:.1f} s)\n")
+        say(f"  database: {settings.DATABASES['default']['NAME']}\n")
+        if has_admin:
+            say(f"  admin: {url}admin/\n")
+        else:
+            say("  no admin user yet: create one with  .venv/bin/python manage.py createsuperuser\n")
+        say("Press Ctrl-C to stop.\n")
+        asyncio.run(server.serve(sockets=[listener]))
     except KeyboardInterrupt:
         pass  # uvicorn stops gracefully on Ctrl-C, then re-raises it
     finally:
@@ -101,4 +126,5 @@ def run(host="127.0.0.1", port=8000, stdout=None):
         beat.stop()
         if _worker is not None:
             _worker.stop(in_sighandler=False)
+        listener.close()
         say("Stopped.\n")

@@ -40,7 +40,10 @@ class Command(BaseCommand):
         if action == "dev":
             from nodeflow import embedded
 
-            embedded.run(host=options["host"], port=options["port"], stdout=self.stdout)
+            try:
+                embedded.run(host=options["host"], port=options["port"], stdout=self.stdout)
+            except embedded.PortTaken as exc:
+                raise CommandError(exc.strerror) from None
             return
         if action == "bench":
             from bench.runner import BenchError, run
