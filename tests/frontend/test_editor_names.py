@@ -21,7 +21,7 @@ def named(owner, broken=False):
         "nodes": [
             {"id": "start", "type": "trigger.manual", "name": "Kick off", "position": [0, 0]},
             {"id": "greet", "type": "code.python", "name": "Greeter with a long name", "position": [300, 0],
-             "params": {"code": SAY}},
+             "params": {"code": SAY + ('    ctx["nodes"]["fetch"]\n' if broken else "")}},
             {"id": "fetch", "type": "http.request", "name": "Fetch the profile", "position": [600, 0],
              "params": {} if broken else {"url": "http://127.0.0.1:9/"}},
         ],
@@ -63,6 +63,9 @@ def test_the_problem_list_names_nodes_and_says_problems_plainly(page, live_serve
     expect(problems).to_contain_text("Missing 'url'")
     expect(problems).not_to_contain_text("nodes[")
     expect(problems).not_to_contain_text("http.request v1:")
+    # Open, the panel leaves the minimap uncovered (item 13 of the list).
+    panel, minimap = problems.bounding_box(), page.locator(".react-flow__minimap").bounding_box()
+    assert panel["x"] + panel["width"] <= minimap["x"], (panel, minimap)
     expect(page.get_by_label("Node name").first).to_have_count(0)
     canvas_node(page, "fetch").click()
     assert page.get_by_label("Node name").get_attribute("maxlength") == "200"

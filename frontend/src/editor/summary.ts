@@ -12,6 +12,17 @@ export function nodeSummary(node: DocNode, entry: NodeTypeEntry | undefined): st
       return params.every ? `every ${params.every} ${params.unit ?? "minutes"}` : "no schedule yet";
     case "trigger.webhook":
       return `${Array.isArray(params.methods) ? params.methods.join(", ") : "POST"} webhook`;
+    case "data.set": {
+      // What it writes, by key (issue 25): the run's vars, or the owner's globals with scope global.
+      const keys = (value: unknown) => (isRecord(value) ? Object.keys(value) : []);
+      const vars = keys(params.vars);
+      const output = keys(params.output);
+      const parts = [
+        vars.length ? `${params.scope === "global" ? "globals" : "vars"} ${vars.join(", ")}` : "",
+        output.length ? `output ${output.join(", ")}` : "",
+      ].filter(Boolean);
+      return parts.length ? `sets ${parts.join(" · ")}` : "sets nothing yet";
+    }
     case "logic.switch":
       return `${Array.isArray(params.cases) ? params.cases.length : 0} case(s) + default`;
     case "flow.merge":
