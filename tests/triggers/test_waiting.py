@@ -1,0 +1,80 @@
+"""A sync-mode webhook is woken by its execution's live events (triggers.waiting), on a real worker.
+
+The safety read is pushed to 30 s in these tests: an answer that comes within seconds was
+woken by the execution's events, not found by a read."""
+
+import asyncio
+import json
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import Client
+
+from executions.models import Execution
+from executions.starting import start_execution
+from executions.tasks import dispatcher
+from tests.triggers.support import published_hook, webhook_doc
+from triggers import waiting
+
+JSON = "application/json"
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How many times the execution's row was read while waiting; the safety read pushed to 30 s."""
+    monkeypatch.setattr(waiting, "SAFETY_READ_S", 30.0)
+    count = {"reads": 0}
+    real = waiting.final_row
+
+    async def counted(execution_id):
+        count["reads"] += 1
+        return await real(execution_id)
+
+    monkeypatch.setattr(waiting, "final_row", counted)
+    return count
+
+
+def slow_doc(seconds, **params):
+    doc = webhook_doc(result={"n": "{{ input.body.n }}"}, extra_nodes=[
+        {"id": "nap", "type": "test.sleep", "params": {"seconds": seconds}}], **params)
+    doc["edges"] = [{"from": "hook", "to": "nap"}, {"from": "nap", "to": "done"}]
+    return doc
+
+
+def test_a_sync_webhook_is_answered_when_its_execution_ends_with_a_read_or_two(celery_worker, alice_client, reads):
+    _, path, _ = published_hook(alice_client, slow_doc(1.0, response="sync", timeout_s=25))
+    started = time.monotonic()
+    answer = Client().post(path, json.dumps({"n": 7}), content_type=JSON)
+    elapsed = time.monotonic() - started
+    assert answer.status_code == 200 and answer.json() == {"n": 7}, answer.content
+    assert elapsed < 15, f"answered after {elapsed:.1f} s: not woken by the execution's end"
+    # One read before waiting, one per execution-level event (queued → running, then the end);
+    # polling every 5–50 ms for a second made twenty or more.
+    assert reads["reads"] <= 4, reads
+
+
+def test_a_waiter_that_times_out_does_not_take_the_wake_of_another(celery_worker, alice, reads):
+    """Two requests wait in one event loop; the first gives up at its timeout while the second's
+    execution is still running: the second is still woken by its own end."""
+    long_doc, short_doc = slow_doc(4.0), slow_doc(1.5)
+
+    async def both():
+        try:
+            return await asyncio.gather(waiting.wait_for_execution(str(long_run.pk), 0.5),
+                                        waiting.wait_for_execution(str(short_run.pk), 25))
+        finally:
+            await sync_to_async(connections.close_all)()  # the reads' thread's connection
+
+    long_run = start_execution(long_doc, dispatcher=dispatcher, owner=alice, input_data={"body": {"n": 1}},
+                               trigger="webhook")
+    short_run = start_execution(short_doc, dispatcher=dispatcher, owner=alice, input_data={"body": {"n": 2}},
+                                trigger="webhook")
+    started = time.monotonic()
+    timed_out, finished = asyncio.run(both())
+    elapsed = time.monotonic() - started
+    assert timed_out is None
+    assert finished is not None and finished[0] == "succeeded" and finished[1] == {"n": 2}
+    assert elapsed < 15, f"woken after {elapsed:.1f} s"
+    assert Execution.objects.get(pk=short_run.pk).status == "succeeded"
