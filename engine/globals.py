@@ -48,7 +48,9 @@ class GlobalWrite:
     key: str
     op: str = SET
     value: object = None
-    expected_version: int | None = None  # compare_and_set: 0 means "the key must not exist yet"
+    # compare_and_set: the version the key must be at (0: must not exist yet). A set with one is an
+    # optimistic write (a code node's, of what it read): its conflict is worth a retry, which reads again.
+    expected_version: int | None = None
 
     def as_dict(self):
         data = {"key": self.key, "op": self.op, "value": self.value}
@@ -80,9 +82,9 @@ def apply(write, exists, current, version):
 
     Raises GlobalConflict (compare_and_set on another version) or GlobalOpError."""
     key, op, value = write.key, write.op, write.value
-    if op == SET:
+    if op == SET and write.expected_version is None:
         return value
-    if op == COMPARE_AND_SET:
+    if op in (SET, COMPARE_AND_SET):
         expected = write.expected_version
         if expected != version:
             raise GlobalConflict(key, expected, version)
@@ -143,17 +145,25 @@ class Snapshot(Mapping):
 
     The keys a node reads are known from its params (`keys_read`): those are loaded at once, in
     one query, when the node starts. A node whose reads cannot be told (code, a computed key) gets
-    every key, loaded on first use, also in one query. `load(keys or None)` returns {key: value}."""
+    every key, loaded on first use, also in one query. `load(keys or None)` returns
+    {key: (value, version)}."""
 
     def __init__(self, keys, load):
         self._load = load
         self._all = keys is None
-        self._values = None if keys is None else (load(keys) if keys else {})
+        self._entries = None if keys is None else (load(keys) if keys else {})
+        self._values = None if self._entries is None else {key: entry[0] for key, entry in self._entries.items()}
 
     def _loaded(self):
         if self._values is None:
-            self._values = self._load(None)
+            self._entries = self._load(None)
+            self._values = {key: entry[0] for key, entry in self._entries.items()}
         return self._values
+
+    def versions(self):
+        """{key: version} of the keys loaded (after materialise: of every key)."""
+        self._loaded()
+        return {key: entry[1] for key, entry in self._entries.items()}
 
     def __getitem__(self, key):
         return self._loaded()[key]
@@ -168,5 +178,5 @@ class Snapshot(Mapping):
         """Every key the node may read, as a plain dict (a copy)."""
         if not self._all and self._values is not None:
             # A node whose params name its keys, asking for the whole: it gets every key, once.
-            self._values, self._all = self._load(None), True
+            self._values, self._all = None, True
         return dict(self._loaded())

@@ -226,7 +226,7 @@ def _globals_snapshot(owner_id, keys):
     """The owner's global variables as the node sees them, as of now (engine.globals.Snapshot)."""
     if owner_id is None:
         return None
-    return Snapshot(keys, lambda wanted: variables.snapshot(owner_id, wanted))
+    return Snapshot(keys, lambda wanted: variables.snapshot_with_versions(owner_id, wanted))
 
 
 def _entries_loader(execution_id, recorded):

@@ -17,7 +17,7 @@ from django.db import DataError, IntegrityError, transaction
 
 from engine import globals as g
 from engine import policy
-from engine.errors import PERMANENT, NodeError
+from engine.errors import PERMANENT, TRANSIENT, NodeError
 from engine.jsonsafe import NotStorable, storable
 from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
 from executions import children, outputs
@@ -286,7 +286,10 @@ def _write_globals(prepared, outcome):
             variables.write(prepared.owner_id, outcome.result.globals, execution_id=prepared.execution_id,
                             node_id=prepared.node_id)
     except g.GlobalConflict as exc:
-        return _failed(outcome, NodeError(str(exc), PERMANENT, code="conflict", details={
+        # A compare_and_set's stale version is the node's own condition; an optimistic write's
+        # (a code node's set of a key it read) is a race that a retry, reading again, resolves.
+        optimistic = any(w.key == exc.key and w.op == g.SET for w in outcome.result.globals)
+        return _failed(outcome, NodeError(str(exc), TRANSIENT if optimistic else PERMANENT, code="conflict", details={
             "key": exc.key, "expected_version": exc.expected, "version": exc.actual}))
     except (g.GlobalOpError, variables.InvalidValue) as exc:
         return _failed(outcome, NodeError(str(exc), PERMANENT, code="global_write"))

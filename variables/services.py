@@ -67,14 +67,19 @@ def check_value(value, field="value"):
 def snapshot(owner_id, keys=None):
     """{key: value} of the owner's variables named in `keys`, or of all of them (up to
     SNAPSHOT_ALL_LIMIT) when `keys` is None: one query, so a node sees them all as of one moment."""
+    return {key: value for key, (value, _) in snapshot_with_versions(owner_id, keys).items()}
+
+
+def snapshot_with_versions(owner_id, keys=None):
+    """{key: (value, version)}, as snapshot() (what engine.globals.Snapshot loads)."""
     if keys is not None and not keys:
         return {}
-    rows = Variable.objects.filter(owner_id=owner_id)
+    rows = Variable.objects.filter(owner_id=owner_id, version__gt=0)
     if keys is not None:
         rows = rows.filter(key__in=sorted(keys))
     else:
         rows = rows.order_by("key")[:SNAPSHOT_ALL_LIMIT]
-    return dict(rows.values_list("key", "value"))
+    return {key: (value, version) for key, value, version in rows.values_list("key", "value", "version")}
 
 
 # -- writing ----------------------------------------------------------------------------------

@@ -89,18 +89,21 @@ def run_code(call):
             traceback=error.get("traceback"),
         )
     changed, deleted = diff_vars(context["vars"], result.vars or {})
+    versions = context["globals"].versions() if hasattr(context.get("globals"), "versions") else {}
     return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted),
-                      globals=_global_writes(ctx.get("globals"), result.globals))
+                      globals=_global_writes(ctx.get("globals"), result.globals, versions))
 
 
-def _global_writes(before, after):
-    """Set and delete operations for what the code changed in ctx["globals"] (applied when the node
-    completes: a key another execution changed meanwhile is overwritten; data.set's ops are atomic)."""
+def _global_writes(before, after, versions):
+    """Writes for what the code changed in ctx["globals"], applied when the node completes. Each set
+    expects the version the code read (0: a key that did not exist): when another execution wrote
+    it meanwhile, the node fails with a transient `conflict` (a retry reads again), so no update is
+    lost. Deletes are unconditional."""
     if before is None or after is None:
         return []
     changed, deleted = diff_vars(before, after)
-    return [GlobalWrite(key, SET, value) for key, value in changed.items()] + [GlobalWrite(key, DELETE)
-                                                                              for key in deleted]
+    return [GlobalWrite(key, SET, value, versions.get(key, 0)) for key, value in changed.items()] + [
+        GlobalWrite(key, DELETE) for key in deleted]
 
 
 _configured = False

@@ -78,19 +78,28 @@ def test_keys_read_from_paths_or_none_when_globals_is_read_whole():
 
 def test_a_snapshot_loads_its_keys_once_at_start_and_everything_only_when_asked():
     loads = []
+    store = {"a": (1, 4), "b": (2, 1)}
 
     def load(keys):
         loads.append(None if keys is None else sorted(keys))
-        return {"a": 1, "b": 2} if keys is None else {k: {"a": 1, "b": 2}[k] for k in keys if k in ("a", "b")}
+        return dict(store) if keys is None else {k: store[k] for k in keys if k in store}
 
     snapshot = g.Snapshot({"a", "zz"}, load)
     assert loads == [["a", "zz"]]
     assert snapshot["a"] == 1 and "zz" not in snapshot and dict(snapshot) == {"a": 1}
+    assert snapshot.versions() == {"a": 4}
     assert loads == [["a", "zz"]]
     assert snapshot.materialise() == {"a": 1, "b": 2}
+    assert snapshot.versions() == {"a": 4, "b": 1}
     assert loads == [["a", "zz"], None]
     lazy = g.Snapshot(None, load)
     assert loads == [["a", "zz"], None]
     assert lazy.materialise() == {"a": 1, "b": 2} and lazy["b"] == 2
     assert loads == [["a", "zz"], None, None]
     assert dict(g.Snapshot(set(), load)) == {} and len(loads) == 3
+
+
+def test_a_set_with_an_expected_version_is_an_optimistic_write():
+    assert apply("set", "old", version=2, value="new", expected=2) == "new"
+    with pytest.raises(GlobalConflict):
+        apply("set", "old", version=3, value="new", expected=2)
