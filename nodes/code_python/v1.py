@@ -90,8 +90,10 @@ def run_code(call):
         )
     changed, deleted = diff_vars(context["vars"], result.vars or {})
     versions = context["globals"].versions() if hasattr(context.get("globals"), "versions") else {}
-    return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted),
-                      globals=_global_writes(ctx.get("globals"), result.globals, versions))
+    writes = _global_writes(ctx.get("globals"), result.globals, versions)
+    if writes:
+        call.log(f"writes globals: {', '.join(f'{w.key} ({w.op})' for w in writes)}")
+    return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted), globals=writes)
 
 
 def _global_writes(before, after, versions):

@@ -138,6 +138,8 @@ def test_code_nodes_read_and_write_ctx_globals(alice):
     assert value(alice, "obsolete") is None
     ops = sorted(VariableChange.objects.filter(node_id="code").values_list("key", "op"))
     assert ops == [("counter", "set"), ("fresh", "set"), ("obsolete", "delete")]
+    logs = [line["message"] for line in execution.node_runs.get(node_id="code").logs]
+    assert logs == ["writes globals: counter (set), fresh (set), obsolete (delete)"]  # seen in the run view
 
 
 def test_a_node_sees_each_key_as_it_was_when_it_started(alice):
