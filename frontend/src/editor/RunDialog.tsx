@@ -13,6 +13,7 @@ import { propertiesOf } from "../forms/schema";
 import { fieldMessages, formFits, initialInput, serverInputProblems, validateValue, type FieldProblem } from "../forms/validate";
 import { Button } from "../ui/Button";
 import { useEditorContext } from "./context";
+import { lastInput, rememberInput } from "./lastInput";
 
 type Mode = "form" | "json";
 const NO_PATHS: readonly string[] = [];
@@ -27,7 +28,7 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
   const hasForm = formFits(schema);
   const [mode, setMode] = useState<Mode>(hasForm ? "form" : "json");
   // One value, two editors: the form edits `value` (and rewrites the text); the JSON text sets `value` whenever it parses.
-  const [value, setValue] = useState<unknown>(() => initialInput(schema));
+  const [value, setValue] = useState<unknown>(() => lastInput(String(store.getState().workflow.id)) ?? initialInput(schema));
   const [text, setText] = useState(() => show(value));
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [attempted, setAttempted] = useState(false);
@@ -107,6 +108,7 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
       }
       const workflowId = store.getState().workflow.id as string;
       const started = await api.executions.run(workflowId, value, "draft");
+      rememberInput(workflowId, value);
       onClose();
       if (started.left_out?.length) {
         toast(`Ran the part connected to the trigger; left out ${started.left_out.map((id) => nodeLabel(store.doc, id)).join(", ")} (not connected, with problems).`);
