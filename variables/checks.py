@@ -11,11 +11,12 @@ WARNING_CODES = {"unknown_global_key": "An expression or condition reads globals
 
 def document_warnings(owner_id, document):
     """[{code, message, node_id, edge, path}] for each node reading a global variable the owner lacks."""
-    reads = []
+    reads, written = [], set()
     nodes = document.get("nodes") if isinstance(document, dict) else None
     for index, node in enumerate(nodes if isinstance(nodes, list) else []):
         if not isinstance(node, dict) or not isinstance(node.get("params", {}), dict):
             continue
+        written |= _written_keys(node)
         try:
             node_type = registry.for_node(node)
         except (UnknownNodeType, TypeError):
@@ -25,7 +26,10 @@ def document_warnings(owner_id, document):
             reads.append((index, node.get("id"), sorted(keys)))
     if not reads or owner_id is None:
         return []
+    reads = [(index, node_id, [key for key in keys if key not in written]) for index, node_id, keys in reads]
     wanted = {key for _, _, keys in reads for key in keys}
+    if not wanted:
+        return []
     existing = set(Variable.objects.filter(owner_id=owner_id, key__in=wanted, version__gt=0).values_list("key", flat=True))
     return [
         {"code": "unknown_global_key", "node_id": node_id, "edge": None, "path": f"nodes[{index}].params",
@@ -33,3 +37,11 @@ def document_warnings(owner_id, document):
                     f"time unless something writes it first (or use `| default(…)`)"}
         for index, node_id, keys in reads for key in keys if key not in existing
     ]
+
+
+def _written_keys(node):
+    """The keys a Set node of the document writes with scope global: they will exist once it has run."""
+    params = node.get("params", {})
+    if node.get("type") == "data.set" and params.get("scope") == "global" and isinstance(params.get("vars"), dict):
+        return set(params["vars"])
+    return set()

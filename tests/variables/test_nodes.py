@@ -173,3 +173,9 @@ def test_reading_a_key_that_does_not_exist_yet_is_a_warning_at_save_time(alice, 
     assert [w["code"] for w in saved["validation"]["warnings"]] == ["unknown_global_key"]
     checked = alice_client.post("/api/v1/workflows/validate/", {"definition": document}, format="json").json()
     assert checked["valid"] is True and len(checked["warnings"]) == 1
+    # A key the document itself writes with a global Set is no warning.
+    writer = workflow([node("w", "data.set", scope="global", vars={"unknown_yet": 1}),
+                       node("end", "flow.terminal", result="{{ globals.unknown_yet }}")])
+    assert document_warnings(alice.pk, writer) == []
+    assert "warnings" not in alice_client.post("/api/v1/workflows/validate/", {"definition": writer},
+                                               format="json").json()
