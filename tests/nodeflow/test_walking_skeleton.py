@@ -24,6 +24,18 @@ TINY = {
     "edges": [{"from": "start", "to": "pass"}, {"from": "pass", "to": "done"}],
 }
 
+# TINY behind an async webhook.
+HOOKED = {
+    "api_version": "nodeflow/v1",
+    "name": "Hooked",
+    "nodes": [
+        {"id": "hook", "type": "trigger.webhook", "params": {"response": "async"}},
+        {"id": "pass", "type": "flow.noop"},
+        {"id": "done", "type": "flow.terminal", "params": {"result": {"hello": "{{ input.body.name }}"}}},
+    ],
+    "edges": [{"from": "hook", "to": "pass"}, {"from": "pass", "to": "done"}],
+}
+
 
 def test_tiny_workflow_runs_on_a_worker_process_through_the_api(celery_worker, alice_client):
     created = alice_client.post("/api/v1/workflows/", {"name": "Tiny", "definition": TINY}, format="json")
@@ -146,6 +158,23 @@ def test_embedded_mode_runs_the_tiny_workflow_with_no_external_service(tmp_path)
         assert execution["status"] == "succeeded" and execution["result"] == {"hello": "bo"}
         _, nodes = _request(f"{base}/api/v1/executions/{run['execution_id']}/nodes/", token=token)
         assert [n["worker"] for n in nodes] == ["embedded@nodeflow"] * 3
+
+        # A webhook: embedded mode mounts no webhook door (SQLite), Django's view starts the run.
+        status, hooked = _request(f"{base}/api/v1/workflows/", {"name": "Hooked", "definition": HOOKED}, token)
+        assert status == 201
+        status, _ = _request(f"{base}/api/v1/workflows/{hooked['id']}/publish/", {}, token)
+        assert status == 201
+        hook_path = "/hooks/" + hooked["triggers"][0]["url"].rsplit("/", 1)[-1]
+        status, accepted = _request(f"{base}{hook_path}", {"name": "hook"})
+        assert status == 202
+        deadline = time.monotonic() + 15
+        while True:
+            _, execution = _request(f"{base}/api/v1/executions/{accepted['execution_id']}/", token=token)
+            if execution["status"] in ("succeeded", "failed"):
+                break
+            assert time.monotonic() < deadline, execution
+            time.sleep(0.05)
+        assert execution["status"] == "succeeded" and execution["result"] == {"hello": "hook"}
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=20)
