@@ -8,6 +8,8 @@ import type { WatchedExecution } from "../executions/useExecution";
 import { Button } from "../ui/Button";
 import { Icon } from "../ui/Icon";
 import { toast } from "../ui/overlays";
+import { usePausedAt } from "./debug/PausedPanel";
+import { RunDebugControls } from "./debug/RunDebugControls";
 
 type Action = "cancel" | "pause" | "resume" | "retry";
 const LABELS: Record<Action, string> = { cancel: "Cancel", pause: "Pause", resume: "Resume", retry: "Retry" };
@@ -32,6 +34,7 @@ export function controlsFor(status: string): Action[] {
 
 export function RunBar({ workflowId, live }: { workflowId: string; live: WatchedExecution }) {
   const [busy, setBusy] = useState(false);
+  const atBreakpoint = usePausedAt(live).length > 0;
   const control = async (action: Action) => {
     if (!live.execution) return;
     setBusy(true);
@@ -69,7 +72,8 @@ export function RunBar({ workflowId, live }: { workflowId: string; live: Watched
       )}
       {message && <span className="nf-run-bar-error" title={message}><Icon name="alert" size={13} /> {message}</span>}
       {live.error && <span className="nf-run-bar-error">{live.error}</span>}
-      {controlsFor(status).map((action) => (
+      <RunDebugControls workflowId={workflowId} live={live} />
+      {controlsFor(status).filter((action) => !(action === "resume" && atBreakpoint)).map((action) => (
         <Button key={action} size="small" variant={action === "cancel" ? "danger" : "secondary"} disabled={busy} onClick={() => void control(action)}
           title={action === "retry" ? `Runs the failed nodes again with ${ran}, the document this run used` : undefined}>
           {action === "retry" ? `Retry ${ran}` : LABELS[action]}

@@ -14,6 +14,8 @@ import { fieldMessages, formFits, initialInput, serverInputProblems, validateVal
 import { Button } from "../ui/Button";
 import { useEditorContext } from "./context";
 import { lastInput, rememberInput } from "./lastInput";
+import { breakpointsOf } from "./debug/breakpoints";
+import { debugApi } from "./debug/debugApi";
 
 type Mode = "form" | "json";
 const NO_PATHS: readonly string[] = [];
@@ -107,7 +109,10 @@ export function RunDialog({ onClose }: { onClose: () => void }) {
         return;
       }
       const workflowId = store.getState().workflow.id as string;
-      const started = await api.executions.run(workflowId, value, "draft");
+      const breakpoints = breakpointsOf(workflowId);
+      // With breakpoints set, a debug run: it pauses before them (DEBUGGING.md).
+      const started = breakpoints.length ? await debugApi.run(workflowId, { input: value, debug: { breakpoints } })
+        : await api.executions.run(workflowId, value, "draft");
       rememberInput(workflowId, value);
       onClose();
       if (started.left_out?.length) {

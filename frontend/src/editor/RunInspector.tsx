@@ -25,6 +25,8 @@ import { useEditorContext, useEditorState } from "./context";
 import { NodeTitle, useNodeNames } from "./NodeTitle";
 import { inStartOrder } from "../executions/order";
 import { LogTime } from "./LogTime";
+import { PausedPanel } from "./debug/PausedPanel";
+import { PinOutput } from "./debug/PinOutput";
 import { ChildRuns, isComposite } from "../executions/children/ChildRuns";
 import { InnerNodeNote } from "../executions/children/InnerNodeNote";
 
@@ -130,6 +132,7 @@ export function RunInspector({ executionId, live }: { executionId: string; live:
   const details = useNodeDetails(executionId, key, polled ? RUN_REFETCH_MS : NODE_REFETCH_MS);
   return (
     <aside className="nf-side nf-inspector" aria-label="Run details">
+      <PausedPanel executionId={executionId} live={live} />
       {nodeId?.includes("/") ? (
         <InnerNodeNote executionId={executionId} canvasId={nodeId} group={live.nodes[nodeId.split("/")[0]]} />
       ) : nodeId ? (
@@ -296,6 +299,7 @@ function NodeRunPanel({ executionId, nodeId, run, streamed }: {
           <Fragment key={label}><dt>{label}</dt><dd data-testid={`node-run-${label}`}>{text}</dd></Fragment>
         ))}
       </dl>
+      <PinOutput nodeId={nodeId} run={run} />
       {run.status === "waiting" && !isComposite(run.type) && <ProvideInput executionId={executionId} nodeId={nodeId} />}
       {isComposite(run.type) && <ChildRuns executionId={executionId} nodeId={nodeId} type={run.type} active={!isDone(run.status)} />}
       <div className="nf-tabs" role="tablist">

@@ -18,6 +18,8 @@ import { useEditorContext, useEditorState } from "./context";
 import { TriggerInfo } from "./TriggerInfo";
 import { paramFormFor } from "./groups/paramForms";
 import { ScopedPanel } from "./groups/ScopedPanel";
+import { NodeDebugSection } from "./debug/NodeDebugSection";
+import { TestsPanel } from "./debug/TestsPanel";
 
 const NO_PATHS: readonly string[] = [];
 const noMessages = () => undefined;
@@ -116,6 +118,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
           )}
         </div>
       )}
+      <NodeDebugSection nodeId={nodeId} />
       <div className="nf-panel-foot">
         <Button icon="copy" size="small" onClick={() => actions.duplicateSelection()}>Duplicate</Button>
         <Button icon="trash" size="small" variant="danger" onClick={() => actions.deleteSelection()}>Delete node</Button>
@@ -190,6 +193,7 @@ function EdgePanel({ edgeId }: { edgeId: string }) {
 
 function WorkflowPanel({ documentSchema }: { documentSchema: JsonSchema }) {
   const { store } = useEditorContext();
+  const [tab, setTab] = useState<"workflow" | "tests">("workflow");
   const doc = useEditorState((state) => state.history.present);
   const properties = (isRecord(documentSchema.properties) ? documentSchema.properties : {}) as Record<string, JsonSchema>;
   const context: FormContext = { paths: NO_PATHS, messagesAt: noMessages, raw: new Set(["description", "settings", "input_schema"]) };
@@ -197,6 +201,11 @@ function WorkflowPanel({ documentSchema }: { documentSchema: JsonSchema }) {
   return (
     <div className="nf-panel" data-panel="workflow">
       <div className="nf-panel-head"><div className="nf-panel-titles"><h2>Workflow</h2></div></div>
+      <div className="nf-tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={tab === "workflow"} className={tab === "workflow" ? "is-on" : ""} onClick={() => setTab("workflow")}>Settings</button>
+        <button type="button" role="tab" aria-selected={tab === "tests"} className={tab === "tests" ? "is-on" : ""} onClick={() => setTab("tests")}>Tests</button>
+      </div>
+      {tab === "tests" ? <div className="nf-panel-body" role="tabpanel"><TestsPanel /></div> : <>
       <p className="nf-panel-desc">Select a node to edit it. Drag node types from the left onto the canvas and connect their ports.</p>
       <div className="nf-panel-body">
         {properties.description && (
@@ -218,6 +227,7 @@ function WorkflowPanel({ documentSchema }: { documentSchema: JsonSchema }) {
           </dl>
         </section>
       </div>
+      </>}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { shortMessage } from "../forms/problems";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { isUntranslated } from "../workflows/imports";
 import { nodeSummary } from "./summary";
+import { NodeMarks } from "./debug/NodeMarks";
 
 export type Variant = "trigger" | "http" | "code" | "logic" | "data" | "flow" | "custom" | "unknown";
 
@@ -39,6 +40,7 @@ export function NodeCard({ id, data, selected, variant }: NodeProps<CanvasNode> 
   ].join(" ");
   return (
     <div className={classes} data-node-id={node.id} aria-label={`${title} (${node.type})`}>
+      <NodeMarks nodeId={node.id} />
       {ports.in.map((port) => (
         <Handle key={port} type="target" position={Position.Left} id={port} className="nf-handle nf-handle--in" />
       ))}
