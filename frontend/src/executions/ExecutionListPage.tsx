@@ -16,6 +16,13 @@ import { heldText, priorityText } from "./operations";
 export const PAGE_SIZE = 100;
 const STATUSES = ["queued", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "timed_out"];
 const TRIGGERS = ["manual", "schedule", "webhook"];
+/** How often the list reloads when nothing in it is still going. */
+const REFRESH_IDLE_MS = 10_000;
+
+function fromUrl(key: string, allowed: readonly string[]): string {
+  const value = new URLSearchParams(window.location.search).get(key) ?? "";
+  return allowed.includes(value) ? value : "";
+}
 
 export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
   const [executions, setExecutions] = useState<Execution[] | null>(null);
@@ -23,8 +30,9 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
   const [offset, setOffset] = useState(0);
   const [shown, setShown] = useState({ offset: 0, count: 0 });
   const [names, setNames] = useState<Map<string, string>>(new Map());
-  const [status, setStatus] = useState("");
-  const [trigger, setTrigger] = useState("");
+  // Filters live in the URL (?status=&trigger=): a filtered list can be bookmarked, shared and reloaded.
+  const [status, setStatus] = useState(() => fromUrl("status", STATUSES));
+  const [trigger, setTrigger] = useState(() => fromUrl("trigger", TRIGGERS));
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
 
@@ -50,14 +58,24 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
     }
   }, [workflowId, status, trigger, offset]);
 
-  // Reloads every 2 s while something in the list is still going.
+  useEffect(() => {
+    const query = new URLSearchParams(window.location.search);
+    for (const [key, value] of [["status", status], ["trigger", trigger]]) {
+      if (value) query.set(key, value);
+      else query.delete(key);
+    }
+    const search = query.toString();
+    window.history.replaceState(window.history.state, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
+  }, [status, trigger]);
+
+  // Reloads by itself: every 2 s while something in the list is still going, else every 10 s (new runs appear).
   useEffect(() => {
     let timer: number | undefined;
     let stopped = false;
     void load().then((results) => {
-      if (!stopped && results?.some((execution) => !FINAL_EXECUTION.has(execution.status as string))) {
-        timer = window.setTimeout(() => setTick((value) => value + 1), 2000);
-      }
+      if (stopped) return;
+      const going = results?.some((execution) => !FINAL_EXECUTION.has(execution.status as string));
+      timer = window.setTimeout(() => setTick((value) => value + 1), going ? 2000 : REFRESH_IDLE_MS);
     });
     return () => {
       stopped = true;
@@ -144,9 +162,11 @@ export function ExecutionListPage({ workflowId }: { workflowId?: string }) {
                       {held && <span className="nf-muted nf-held" data-testid="held" title={held.title}> {held.label}</span>}
                       {priority && <span className="nf-muted nf-priority"> · {priority}</span>}
                     </td>
-                    {!workflowId && <td>{execution.workflow ? names.get(String(execution.workflow)) ?? "…" : "(deleted or inline)"}</td>}
+                    {!workflowId && <td>{execution.workflow ? <Link to={{ name: "editor", workflowId: String(execution.workflow) }}>{names.get(String(execution.workflow)) ?? "…"}</Link> : "(deleted or inline)"}</td>}
                     <td>{execution.trigger}</td>
-                    <td>{execution.created_at ? dateTimeSeconds(execution.created_at) : ""}</td>
+                    <td>{execution.created_at ? (execution.workflow
+                      ? <Link to={{ name: "execution", workflowId: String(execution.workflow), executionId: id }}>{dateTimeSeconds(execution.created_at)}</Link>
+                      : dateTimeSeconds(execution.created_at)) : ""}</td>
                     <td>{formatDuration(execution.duration_ms as number | null) || "—"}</td>
                     <td className="nf-muted">{Object.entries(counts).map(([key, value]) => `${value} ${key}`).join(", ")}</td>
                     <td className="nf-table-actions">
