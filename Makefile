@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test frontend-check setup setup-dev services migrate check
+.PHONY: run test frontend-check setup setup-dev sandbox-deps services migrate check
 
-run: setup
+run: setup sandbox-deps
 	$(BIN)/python manage.py nodeflow dev
+
+# The code node's sandbox (bubblewrap, seccomp), installed as `make test` does; where it cannot be
+# (no root, no sudo), NodeFlow still starts and says at start-up how to enable code nodes.
+sandbox-deps:
+	-@bash scripts/system-deps.sh bubblewrap libseccomp2
 
 test: setup-dev services frontend-check
 	$(BIN)/python -m pytest

@@ -81,6 +81,19 @@ def _bind(host, port):
     return listener
 
 
+SANDBOX_FIX = "sudo apt-get install bubblewrap libseccomp2  (or: make run, which installs them as make test does)"
+
+
+def sandbox_note(status):
+    """The start-up line about the code-node sandbox when code nodes cannot run as they should (a new
+    user's first Python node was refused without a word before, issue 25), with the command that fixes it."""
+    if status.get("mode") == "unavailable":
+        return f"  code nodes: DISABLED, {status.get('detail', '')}\n  fix: {SANDBOX_FIX}\n"
+    if status.get("mode") == "weak":
+        return f"  code nodes: WEAK sandbox ({status.get('detail', '')})\n  fix: {SANDBOX_FIX}\n"
+    return None
+
+
 def run(host="127.0.0.1", port=8000, stdout=None):
     """Run NodeFlow until interrupted (Ctrl-C or SIGTERM). PortTaken when the port is in use."""
     import uvicorn
@@ -113,6 +126,11 @@ def run(host="127.0.0.1", port=8000, stdout=None):
     try:  # a Ctrl-C from here on, even while these lines print, stops everything cleanly
         say(f"NodeFlow (embedded mode) is up at {url}  (started in {time.monotonic() - started:.1f} s)\n")
         say(f"  database: {settings.DATABASES['default']['NAME']}\n")
+        import sandbox
+
+        note = sandbox_note(sandbox.sandbox_status())
+        if note:
+            say(note)
         if has_admin:
             say(f"  admin: {url}admin/\n")
         else:

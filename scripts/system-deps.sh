@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (the code-node sandbox, the browser tests),
-# when they are missing. Needs root (or sudo).
+# when they are missing; with package names as arguments, only those (`make run`: the
+# sandbox's). Needs root (or sudo), and says so.
 set -euo pipefail
 
-packages=(bubblewrap libseccomp2 chromium)
+if [ $# -gt 0 ]; then packages=("$@"); else packages=(bubblewrap libseccomp2 chromium); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -14,6 +15,6 @@ if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; the
   echo "missing Debian packages: ${missing[*]} (run as root: apt-get install ${missing[*]})" >&2
   exit 1
 fi
-echo "installing Debian packages: ${missing[*]}"
+echo "installing Debian packages: ${missing[*]}${sudo:+ (with sudo: it may ask for your password)}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

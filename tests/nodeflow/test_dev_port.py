@@ -60,3 +60,15 @@ def test_is_up_is_printed_once_the_port_answers(tmp_path):
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
+
+
+def test_start_up_says_when_code_nodes_cannot_run_and_the_command_that_fixes_it():
+    from nodeflow.embedded import sandbox_note
+
+    missing = sandbox_note({"mode": "unavailable", "detail": "code nodes are disabled: missing bwrap"})
+    weak = sandbox_note({"mode": "weak", "detail": "WEAK SANDBOX allowed"})
+
+    assert "code nodes: DISABLED, code nodes are disabled: missing bwrap" in missing
+    assert "sudo apt-get install bubblewrap libseccomp2" in missing and "make run" in missing
+    assert "WEAK sandbox" in weak
+    assert sandbox_note({"mode": "bwrap+seccomp", "detail": "layers: …"}) is None
