@@ -8,6 +8,7 @@ import pytest
 
 from engine.policy import debug_request, holds_at_breakpoint, paused_before, released, vars_edit_for, vars_edited
 from executions.models import ExecutionEvent, NodeRun
+from executions.replay import rebuild_state, stored_state
 from tests.conftest import WorkerProcess, wait_for_execution
 from tests.executions.test_partial_runs import pipeline, served
 from workflows import services
@@ -84,6 +85,7 @@ def test_a_paused_debug_run_survives_a_worker_sigkill_and_steps_to_the_end(
     assert execution.result == {"text": "hello ada", "score": 7, "tag": "t-ada"}
     held = ExecutionEvent.objects.filter(execution_id=execution_id, type="NODE_STATE_CHANGED", data__status="waiting")
     assert list(held.values_list("node_id", flat=True)) == ["tag", "enrich", "done"]
+    assert rebuild_state(execution.events.order_by("seq")) == stored_state(execution)
 
 
 def test_a_vars_edit_while_paused_changes_the_result_and_resume_runs_to_the_end(

@@ -8,6 +8,7 @@ import pytest
 from engine.graph import Graph
 from engine.policy import partial_plan, reusable
 from executions.models import NodeRun
+from executions.replay import rebuild_state, stored_state
 from tests.conftest import wait_for_execution
 from workflows import services
 
@@ -89,6 +90,7 @@ def test_a_run_from_a_node_reuses_the_outputs_before_it_and_gives_the_full_runs_
     shown = alice_client.get(f"/api/v1/executions/{partial.pk}/nodes/").json()
     shown = shown["results"] if isinstance(shown, dict) else shown
     assert {r["node_id"]: r["reused_from"] for r in shown}["fetch"] == str(full.pk)
+    assert rebuild_state(partial.events.order_by("seq")) == stored_state(partial)  # its events tell it all
 
 
 def test_the_nodes_from_start_at_run_with_the_current_draft(celery_worker, alice, alice_client, httpserver):
@@ -114,6 +116,7 @@ def test_stop_after_runs_only_what_the_nodes_need(celery_worker, alice, alice_cl
     assert statuses == {"start": "completed", "fetch": "completed", "tag": "completed", "enrich": "skipped",
                         "done": "skipped"}
     assert [entry[0].path for entry in httpserver.log] == ["/user"]
+    assert rebuild_state(execution.events.order_by("seq")) == stored_state(execution)
 
 
 @pytest.mark.django_db
