@@ -15,6 +15,20 @@ from nodeflow.security import client_address, login_locked
 LOCKED_MESSAGE = "Too many failed sign-ins from here. Wait a few minutes, then try again."
 
 
+SANDBOX_FIX = "sudo apt-get install bubblewrap libseccomp2"
+
+
+def sandbox_notice():
+    """What the code node's panel says when code nodes cannot run fully isolated on this server (null when
+    they can): its mode, why, and the one command that fixes it (issue 25)."""
+    import sandbox
+
+    status = sandbox.sandbox_status()
+    if status["mode"] == "bwrap+seccomp":
+        return None
+    return {"mode": status["mode"], "detail": status["detail"], "fix": SANDBOX_FIX}
+
+
 @login_required
 @ensure_csrf_cookie
 def app(request, path=""):
@@ -32,6 +46,7 @@ def app(request, path=""):
         "logoutUrl": reverse("frontend:logout"),
         "user": {"username": request.user.get_username()},
         "version": getattr(settings, "NODEFLOW_VERSION", ""),
+        "sandbox": sandbox_notice(),
     }
     response = render(request, "frontend/index.html", {"bundle": bundle, "config": config})
     response["Cache-Control"] = "no-store"

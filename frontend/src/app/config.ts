@@ -9,6 +9,8 @@ export interface AppConfig {
   logoutUrl: string;
   user: { username: string };
   version: string;
+  /** Set when code nodes cannot run fully isolated here: the sandbox's mode, why, and the command that fixes it. */
+  sandbox?: { mode: string; detail: string; fix: string } | null;
 }
 
 const FALLBACK: AppConfig = {

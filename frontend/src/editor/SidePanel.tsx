@@ -16,6 +16,7 @@ import { Button } from "../ui/Button";
 import { Icon, nodeIcon } from "../ui/Icon";
 import { useEditorContext, useEditorState } from "./context";
 import { TriggerInfo } from "./TriggerInfo";
+import { SandboxNotice } from "./SandboxNotice";
 import { paramFormFor } from "./groups/paramForms";
 import { ScopedPanel } from "./groups/ScopedPanel";
 import { NodeDebugSection } from "./debug/NodeDebugSection";
@@ -86,6 +87,7 @@ function NodePanel({ nodeId, documentSchema }: { nodeId: string; documentSchema:
         </div>
       </div>
       {entry?.description && <p className="nf-panel-desc">{entry.description}</p>}
+      {node.type.startsWith("code.") && <SandboxNotice />}
       {nodeProblems.length > 0 && (
         <ul className="nf-problems-inline" aria-label="Problems of this node">
           {nodeProblems.map((problem, index) => <li key={index} title={problem.message}><Icon name="alert" size={13} /> {readableMessage(problem.message, doc)}</li>)}
