@@ -151,6 +151,15 @@ def test_a_body_is_a_frame_that_collapses_and_is_edited_in_place(page, live_serv
     # Nothing of this was an edit: the document is as saved.
     assert save_state(page) == "saved"
 
+    # A click in the palette adds into the selected open frame's body.
+    canvas_node(page, "loop").locator(".nf-frame-head").click()
+    page.locator('.nf-palette [data-node-type="flow.noop"]').click()
+    expect(canvas_node(page, "loop/flow_noop")).to_be_visible()
+    assert inside(canvas_node(page, "loop/flow_noop").bounding_box(), frame.bounding_box())
+    wait_saved(page)
+    assert [node["id"] for node in stored_body(workflow)["nodes"]] == ["start", "double", "tail", "flow_noop"]
+    assert [node["id"] for node in workflow.definition["nodes"]] == ["start", "loop", "done"]
+
     # Delete removes an inner node and its connections from the body only.
     canvas_node(page, "loop/tail").click()
     page.keyboard.press("Delete")

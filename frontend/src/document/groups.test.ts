@@ -13,6 +13,7 @@ import {
   problemsInScope,
   scopedId,
   splitScopedId,
+  targetScope,
 } from "./groups";
 import { nodePorts } from "./ports";
 import type { Problem } from "./types";
@@ -128,5 +129,20 @@ describe("a loop's ports", () => {
     expect(ports({})).toEqual(["main"]);
     expect(ports({ on_item_error: "continue" })).toEqual(["main"]);
     expect(ports({ on_item_error: "collect" })).toEqual(["main", "errors"]);
+  });
+});
+
+describe("targetScope", () => {
+  it("is the body of a selected open group, the body of a selected inner node, else the top level", () => {
+    const doc = loopDocument();
+    const none = new Set<string>();
+    expect(targetScope(doc, new Set(["loop"]), none)).toEqual(["loop"]);
+    expect(targetScope(doc, new Set(["loop"]), new Set(["loop"]))).toEqual([]);
+    expect(targetScope(doc, new Set(["loop/double"]), none)).toEqual(["loop"]);
+    expect(targetScope(doc, new Set(["loop/inner"]), none)).toEqual(["loop", "inner"]);
+    expect(targetScope(doc, new Set(["loop/inner"]), new Set(["loop/inner"]))).toEqual(["loop"]);
+    expect(targetScope(doc, new Set(["start"]), none)).toEqual([]);
+    expect(targetScope(doc, new Set(["start", "loop"]), none)).toEqual([]);
+    expect(targetScope(doc, new Set(["loop/gone"]), none)).toEqual([]);
   });
 });

@@ -172,3 +172,16 @@ export function problemCanvasId(doc: WorkflowDocument, problem: Problem): string
   if (!problem.node_id) return null;
   return scopedId(locateProblem(doc, problem).scope, problem.node_id);
 }
+
+/**
+ * Where a node added without a position goes: into the body of the one selected group-like node
+ * when its frame is open, next to the one selected node inside a body, else the top level.
+ */
+export function targetScope(doc: WorkflowDocument, selected: ReadonlySet<string>, collapsed: ReadonlySet<string>): string[] {
+  if (selected.size !== 1) return [];
+  const [canvasId] = selected;
+  const node = nodeAt(doc, canvasId);
+  if (!node) return [];
+  const { scope, id } = splitScopedId(canvasId);
+  return bodyOf(node) && !collapsed.has(canvasId) ? [...scope, id] : scope;
+}

@@ -8,7 +8,7 @@ import { TopBar } from "../app/TopBar";
 import { Catalog } from "../catalog/catalog";
 import { parseClipboard, pasteNodes } from "../document/edit";
 import { copySelection, pasteInto, removeSelection } from "../document/frames";
-import { addNodeIn, graphAt } from "../document/groups";
+import { addNodeIn, BODY_START_POSITION, graphAt, targetScope } from "../document/groups";
 import { freePosition } from "../document/graph";
 import { isRecord } from "../document/types";
 import type { JsonSchema } from "../forms/schema";
@@ -36,6 +36,7 @@ import { nodeLabel } from "../document/labels";
 import { Breadcrumb, parentOf, useNodeFromHash } from "../executions/children/Breadcrumb";
 import { ChildProgressContext } from "../executions/children/progress";
 import { useChildProgress } from "../executions/children/useChildProgress";
+import { readCollapsed } from "./groups/frameState";
 
 let catalogRequest: Promise<[NodeTypeEntry[], JsonSchema]> | null = null;
 
@@ -162,11 +163,14 @@ function Editor({ store, catalog, documentSchema, executionId }: Loaded & { exec
       return [point.x - 120, point.y - 30];
     };
     return {
-      addNode(type, position, scope = []) {
+      addNode(type, position, into) {
         const entry = catalog.latest(type);
         if (!entry || readOnly) return;
         let id = "";
-        const at = position ?? freePosition(graphAt(store.doc, scope) ?? store.doc, visibleCentre());
+        // Without a place (a click in the palette): into the selected open frame, or beside the selected inner node.
+        const scope = into ?? (position ? [] : targetScope(store.doc, store.getState().selectedNodes, readCollapsed(String(store.getState().workflow.id))));
+        const inBody: [number, number] = [BODY_START_POSITION[0], BODY_START_POSITION[1] + 110];
+        const at = position ?? freePosition(graphAt(store.doc, scope) ?? store.doc, scope.length ? inBody : visibleCentre());
         store.edit((doc) => {
           // Into a body when `scope` names one; a group or a loop gets a body with its start node.
           const added = addNodeIn(doc, scope, entry, at, catalog.latest("trigger.group"));

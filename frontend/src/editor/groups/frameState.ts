@@ -19,7 +19,8 @@ function storageKey(workflowId: string): string {
   return `nodeflow:collapsed:${workflowId}`;
 }
 
-function readCollapsed(workflowId: string): Set<string> {
+/** The frames of a workflow collapsed in this browser (canvas ids). */
+export function readCollapsed(workflowId: string): Set<string> {
   try {
     const stored = JSON.parse(window.localStorage.getItem(storageKey(workflowId)) ?? "[]");
     return new Set(Array.isArray(stored) ? stored.filter((id): id is string => typeof id === "string") : []);
