@@ -117,6 +117,23 @@ def claim_local(transition, worker, input_data=_UNREAD):
     return [prepared for prepared in (claim(transition, node_id, worker, input_data) for node_id in local) if prepared]
 
 
+def claim_continuation(transition, worker, queue, input_data=_UNREAD):
+    """The one node a finish made ready, claimed for this worker to run next (after the commit)
+    instead of a trip through the broker to any worker: when it is the only one (a chain, so no
+    parallelism is lost), runs on `queue` (that of the node just finished, which this worker
+    takes) and has no `timeout_s` (a Celery time limit, which only a task of its own enforces)."""
+    compiled = transition.compiled
+    if len(transition.to_start) != 1 or not policy.may_claim(N.QUEUED, transition.execution.status):
+        return []
+    node_id = transition.to_start[0]
+    if compiled.runs_locally(node_id) or compiled.queue(node_id) != queue or compiled.timeout_s(node_id):
+        return []
+    transition.to_start = []
+    transition.load_runs(compiled.graph.predecessors(node_id))
+    prepared = claim(transition, node_id, worker, input_data)
+    return [prepared] if prepared else []
+
+
 def _incoming_vars(transition, node_id):
     """(taken predecessors, variables before the node, vars_from pointer, merged?, merge error)."""
     graph, compiled = transition.compiled.graph, transition.compiled

@@ -21,7 +21,7 @@ from engine.errors import PERMANENT, TRANSIENT, NodeError
 from engine.jsonsafe import NotStorable, storable
 from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
 from executions import children, outputs
-from executions.claiming import claim, claim_local
+from executions.claiming import claim, claim_continuation, claim_local
 from executions.models import ExecutionEvent
 from executions.transition import Transition
 from nodes.registry import NodeResult
@@ -166,6 +166,9 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
         claimed = claim_local(transition, worker, first.input_data) if worker else []
         if execute is not None:
             claimed = _run_here(transition, claimed, execute, deadline, worker, first.input_data)
+            if worker and not claimed:  # a chain of code or HTTP nodes goes on here, without the broker
+                claimed = claim_continuation(transition, worker, first.compiled.queue(first.node_id),
+                                             first.input_data)
         transition.settle()
         transition.flush()
     return claimed

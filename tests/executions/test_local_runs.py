@@ -191,3 +191,31 @@ def test_on_a_worker_a_fan_out_wider_than_a_batch_is_shared_out_in_batch_sized_t
     finally:
         worker.stop()
         _session_worker.start()
+
+
+def test_a_chain_of_nodes_that_are_not_instant_goes_on_in_the_worker_that_ran_the_first():
+    doc = chain(*[{"id": f"s{i}", "type": "test.sleep", "params": {"seconds": 0, "output": i}} for i in range(4)],
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.s3.output.output }}"}})
+    execution, sent = run(doc)
+    assert execution.status == "succeeded" and execution.result == 3
+    assert sent == ["start", "s0"]  # s1–s3 were claimed in the transaction that finished their predecessor
+    runs = {run.node_id: run for run in execution.node_runs.all()}
+    for node_id in ["s1", "s2", "s3"]:
+        assert states(execution, node_id) == ["queued", "running", "completed"]
+        assert runs[node_id].attempt == 1 and runs[node_id].lease_expires_at is None
+    assert runs["s2"].start_seq > runs["s1"].finish_seq
+
+
+def test_a_fan_out_a_time_limit_or_another_queue_still_goes_through_the_broker(settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "QUEUE_ROUTES": {"test.flaky": "elsewhere"}}
+    nodes = [{"id": "start", "type": "trigger.manual"},
+             {"id": "s0", "type": "test.sleep", "params": {"seconds": 0}},
+             {"id": "left", "type": "test.sleep", "params": {"seconds": 0}},
+             {"id": "right", "type": "test.sleep", "params": {"seconds": 0}},
+             {"id": "limited", "type": "test.sleep", "params": {"seconds": 0}, "timeout_s": 30},
+             {"id": "other", "type": "test.flaky", "params": {"failures": 0}}]
+    edges = [{"from": "start", "to": "s0"}, {"from": "s0", "to": "left"}, {"from": "s0", "to": "right"},
+             {"from": "left", "to": "limited"}, {"from": "right", "to": "other"}]
+    execution, sent = run(document(nodes, edges) | {"name": uuid.uuid4().hex})
+    assert execution.status == "succeeded", execution.error
+    assert sorted(sent) == sorted(["start", "s0", "left", "right", "limited", "other"])
