@@ -34,7 +34,7 @@ class Command(BaseCommand):
         bench = sub.add_parser("bench", help="the benchmark suite against the production setup (PERFORMANCE.md)")
         bench.add_argument("--quick", action="store_true", help="a smaller run (under 2 minutes)")
         bench.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
-        bench.add_argument("--only", help="comma-separated scenario ids to run (P1…P9, W40, N8N); all when omitted")
+        bench.add_argument("--only", help="comma-separated scenario ids to run (P1…P12, W40, N8N); all when omitted")
 
     def handle(self, *args, action, **options):
         if action == "dev":
