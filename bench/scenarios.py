@@ -8,7 +8,7 @@ import redis
 from celery import chain, chord, group
 from django.conf import settings
 
-from bench import composition, ops, webhooks
+from bench import composition, ops, variables, webhooks
 from bench.n8n import peer
 from bench.support import chain_doc, fan_out_doc, fibo_code, run_nodeflow, small_doc
 from bench.tasks import mark, noop
@@ -167,4 +167,4 @@ def n8n_beside(quick, ctx):
 SCENARIOS = {"P1": p1_chain, "P2": p2_throughput, "P3": p3_fan_out, "P4": p4_code, "P5": p5_webhooks,
              "P6": p6_live, "P7": p7_large, "P8": p8_embedded, "P9": p9_soak, "W40": w40_windmill,
              "P10": composition.p10_foreach, "P11": composition.p11_io, "P12": composition.p12_subworkflow,
-             "N8N": n8n_beside}
+             "P13": variables.p13_global_incr, "N8N": n8n_beside}
