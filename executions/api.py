@@ -221,7 +221,7 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("workflow", str, description="workflow id"),
         OpenApiParameter("status", str, description="one status, or several separated by commas"),
-        OpenApiParameter("trigger", str, description="manual, schedule, webhook (commas for several)"),
+        OpenApiParameter("trigger", str, description="manual, schedule, webhook, variable (commas for several)"),
         OpenApiParameter("created_after", str, description="ISO 8601 date-time"),
         OpenApiParameter("created_before", str, description="ISO 8601 date-time"),
         OpenApiParameter("parent", str, description="execution id: list its child executions (ordered by node and "

@@ -15,7 +15,7 @@ import { heldText, priorityText } from "./operations";
 /** Rows per page (the API pages with limit/offset). */
 export const PAGE_SIZE = 100;
 const STATUSES = ["queued", "running", "paused", "waiting", "succeeded", "failed", "cancelled", "timed_out"];
-const TRIGGERS = ["manual", "schedule", "webhook"];
+const TRIGGERS = ["manual", "schedule", "webhook", "variable"];
 /** How often the list reloads when nothing in it is still going. */
 const REFRESH_IDLE_MS = 10_000;
 
