@@ -65,7 +65,7 @@ def test_breakpoint_run_step_twice_edit_vars_and_continue(page, asgi_live_server
     sign_in(page, asgi_live_server)
     open_editor(page, asgi_live_server, workflow.pk)
     canvas_node(page, "first").click()
-    page.get_by_role("complementary", name="Details").get_by_role("button", name="Add breakpoint").click()
+    page.get_by_role("complementary", name="Details").get_by_role("button", name="Set breakpoint").click()
     expect(canvas_node(page, "first").locator("[data-breakpoint]")).to_be_visible()
 
     start_run(page)

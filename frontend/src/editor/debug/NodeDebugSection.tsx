@@ -49,7 +49,7 @@ export function NodeDebugSection({ nodeId }: { nodeId: string }) {
         <Button size="small" aria-pressed={hasBreakpoint} className={hasBreakpoint ? "nf-breakpoint-on" : ""}
           onClick={() => toggleBreakpoint(workflowId, nodeId)}
           title="A run pauses before this node; Step and Continue in the run bar go on">
-          <span className="nf-breakpoint-dot" aria-hidden="true" /> {hasBreakpoint ? "Remove breakpoint" : "Add breakpoint"}
+          <span className="nf-breakpoint-dot" aria-hidden="true" /> {hasBreakpoint ? "Remove breakpoint" : "Set breakpoint"}
         </Button>
         <Button size="small" icon="play" disabled={busy} onClick={() => void run("from")}
           title="Runs this node and what follows with the current draft, reusing what the latest run made before it">Run from here</Button>

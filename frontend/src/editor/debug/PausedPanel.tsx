@@ -2,7 +2,7 @@
  * A debug run paused at a breakpoint, in the run inspector: where it waits, the context at that point
  * (after the last node that finished) and its variables, editable (PATCH …/vars/, DEBUGGING.md).
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api } from "../../api/client";
 import type { WatchedExecution } from "../../executions/useExecution";
 import { Button } from "../../ui/Button";
@@ -45,6 +45,8 @@ export function PausedPanel({ executionId, live }: { executionId: string; live: 
   const [context, setContext] = useState<Record<string, unknown> | null>(null);
   const [text, setText] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
+  // Typed variables not applied yet are the user's: a context that arrives later does not overwrite them.
+  const typed = useRef(false);
   useEffect(() => {
     if (!key) return;
     let cancelled = false;
@@ -52,7 +54,7 @@ export function PausedPanel({ executionId, live }: { executionId: string; live: 
       if (cancelled) return;
       const value = ((answer as { context?: unknown }).context ?? {}) as Record<string, unknown>;
       setContext(value);
-      setText(JSON.stringify(value.vars ?? {}, null, 2));
+      if (!typed.current) setText(JSON.stringify(value.vars ?? {}, null, 2));
     }, () => undefined);
     return () => {
       cancelled = true;
@@ -74,6 +76,7 @@ export function PausedPanel({ executionId, live }: { executionId: string; live: 
     setProblem(null);
     try {
       await debugApi.editVars(executionId, vars as Record<string, unknown>);
+      typed.current = false;
       toast("Variables changed: the paused nodes start with them.");
     } catch (reason) {
       setProblem(reason instanceof Error ? reason.message : String(reason));
@@ -84,7 +87,10 @@ export function PausedPanel({ executionId, live }: { executionId: string; live: 
       <h3 className="nf-panel-subtitle">Paused before {at.map((id, index) => <span key={id}>{index ? ", " : ""}<NodeTitle id={id} /></span>)}</h3>
       <label className="nf-field-label" htmlFor="nf-paused-vars">Variables (edit, then apply)</label>
       <textarea id="nf-paused-vars" className="nf-input nf-code-input" rows={5} spellCheck={false} value={text}
-        onChange={(event) => setText(event.target.value)} aria-invalid={problem ? true : undefined} />
+        onChange={(event) => {
+          typed.current = true;
+          setText(event.target.value);
+        }} aria-invalid={problem ? true : undefined} />
       {problem && <p className="nf-field-error" role="alert">{problem}</p>}
       <Button size="small" onClick={() => void apply()}>Apply variables</Button>
       {context && <JsonTree value={context} root="context" label="Context at this point" />}
