@@ -93,7 +93,9 @@ def retry_execution(execution_id, *, dispatcher):
         transition.set_execution(E.RUNNING, event_data={"retry": retry_number}, error=None, finished_at=None)
         plan = policy.retry_plan(transition.compiled.graph, {node_id: (run.status, run.ports) for node_id, run in runs.items()})
         for step in plan:
-            fields = {"error": None, "inputs_remaining": step.inputs_remaining, "inputs_taken": step.inputs_taken}
+            # The first run's times go too: a node this retry skips or runs again shows only this retry's (issue 25).
+            fields = {"error": None, "inputs_remaining": step.inputs_remaining, "inputs_taken": step.inputs_taken,
+                      "started_at": None, "finished_at": None}
             if step.rule is policy.REQUEUE:
                 transition.set_node(runs[step.node_id], step.rule.to_state, task_id=uuid.uuid4().hex, **fields)
                 transition.to_start.append(step.node_id)
