@@ -236,12 +236,46 @@ export interface TimelineBar {
 export function timeline(runs: readonly NodeRunSummary[], now = Date.now()): TimelineBar[] {
   const timed = runs.filter((run) => run.started_at);
   if (!timed.length) return [];
-  const start = Math.min(...timed.map((run) => Date.parse(run.started_at as string)));
-  const ends = timed.map((run) => (run.finished_at ? Date.parse(run.finished_at) : now));
-  const span = Math.max(1, Math.max(...ends) - start);
+  const begins = timed.map((run) => Date.parse(run.started_at as string));
+  const ends = timed.map((run, index) => Math.max(begins[index], run.finished_at ? Date.parse(run.finished_at) : now));
+  const axis = squeezedAxis(begins.map((begin, index) => [begin, ends[index]]));
   return timed.map((run, index) => {
-    const begin = Date.parse(run.started_at as string) - start;
-    const length = Math.max(0, ends[index] - start - begin);
-    return { nodeId: run.node_id, status: run.status, left: begin / span, width: Math.max(length / span, 0.005), duration_ms: length };
+    const left = axis(begins[index]);
+    return { nodeId: run.node_id, status: run.status, left, width: Math.max(axis(ends[index]) - left, 0.005), duration_ms: ends[index] - begins[index] };
   });
+}
+
+/**
+ * Time → position (0…1) on the timeline, with idle stretches cut short: a retried run's axis spans the
+ * first run and the retry, and the wait between them (minutes, days) squeezed its bars into slivers
+ * (issue 25). A gap longer than the time spent running becomes a thin fixed slice.
+ */
+function squeezedAxis(intervals: [number, number][]): (time: number) => number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  const busy: [number, number][] = [];
+  for (const [begin, end] of sorted) {
+    const last = busy[busy.length - 1];
+    if (last && begin <= last[1]) last[1] = Math.max(last[1], end);
+    else busy.push([begin, end]);
+  }
+  const running = busy.reduce((total, [begin, end]) => total + (end - begin), 0);
+  const gapWidth = Math.max(running, 1) * 0.04;
+  // Each busy stretch keeps its length; each gap keeps its own when short, else becomes `gapWidth`.
+  const starts: number[] = [];
+  let position = 0;
+  busy.forEach(([begin, end], index) => {
+    if (index > 0) {
+      const gap = begin - busy[index - 1][1];
+      position += gap > running ? gapWidth : gap;
+    }
+    starts.push(position);
+    position += end - begin;
+  });
+  const total = Math.max(position, 1);
+  return (time: number) => {
+    let index = busy.length - 1;
+    while (index > 0 && time < busy[index][0]) index--;
+    const within = Math.min(Math.max(time - busy[index][0], 0), busy[index][1] - busy[index][0]);
+    return (starts[index] + within) / total;
+  };
 }
