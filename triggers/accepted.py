@@ -93,8 +93,11 @@ def _runnable(workflow, number):
     return InvalidWorkflow(errors) if errors else version
 
 
-def recover_accepted(dispatcher, now=None, limit=500):
-    """Start the accepted requests that have waited longer than NODEFLOW_RECOVER_QUEUED_AFTER_S; how many."""
+def recover_accepted(dispatcher, now=None, limit=100):
+    """Start the accepted requests that have waited longer than NODEFLOW_RECOVER_QUEUED_AFTER_S; how many.
+
+    At most `limit` per round, in one transaction: recovery runs in the worker's main process,
+    whose timer it holds meanwhile; a backlog goes over the next rounds."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"])
     ids = list(AcceptedRequest.objects.filter(received_at__lte=cutoff).order_by("received_at")
