@@ -38,7 +38,7 @@ def test_the_breaker_opens_after_n_503s_fails_fast_and_closes_when_the_server_re
 
     started = time.monotonic()
     execution, node_run = call(url)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 3  # a whole inline run; no request waits on the host
     assert execution.status == "failed"
     assert node_run.error["code"] == "circuit_open" and node_run.error["class"] == "transient"
     assert "circuit is open after 3 consecutive failures" in node_run.error["message"]
