@@ -4,6 +4,7 @@ import time
 from collections import deque
 from datetime import datetime, timezone
 
+from engine.states import EXECUTION_FINAL
 from executions import executing, reaper, services, starting, waking
 from executions.models import Execution
 
@@ -37,6 +38,8 @@ class InlineDispatcher:
             if self.timers:
                 self.timers.sort(key=lambda timer: timer[0])
                 eta, execution_id, node_id, reason = self.timers.pop(0)
+                if reason == "execution_timeout" and self._ended(execution_id):
+                    continue  # the execution ended before its timeout: nothing to wait for
                 delay = (eta - datetime.now(timezone.utc)).total_seconds()
                 if delay > 0:
                     time.sleep(delay)
@@ -46,6 +49,11 @@ class InlineDispatcher:
                     services.expire_execution(execution_id, dispatcher=self)
                 else:
                     waking.wake_node(execution_id, node_id, dispatcher=self, reason=reason)
+
+
+    @staticmethod
+    def _ended(execution_id):
+        return Execution.objects.filter(pk=execution_id, status__in=list(EXECUTION_FINAL)).exists()
 
 
 def run_inline(document, **kwargs):

@@ -253,3 +253,12 @@ def test_a_failed_group_follows_its_on_error():
     execution = run_inline(doc)
     assert execution.status == "succeeded", execution.error
     assert execution.result == "the group failed: inner trouble"
+
+
+@pytest.mark.django_db
+@pytest.mark.timeout(60)
+def test_an_inline_run_does_not_wait_for_the_timeout_of_an_execution_that_ended():
+    doc = foreach_doc([1, 2], *DOUBLE)
+    doc["settings"] = {"timeout_s": 3600}
+    execution = run_inline(doc)  # before: slept until the hour-long timeout fired
+    assert execution.status == "succeeded" and execution.result == [2, 4]
