@@ -18,7 +18,8 @@ export function pausedAt(execution: Record<string, unknown> | null | undefined):
 
 /**
  * Where a paused debug run waits: the live stream says that it paused and which nodes wait; the
- * execution's detail says which of them wait at a breakpoint (paused_at), asked for at each pause.
+ * execution's detail says which of them wait at a breakpoint (paused_at), asked for at each pause
+ * with a node waiting (a plain pause holds none, and the page asks nothing more than the stream).
  */
 export function usePausedAt(live: WatchedExecution): string[] {
   const execution = live.execution as Record<string, unknown> | null;
@@ -28,14 +29,14 @@ export function usePausedAt(live: WatchedExecution): string[] {
   const [fetched, setFetched] = useState<{ key: string; at: string[] } | null>(null);
   const key = `${id}:${status}:${waiting}`;
   useEffect(() => {
-    if (status !== "paused" || !id) return;
+    if (status !== "paused" || !id || !waiting) return;
     let cancelled = false;
     api.executions.get(id).then((detail) => !cancelled && setFetched({ key, at: pausedAt(detail as Record<string, unknown>) }), () => undefined);
     return () => {
       cancelled = true;
     };
   }, [id, status, key]);
-  if (status !== "paused") return [];
+  if (status !== "paused" || !waiting) return [];
   return fetched?.key === key ? fetched.at : pausedAt(execution);
 }
 
