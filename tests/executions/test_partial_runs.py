@@ -146,6 +146,11 @@ def test_partial_runs_are_refused_with_a_clear_400(alice, bob, alice_client):
     message = refused({"from_execution": str(own_run.pk), "start_at": "enrich"}, "from_execution")
     assert "no run of node 'fetch'" in message
     assert "no node 'ghost'" in refused({"from_execution": str(own_run.pk), "start_at": "ghost"}, "start_at")
+    failed_run = Execution.objects.create(workflow=workflow, owner=alice, definition=definition, status="failed")
+    for node_id, status, ports in [("start", "completed", ["main"]), ("fetch", "failed", []), ("tag", "skipped", [])]:
+        NodeRun.objects.create(execution=failed_run, node_id=node_id, type="x", type_version=1, status=status, ports=ports)
+    message = refused({"from_execution": str(failed_run.pk), "start_at": "enrich"}, "start_at")
+    assert "node 'fetch' was failed" in message and "run from it instead" in message
     refused({"start_at": "enrich"}, "from_execution")
     refused({"stop_after": ["tag"], "version": "published"}, "version")
-    assert Execution.objects.count() == 3  # nothing started
+    assert Execution.objects.count() == 4  # nothing started
