@@ -22,7 +22,8 @@ def purge_idempotency_keys():
 def start_accepted(self, ids):
     """Start the executions of webhook requests the door accepted, and run their first nodes here
     (triggers.accepted)."""
-    return accepted.start_accepted(ids, dispatcher, run_here=True, worker=engine_tasks.worker_name_override or self.request.hostname)
+    worker = engine_tasks.worker_name_override or self.request.hostname
+    return accepted.start_accepted(ids, dispatcher, run_here=True, worker=worker)
 
 
 class AcceptedRecovery(bootsteps.StartStopStep):
