@@ -30,7 +30,7 @@ from engine.states import EXECUTION_FINAL, ExecutionStatus, NodeStatus
 from executions import outputs, store, transition as transitions
 from executions.compiled import compiled_for
 from executions.contexts import load_node_entries
-from executions.dispatch import when_committed
+from executions.dispatch import after_transition
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from executions.starting import input_problems
 from executions.transition import Transition
@@ -231,8 +231,8 @@ class ChildHooks:
     def cancelled(transition, node_id, reason):
         """After the commit (a child's end locks its parent, so never while the parent is locked)."""
         execution_id, dispatcher = str(transition.execution.pk), transition.dispatcher
-        when_committed(dispatcher)(lambda: cancel_children(execution_id, dispatcher=dispatcher, node_id=node_id,
-                                                           reason=reason))
+        after_transition(dispatcher)(lambda: cancel_children(execution_id, dispatcher=dispatcher, node_id=node_id,
+                                                             reason=reason))
 
 
 def child_ended(child, dispatcher):
@@ -294,8 +294,8 @@ def _fail(parent, run, progress, child):
     parent.set_node(run, decision.rule.to_state, event_data={"ports": ports, "error": error_dict}, **fields)
     parent.recorded[run.node_id] = {"output": fields["output"], "status": decision.rule.to_state, "error": error_dict}
     execution_id, node_id, dispatcher = str(parent.execution.pk), run.node_id, parent.dispatcher
-    when_committed(dispatcher)(lambda: cancel_children(execution_id, dispatcher=dispatcher, node_id=node_id,
-                                                  reason=f"item {child.parent_index} failed"))
+    after_transition(dispatcher)(lambda: cancel_children(execution_id, dispatcher=dispatcher, node_id=node_id,
+                                                    reason=f"item {child.parent_index} failed"))
     if decision.fails_execution:
         parent.fail_execution({"node_id": run.node_id, **error.as_dict()})
         return

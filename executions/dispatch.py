@@ -11,7 +11,9 @@ A dispatcher moves node runs between processes. It is passed to every runtime fu
   could not be written: run the node again (reason `result_not_recorded`) once the
   database answers;
 - `after_commit` — whether messages must wait for the transaction's commit (another
-  process reads the rows) or may go at once (the inline dispatcher, one process).
+  process reads the rows) or may go at once (the inline dispatcher, one process);
+- optionally `defer(function)` — call it when the dispatcher next takes work, outside the
+  transaction that asked (the inline dispatcher: see `after_transition`).
 
 executions.tasks.CeleryDispatcher and executions.inline.InlineDispatcher are the two."""
 
@@ -41,6 +43,15 @@ def start_of(compiled, node_id, task_id, priority=1):
 def when_committed(dispatcher):
     """How to call the dispatcher from inside a transaction: after its commit, or at once."""
     return transaction.on_commit if dispatcher.after_commit else _call_now
+
+
+def after_transition(dispatcher):
+    """How to call work that opens transitions of other executions (cancelling a node's children)
+    from inside a transition: after its commit, or, for a dispatcher that sends at once, when it
+    next takes work. Never at once: the open transition has not written its events yet, and a
+    child cancelled inside it would write its own at the same sequence numbers."""
+    defer = getattr(dispatcher, "defer", None)
+    return defer if defer is not None else when_committed(dispatcher)
 
 
 def _call_now(function):

@@ -17,6 +17,11 @@ class InlineDispatcher:
     def __init__(self):
         self.ready = deque()
         self.timers = []
+        self.deferred = deque()
+
+    def defer(self, function):
+        """Work asked for inside a transition (executions.dispatch.after_transition): done next."""
+        self.deferred.append(function)
 
     def dispatch(self, execution_id, starts):
         self.ready.extend((execution_id, start.node_id) for start in starts)
@@ -31,8 +36,11 @@ class InlineDispatcher:
         reaper.requeue(execution_id, node_id, attempt, dispatcher=self, code=reaper.RESULT_NOT_RECORDED)
 
     def drain(self):
-        while self.ready or self.timers:
-            while self.ready:
+        while self.deferred or self.ready or self.timers:
+            while self.deferred or self.ready:
+                if self.deferred:
+                    self.deferred.popleft()()
+                    continue
                 execution_id, node_id = self.ready.popleft()
                 executing.run_node(execution_id, node_id, dispatcher=self)
             if self.timers:

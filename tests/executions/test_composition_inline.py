@@ -262,3 +262,17 @@ def test_an_inline_run_does_not_wait_for_the_timeout_of_an_execution_that_ended(
     doc["settings"] = {"timeout_s": 3600}
     execution = run_inline(doc)  # before: slept until the hour-long timeout fired
     assert execution.status == "succeeded" and execution.result == [2, 4]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("concurrency", [2, 3, 6])
+def test_a_failed_item_cancels_its_running_siblings_after_its_own_transition(concurrency):
+    # The siblings are cancelled once the failing child's transition is written, not inside it
+    # (inline, cancelling them at once wrote their events at sequence numbers it was about to use).
+    execution = run_inline(foreach_doc([1, 2, 3, 4, 5, 6], *FAIL_ON_TWO, concurrency=concurrency))
+    assert execution.status == "failed"
+    assert "item 1 failed: two is bad" in execution.error["message"]
+    statuses = dict(Execution.objects.filter(parent=execution).values_list("parent_index", "status"))
+    assert statuses[0] == "succeeded" and statuses[1] == "failed"
+    assert {statuses[index] for index in range(2, 6)} <= {"succeeded", "cancelled"}
+    assert "cancelled" in {statuses[index] for index in range(2, 6)}
