@@ -1,4 +1,4 @@
-# Reserved for the durable webhook door (issue 20), so that helpers working at once keep one line of migrations.
+# The durable webhook door (issue 20): requests accepted by the door, kept until their execution starts.
 
 import django.db.models.deletion
 import django.utils.timezone
