@@ -50,7 +50,7 @@ def test_forms_follow_the_catalog_and_ports_follow_the_params(page, live_server,
 
     # A switch gets a port per case; renaming a case takes its connection along.
     canvas_node(page, "route").click()
-    side(page).get_by_role("button", name="Add").click()
+    side(page).get_by_role("button", name="Add", exact=True).click()
     expect(canvas_node(page, "route").locator("[data-port]")).to_have_text(["case_1", "default"])
     connect(page, "route", "score", port="case_1")
     connect(page, "route", "done", port="default")
