@@ -178,6 +178,8 @@ class Transition:
                 recover_after = settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"]
                 fields["due_at"] = now + timedelta(seconds=recover_after) if status == N.QUEUED else None
             data = {"status": status, "previous": previous, "attempt": run.attempt}
+            if fields.get("resources"):  # a live view totals a run's figures without asking again
+                data["resources"] = fields["resources"]
             if event_data:
                 data.update(event_data)
             self.event(ExecutionEvent.NODE_STATE_CHANGED, run.node_id, **data)

@@ -76,6 +76,10 @@ def test_an_http_node_counts_the_bytes_it_sent_and_received(httpserver):
     assert figures["bytes_out"] == len(json.dumps(body, ensure_ascii=False).encode())
     assert figures["bytes_in"] == len(answer.encode())
     assert figures["cpu_ms"] > 0
+    # The event of the run's end carries them: a live view totals an execution without asking again.
+    [ended] = [event for event in runs["call"].execution.events.filter(node_id="call", type="NODE_STATE_CHANGED")
+               if event.data["status"] == "completed"]
+    assert ended.data["resources"] == figures
 
 
 def test_execution_totals_add_up_and_take_the_largest_peak():

@@ -267,6 +267,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description A debug run paused at breakpoints goes on to the next breakpoint. */
         post: operations["v1_executions_resume_create"];
         delete?: never;
         options?: never;
@@ -290,6 +291,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/executions/{id}/step/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Step a paused debug run
+         * @description Runs the nodes the debug run is paused before, and pauses again before the next ones.
+         */
+        post: operations["v1_executions_step_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{id}/vars/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a paused debug run's variables
+         * @description The body's keys are written into `vars` of the nodes the run is paused before, recorded as a VARS_EDITED event; step/ or resume/ runs them with these variables.
+         */
+        patch: operations["v1_executions_vars_partial_update"];
+        trace?: never;
+    };
     "/api/v1/node-types/": {
         parameters: {
             query?: never;
@@ -302,6 +343,59 @@ export interface paths {
          * @description Every registered node type and version with its parameter schema, defaults and ports.
          */
         get: operations["v1_node_types_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/variables/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The user's global variables by key; `prefix` keeps the keys starting with it, `search` those containing it. */
+        get: operations["variables_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/variables/{key}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One global variable: read, write (creates it), delete. */
+        get: operations["variables_retrieve"];
+        /** @description One global variable: read, write (creates it), delete. */
+        put: operations["variables_update"];
+        post?: never;
+        /** @description One global variable: read, write (creates it), delete. */
+        delete: operations["variables_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/variables/{key}/history/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The recorded changes of one key, newest first (kept NODEFLOW_VARIABLE_HISTORY_DAYS). */
+        get: operations["variables_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -342,7 +436,7 @@ export interface paths {
         get: operations["v1_workflows_retrieve"];
         /**
          * Replace a workflow's draft
-         * @description Drafts are saved even when invalid: the answer carries the draft's `validation` (`{valid, errors}`); publishing an invalid draft is refused.
+         * @description Drafts are saved even when invalid: the answer carries the draft's `validation` (`{valid, errors}`); publishing an invalid draft is refused. Optimistic concurrency: send the revision you edited as `If-Match: "<revision>"` or as `revision` in the body; when the draft was saved elsewhere since, the answer is 409 `revision_conflict` with the current revision in `details.revision`. Without either, the last write wins.
          */
         put: operations["v1_workflows_update"];
         post?: never;
@@ -352,7 +446,7 @@ export interface paths {
         head?: never;
         /**
          * Change a workflow's name and/or draft
-         * @description Drafts are saved even when invalid: the answer carries the draft's `validation` (`{valid, errors}`); publishing an invalid draft is refused.
+         * @description Drafts are saved even when invalid: the answer carries the draft's `validation` (`{valid, errors}`); publishing an invalid draft is refused. Optimistic concurrency: send the revision you edited as `If-Match: "<revision>"` or as `revision` in the body; when the draft was saved elsewhere since, the answer is 409 `revision_conflict` with the current revision in `details.revision`. Without either, the last write wins.
          */
         patch: operations["v1_workflows_partial_update"];
         trace?: never;
@@ -408,7 +502,7 @@ export interface paths {
         put?: never;
         /**
          * Publish the draft as a new immutable version
-         * @description Triggers (schedule, webhook) run the new version from now on. An invalid draft is refused with code `invalid_workflow` and the validation problems in `details`.
+         * @description Triggers (schedule, webhook) run the new version from now on. An invalid draft is refused with code `invalid_workflow` and the validation problems in `details`. A draft with pinned data is published with a `warnings` entry `pins_ignored`: published versions run every node.
          */
         post: operations["v1_workflows_publish_create"];
         delete?: never;
@@ -426,8 +520,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run a workflow */
+        /**
+         * Run a workflow
+         * @description A manual run of the draft whose problems all lie in nodes no trigger leads to runs the part the triggers reach; the answer's `left_out` lists the node ids it left out. Otherwise an invalid draft is refused with `invalid_workflow`.
+         */
         post: operations["v1_workflows_run_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{id}/test/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the draft's workflow tests
+         * @description Each case of the draft's `tests` (or those named in `names`) runs as a real execution (trigger `test`) with the draft's pins and its own in force, stopped after `max_steps` node runs (default 1,000), and is checked against its `expect`. The answer is the report: `{passed, failed, cases: [{name, ok, execution_id, status, duration_ms, failures: [{path, expected, actual}]}]}`. An invalid draft is refused with `invalid_workflow`, an unknown name with `unknown_test_case`.
+         */
+        post: operations["v1_workflows_test_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -565,36 +682,6 @@ export interface components {
     schemas: {
         /** @enum {string} */
         ApiVersionEnum: "nodeflow/v1";
-        /**
-         * @description * `cycle` - The graph has a cycle.
-         *     * `document_too_deep` - The document nests too deeply to be checked.
-         *     * `duplicate_edge` - The same edge (from, port, to) appears twice.
-         *     * `duplicate_node_id` - Two nodes share one id.
-         *     * `edge_into_trigger` - An edge ends at a trigger node.
-         *     * `edge_to_missing_node` - An edge's from or to names no node.
-         *     * `invalid_document` - The document is not a JSON object.
-         *     * `invalid_expression` - A {{ expression }} that does not parse.
-         *     * `invalid_input_schema` - input_schema is not a valid JSON Schema.
-         *     * `invalid_jsonlogic` - A JsonLogic rule that is not well formed.
-         *     * `invalid_node_id` - A node id that does not match [a-z][a-z0-9_]{0,63}.
-         *     * `invalid_params` - The node's params fail its type's parameter schema.
-         *     * `invalid_value` - A value of the wrong type or out of range.
-         *     * `missing_api_version` - The document has no api_version.
-         *     * `missing_key` - A required key is absent.
-         *     * `no_trigger` - The workflow has no trigger node.
-         *     * `non_ancestor_reference` - An expression or condition reads nodes.X where X is not upstream of the node.
-         *     * `too_many_errors` - More problems than can be listed; the list was cut.
-         *     * `unknown_context_key` - An expression or condition reads something other than input, vars, execution or nodes.
-         *     * `unknown_key` - A key the format does not define.
-         *     * `unknown_node_reference` - An expression or condition reads nodes.X and there is no node X.
-         *     * `unknown_node_type` - The node's type is not registered.
-         *     * `unknown_node_version` - The node type has no such version.
-         *     * `unknown_port` - An edge leaves a port its source node does not have.
-         *     * `unreachable_node` - No trigger leads to the node.
-         *     * `unsupported_api_version` - The document's api_version is not one this server can read (newer, older or malformed).
-         * @enum {string}
-         */
-        CodeEnum: "cycle" | "document_too_deep" | "duplicate_edge" | "duplicate_node_id" | "edge_into_trigger" | "edge_to_missing_node" | "invalid_document" | "invalid_expression" | "invalid_input_schema" | "invalid_jsonlogic" | "invalid_node_id" | "invalid_params" | "invalid_value" | "missing_api_version" | "missing_key" | "no_trigger" | "non_ancestor_reference" | "too_many_errors" | "unknown_context_key" | "unknown_key" | "unknown_node_reference" | "unknown_node_type" | "unknown_node_version" | "unknown_port" | "unreachable_node" | "unsupported_api_version";
         Context: {
             /** @description The node the context is taken after (null: none ran). */
             after: string | null;
@@ -644,6 +731,11 @@ export interface components {
         Credentials: {
             username: string;
             password: string;
+        };
+        Debug: {
+            breakpoints?: string[];
+            /** @default false */
+            step?: boolean;
         };
         Definition: {
             /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. */
@@ -706,6 +798,28 @@ export interface components {
             };
             /** Format: int64 */
             last_seq?: number;
+            /** @description A child execution's parent: {execution_id, node_id, index} (index: the loop iteration; null for a group or a sub-workflow). */
+            readonly parent: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Its child executions: {total, succeeded, failed (failed, timed out or cancelled), running (running, waiting or paused), queued}. */
+            readonly children: {
+                [key: string]: unknown;
+            };
+            /** Format: int64 */
+            depth?: number;
+            /** @description high, normal or low (the workflow's settings.priority). */
+            readonly priority: string;
+            /** @description A queued run held back by a concurrency limit: which one, workflow (settings.max_concurrent) or owner; else null. */
+            readonly held: string | null;
+            /** @description What its node runs used, summed: cpu_ms, sandbox_cpu_ms, bytes_in, bytes_out, and the largest peak_memory_kb; in GET …/executions/{id}/ only. */
+            readonly resources: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A debug run's state: breakpoints, step, paused_at and the vars edits made while paused; null for other runs. */
+            readonly debug: unknown;
+            /** @description A debug run paused at breakpoints: the node ids it waits before; else null. */
+            readonly paused_at: unknown[] | null;
         };
         /** @description The workflow document exactly as the execution ran it (the draft may have changed since). */
         ExecutionDefinition: {
@@ -773,7 +887,8 @@ export interface components {
             name?: string;
             /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. A draft is saved even when it is not a valid document yet (see `validation`); published versions are valid. */
             definition?: components["schemas"]["WorkflowDocument"] | Record<string, unknown>;
-            readonly revision: number;
+            /** @description Bumped on every change of the draft. On PUT/PATCH, the revision the change was made on: the save is refused with 409 `revision_conflict` when the draft has moved on since (as `If-Match`). */
+            revision?: number;
             readonly published_version: number | null;
             /** @description Whether a published version runs from triggers. */
             readonly active: boolean;
@@ -825,6 +940,13 @@ export interface components {
             error?: unknown;
             logs?: unknown;
             worker?: string;
+            /** @description flow.foreach, flow.group, flow.subworkflow: the counts of its child executions (list them with ?parent=&node_id=). */
+            readonly children: {
+                [key: string]: unknown;
+            } | null;
+            resources?: unknown;
+            pinned?: boolean;
+            reused_from?: string;
         };
         /**
          * @description * `pending` - Pending
@@ -894,6 +1016,36 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Execution"][];
         };
+        PaginatedVariableChangeList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["VariableChange"][];
+        };
+        PaginatedVariableList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Variable"][];
+        };
         PaginatedVersionList: {
             /** @example 123 */
             count: number;
@@ -947,7 +1099,8 @@ export interface components {
             name?: string;
             /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. A draft is saved even when it is not a valid document yet (see `validation`); published versions are valid. */
             definition?: components["schemas"]["WorkflowDocument"] | Record<string, unknown>;
-            readonly revision?: number;
+            /** @description Bumped on every change of the draft. On PUT/PATCH, the revision the change was made on: the save is refused with 409 `revision_conflict` when the draft has moved on since (as `If-Match`). */
+            revision?: number;
             readonly published_version?: number | null;
             /** @description Whether a published version runs from triggers. */
             readonly active?: boolean;
@@ -965,7 +1118,7 @@ export interface components {
             out: string[];
         };
         Problem: {
-            code: components["schemas"]["CodeEnum"];
+            code: components["schemas"]["ProblemCodeEnum"];
             message: string;
             node_id: string | null;
             /** @description {"from", "to", "port"} of the edge concerned. */
@@ -975,10 +1128,56 @@ export interface components {
             /** @description Where in the document, e.g. "nodes[2].params.url". */
             path: string | null;
         };
+        /**
+         * @description * `cycle` - The graph has a cycle.
+         *     * `document_too_deep` - The document nests too deeply to be checked.
+         *     * `duplicate_edge` - The same edge (from, port, to) appears twice.
+         *     * `duplicate_node_id` - Two nodes share one id.
+         *     * `duplicate_test_name` - Two test cases share one name.
+         *     * `edge_into_trigger` - An edge ends at a trigger node.
+         *     * `edge_to_missing_node` - An edge's from or to names no node.
+         *     * `invalid_body` - A composite node's body does not start at exactly one trigger.group, or holds another trigger.
+         *     * `invalid_document` - The document is not a JSON object.
+         *     * `invalid_expression` - A {{ expression }} that does not parse.
+         *     * `invalid_input_schema` - input_schema is not a valid JSON Schema.
+         *     * `invalid_jsonlogic` - A JsonLogic rule that is not well formed.
+         *     * `invalid_node_id` - A node id that does not match [a-z][a-z0-9_]{0,63}.
+         *     * `invalid_params` - The node's params fail its type's parameter schema.
+         *     * `invalid_value` - A value of the wrong type or out of range.
+         *     * `missing_api_version` - The document has no api_version.
+         *     * `missing_key` - A required key is absent.
+         *     * `no_trigger` - The workflow has no trigger node.
+         *     * `non_ancestor_reference` - An expression or condition reads nodes.X where X is not upstream of the node.
+         *     * `too_many_errors` - More problems than can be listed; the list was cut.
+         *     * `unknown_context_key` - An expression or condition reads something other than input, vars, execution, nodes or globals.
+         *     * `unknown_expected_node` - A test case expects something of a node the document does not have.
+         *     * `unknown_key` - A key the format does not define.
+         *     * `unknown_node_reference` - An expression or condition reads nodes.X and there is no node X.
+         *     * `unknown_node_type` - The node's type is not registered.
+         *     * `unknown_node_version` - The node type has no such version.
+         *     * `unknown_pinned_node` - pins (or a test case's pins) name a node the document does not have.
+         *     * `unknown_port` - An edge leaves a port its source node does not have.
+         *     * `unreachable_node` - No trigger leads to the node.
+         *     * `unsupported_api_version` - The document's api_version is not one this server can read (newer, older or malformed).
+         * @enum {string}
+         */
+        ProblemCodeEnum: "cycle" | "document_too_deep" | "duplicate_edge" | "duplicate_node_id" | "duplicate_test_name" | "edge_into_trigger" | "edge_to_missing_node" | "invalid_body" | "invalid_document" | "invalid_expression" | "invalid_input_schema" | "invalid_jsonlogic" | "invalid_node_id" | "invalid_params" | "invalid_value" | "missing_api_version" | "missing_key" | "no_trigger" | "non_ancestor_reference" | "too_many_errors" | "unknown_context_key" | "unknown_expected_node" | "unknown_key" | "unknown_node_reference" | "unknown_node_type" | "unknown_node_version" | "unknown_pinned_node" | "unknown_port" | "unreachable_node" | "unsupported_api_version";
         Run: {
+            /** @description The run's input ({} when omitted; a run from start_at takes the earlier execution's). */
             input?: unknown;
             /** @default draft */
             version?: unknown;
+            /**
+             * Format: uuid
+             * @description With start_at: the earlier execution of this workflow whose outputs, ports and vars the nodes before start_at reuse.
+             */
+            from_execution?: string;
+            /** @description Run this node and what follows with the current draft (DEBUGGING.md, partial runs). */
+            start_at?: string;
+            /** @description Run only what these nodes need, and stop. */
+            stop_after?: string[];
+            /** @description A debug run: it pauses (paused_at) before each breakpoint node, or before every node with step; POST …/executions/{id}/step/ or resume/ goes on. */
+            debug?: components["schemas"]["Debug"];
         };
         /** @description A workflow as a save answers it: with the draft's validation result. */
         SavedWorkflow: {
@@ -988,7 +1187,8 @@ export interface components {
             name?: string;
             /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. A draft is saved even when it is not a valid document yet (see `validation`); published versions are valid. */
             definition?: components["schemas"]["WorkflowDocument"] | Record<string, unknown>;
-            readonly revision: number;
+            /** @description Bumped on every change of the draft. On PUT/PATCH, the revision the change was made on: the save is refused with 409 `revision_conflict` when the draft has moved on since (as `If-Match`). */
+            revision?: number;
             readonly published_version: number | null;
             /** @description Whether a published version runs from triggers. */
             readonly active: boolean;
@@ -998,6 +1198,10 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
             readonly validation: components["schemas"]["ValidationResult"];
+        };
+        TestRun: {
+            /** @description Run only the cases of these names (all when omitted). */
+            names?: string[];
         };
         Token: {
             /** @description Send it as `Authorization: Token <token>`. */
@@ -1020,6 +1224,13 @@ export interface components {
             next_runs: string[];
         };
         /**
+         * @description * `none` - nothing to start
+         *     * `pending` - executions to start
+         *     * `done` - executions started
+         * @enum {string}
+         */
+        TriggersEnum: "none" | "pending" | "done";
+        /**
          * @description * `bearer` - bearer
          *     * `generic` - generic
          *     * `http_basic` - http_basic
@@ -1031,6 +1242,42 @@ export interface components {
         ValidationResult: {
             valid: boolean;
             errors: components["schemas"]["Problem"][];
+            /** @description Present when there are any: what may fail at run time without making the document invalid (a global variable that does not exist yet). */
+            warnings?: components["schemas"]["Warning"][];
+        };
+        Variable: {
+            readonly key: string;
+            value: unknown;
+            readonly version: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        VariableChange: {
+            readonly id: number;
+            readonly key: string;
+            readonly op: string;
+            old: unknown;
+            new: unknown;
+            readonly old_version: number;
+            readonly new_version: number;
+            /** Format: uuid */
+            readonly execution_id: string | null;
+            readonly node_id: string;
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+            readonly user: string;
+            /** Format: date-time */
+            readonly at: string;
+            readonly triggers: components["schemas"]["TriggersEnum"];
+            readonly started: unknown;
+            readonly trigger_error: string;
+        };
+        VariableWrite: {
+            /** @description Any JSON value. Values are readable by every workflow of their owner and shown in the editor: secrets belong in credentials. */
+            value: unknown;
+            /** @description Write only when the key is at this version (0: only when it does not exist yet); else 409 conflict. */
+            expected_version?: number;
         };
         Version: {
             number: number;
@@ -1054,6 +1301,20 @@ export interface components {
             /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. */
             definition: components["schemas"]["WorkflowDocument"];
         };
+        Warning: {
+            code: components["schemas"]["WarningCodeEnum"];
+            message: string;
+            node_id: string | null;
+            edge: {
+                [key: string]: unknown;
+            } | null;
+            path: string | null;
+        };
+        /**
+         * @description * `unknown_global_key` - An expression or condition reads globals.<key>, and no such key exists yet.
+         * @enum {string}
+         */
+        WarningCodeEnum: "unknown_global_key";
         Workflow: {
             /** Format: uuid */
             readonly id: string;
@@ -1061,7 +1322,8 @@ export interface components {
             name?: string;
             /** @description The workflow document (FORMAT.md, `nodeflow/v1`); its JSON Schema is also served at `/api/schema/nodeflow/v1/`. A draft is saved even when it is not a valid document yet (see `validation`); published versions are valid. */
             definition?: components["schemas"]["WorkflowDocument"] | Record<string, unknown>;
-            readonly revision: number;
+            /** @description Bumped on every change of the draft. On PUT/PATCH, the revision the change was made on: the save is refused with 409 `revision_conflict` when the draft has moved on since (as `If-Match`). */
+            revision?: number;
             readonly published_version: number | null;
             /** @description Whether a published version runs from triggers. */
             readonly active: boolean;
@@ -1091,6 +1353,26 @@ export interface components {
                 merge?: "error" | "last_write" | "first_write" | "collect";
                 /** @description Node runs of one execution at a time. */
                 max_parallel?: number;
+                /** @description Executions of this workflow running at a time; further runs stay queued. */
+                max_concurrent?: number;
+                /**
+                 * @description Which queued runs start first, and their place in the workers' queues.
+                 * @default normal
+                 * @enum {string}
+                 */
+                priority?: "high" | "normal" | "low";
+                /**
+                 * Retention
+                 * @description How long finished executions are kept; a key left out takes the server's default.
+                 */
+                retention?: {
+                    /** @description Days a succeeded or cancelled execution is kept; 0: no age limit. */
+                    days?: number;
+                    /** @description Days a failed or timed-out execution is kept; 0: no age limit. */
+                    failed_days?: number;
+                    /** @description At most this many succeeded or cancelled executions kept, the newest (failed ones go by failed_days only); 0: no limit. */
+                    count?: number;
+                };
             };
             /** @description A JSON Schema (2020-12) for the run's input. */
             input_schema?: Record<string, unknown>;
@@ -1141,6 +1423,39 @@ export interface components {
                  * @default main
                  */
                 port?: string;
+            }[];
+            /**
+             * Pinned data
+             * @description Outputs that nodes of a draft run complete with instead of running (DEBUGGING.md): the output, or {"port", "output"} for a node whose port matters. Published versions ignore them.
+             */
+            pins?: Record<string, unknown>;
+            /** @description Workflow tests (DEBUGGING.md). */
+            tests?: {
+                name: string;
+                /** @description The run's input. */
+                input?: unknown;
+                /**
+                 * Pinned data
+                 * @description Pins of this case, over the document's.
+                 */
+                pins?: Record<string, unknown>;
+                expect: {
+                    /** @description The execution's final status. */
+                    status?: string;
+                    /** @description A deep subset of the execution's result. */
+                    result?: unknown;
+                    /** @description {node id: {status, output}}, each a subset match. */
+                    nodes?: {
+                        [key: string]: {
+                            status?: string;
+                            output?: unknown;
+                        };
+                    };
+                    /** @description JsonLogic rules over the final context, all truthy. */
+                    assert?: unknown[];
+                };
+                /** @description Node runs before the case is stopped (default 1,000). */
+                max_steps?: number;
             }[];
         };
     };
@@ -1580,11 +1895,15 @@ export interface operations {
                 created_before?: string;
                 /** @description Number of results to return per page. */
                 limit?: number;
+                /** @description with parent: only the children of this node */
+                node_id?: string;
                 /** @description The initial index from which to return the results. */
                 offset?: number;
+                /** @description execution id: list its child executions (ordered by node and index) instead of top-level executions */
+                parent?: string;
                 /** @description one status, or several separated by commas */
                 status?: string;
-                /** @description manual, schedule, webhook (commas for several) */
+                /** @description manual, schedule, webhook, variable (commas for several) */
                 trigger?: string;
                 /** @description workflow id */
                 workflow?: string;
@@ -2388,6 +2707,187 @@ export interface operations {
             };
         };
     };
+    v1_executions_step_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this execution. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Control"];
+                };
+            };
+            /** @description The input is invalid (code `invalid`, field errors in `details`) or malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object of yours (another user's objects answer 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body or the document in it is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (or form data). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_executions_vars_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this execution. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+                "application/x-www-form-urlencoded": {
+                    [key: string]: unknown;
+                };
+                "multipart/form-data": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object of yours (another user's objects answer 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body or the document in it is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (or form data). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     v1_node_types_list: {
         parameters: {
             query?: {
@@ -2430,6 +2930,323 @@ export interface operations {
             };
             /** @description Not allowed (a session without its CSRF token). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    variables_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description only keys starting with this */
+                prefix?: string;
+                /** @description only keys containing this (any case) */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedVariableList"];
+                };
+            };
+            /** @description The input is invalid (code `invalid`, field errors in `details`) or malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    variables_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The variable's key: ^[A-Za-z_][A-Za-z0-9_]{0,127}$ (another key answers 400) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Variable"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    variables_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The variable's key: ^[A-Za-z_][A-Za-z0-9_]{0,127}$ (another key answers 400) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VariableWrite"];
+                "application/x-www-form-urlencoded": components["schemas"]["VariableWrite"];
+                "multipart/form-data": components["schemas"]["VariableWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Variable"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object of yours (another user's objects answer 404 too). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body or the document in it is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (or form data). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    variables_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The variable's key: ^[A-Za-z_][A-Za-z0-9_]{0,127}$ (another key answers 400) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    variables_history: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The variable's key: ^[A-Za-z_][A-Za-z0-9_]{0,127}$ (another key answers 400) */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedVariableChangeList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object of yours (another user's objects answer 404 too). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2611,7 +3428,10 @@ export interface operations {
     v1_workflows_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The revision the change was made on, e.g. "3" (an ETag-like value). */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this workflow. */
                 id: string;
@@ -2662,6 +3482,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `revision_conflict`: the draft is at another revision (`details`: `{revision, expected}`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2747,7 +3576,10 @@ export interface operations {
     v1_workflows_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The revision the change was made on, e.g. "3" (an ETag-like value). */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description A UUID string identifying this workflow. */
                 id: string;
@@ -2798,6 +3630,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `revision_conflict`: the draft is at another revision (`details`: `{revision, expected}`). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3052,6 +3893,97 @@ export interface operations {
         };
         responses: {
             202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or invalid credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (a session without its CSRF token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body or the document in it is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON (or form data). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (code `throttled`, see Retry-After). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    v1_workflows_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A UUID string identifying this workflow. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TestRun"];
+                "application/x-www-form-urlencoded": components["schemas"]["TestRun"];
+                "multipart/form-data": components["schemas"]["TestRun"];
+            };
+        };
+        responses: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

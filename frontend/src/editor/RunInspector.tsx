@@ -19,7 +19,6 @@ import {
 } from "../executions/live";
 import type { WatchedExecution } from "../executions/useExecution";
 import { resourceFacts, totalResources } from "../executions/operations";
-import { useRunResources } from "../executions/useRunResources";
 import { JsonTree } from "../ui/JsonTree";
 import { useEditorContext, useEditorState } from "./context";
 import { NodeTitle, useNodeNames } from "./NodeTitle";
@@ -152,7 +151,6 @@ function ExecutionPanel({ executionId, live, details, tab, onTab }: {
   onTab: (tab: RunTab) => void;
 }) {
   const { execution } = live;
-  const totals = useRunResources(executionId, String(execution?.status ?? ""));
   if (!execution) return <div className="nf-panel-body nf-muted">Loading the run…</div>;
   const runs = inStartOrder(Object.values(live.nodes));
   const error = errorText(execution.error);
@@ -164,7 +162,7 @@ function ExecutionPanel({ executionId, live, details, tab, onTab }: {
         <dt>Trigger</dt><dd>{String(execution.trigger ?? "")}</dd>
         <dt>Started</dt><dd>{clock(execution.started_at as string | null)}</dd>
         <dt>Duration</dt><dd>{formatDuration(execution.duration_ms as number | null) || "—"}</dd>
-        {resourceFacts(totals ?? totalResources(Object.values(details).map((detail) => detail.resources))).map(([label, text]) => (
+        {resourceFacts(totalResources(Object.values(live.nodes).map((run) => run.resources))).map(([label, text]) => (
           <Fragment key={label}><dt>{label}</dt><dd data-testid={`run-total-${label}`}>{text}</dd></Fragment>
         ))}
       </dl>

@@ -26,6 +26,18 @@ describe("live execution state", () => {
     expect(state.execution?.result).toBe(1);
   });
 
+  it("keeps a run's resource figures from the snapshot and from the event of its end", () => {
+    let state = applyMessage(EMPTY_LIVE, { ...snapshot, nodes: [{ node_id: "a", status: "completed", resources: { cpu_ms: 2 } }] });
+    expect(state.nodes.a.resources).toEqual({ cpu_ms: 2 });
+    state = applyMessage(state, [
+      { seq: 4, type: "NODE_STATE_CHANGED", node_id: "b", ts: "2026-01-01T00:00:01Z", data: { status: "running" } },
+      { seq: 5, type: "NODE_STATE_CHANGED", node_id: "b", ts: "2026-01-01T00:00:02Z",
+        data: { status: "completed", resources: { cpu_ms: 3, peak_memory_kb: 900 } } },
+    ]);
+    expect(state.nodes.b.resources).toEqual({ cpu_ms: 3, peak_memory_kb: 900 });
+    expect(state.nodes.a.resources).toEqual({ cpu_ms: 2 });
+  });
+
   it("formats durations", () => {
     expect(formatDuration(850)).toBe("850 ms");
     expect(formatDuration(2400)).toBe("2.4 s");

@@ -16,6 +16,9 @@ export interface NodeRunSummary {
   error?: unknown;
   /** A composite node's child executions, counted (issue 18): from the snapshot, then NODE_PROGRESS events. */
   children?: { total: number; succeeded: number; failed: number; running: number; queued: number } | null;
+  /** What the run used: cpu_ms, and peak_memory_kb, bytes_in, bytes_out where they apply (issue 26);
+   *  from the snapshot, then the event of the run's end. */
+  resources?: unknown;
 }
 
 export interface NodeRunDetail extends NodeRunSummary {
@@ -27,8 +30,6 @@ export interface NodeRunDetail extends NodeRunSummary {
   ports?: string[];
   logs?: unknown;
   worker?: string;
-  /** What the run used: cpu_ms, and peak_memory_kb, bytes_in, bytes_out where they apply (issue 26). */
-  resources?: unknown;
 }
 
 export interface LiveEvent {
@@ -87,6 +88,7 @@ function applyEvent(next: LiveState, event: LiveEvent, owned: Set<string>): void
     const before = next.nodes[event.node_id] ?? { node_id: event.node_id, status: "pending" as NodeRunStatus };
     const run: NodeRunSummary = { ...before, status: status as NodeRunStatus };
     if (typeof event.data.attempt === "number") run.attempt = event.data.attempt;
+    if (event.data.resources && typeof event.data.resources === "object") run.resources = event.data.resources;
     if (status === "queued") run.queued_at = event.ts;
     if (status === "running") {
       run.started_at = event.ts;
