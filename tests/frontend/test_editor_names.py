@@ -69,3 +69,34 @@ def test_the_problem_list_names_nodes_and_says_problems_plainly(page, live_serve
     expect(page.get_by_label("Node name").first).to_have_count(0)
     canvas_node(page, "fetch").click()
     assert page.get_by_label("Node name").get_attribute("maxlength") == "200"
+
+
+def overlaps(a, b):
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_the_minimap_covers_no_node_when_a_workflow_opens_and_can_be_hidden(page, live_server, alice):
+    # A staircase: its last node is the drawing's bottom-right corner, where the minimap floats.
+    steps = [{"id": f"s{i}", "type": "flow.noop", "position": [300 * i, 160 * i]} for i in range(1, 5)]
+    workflow, _ = services.create_workflow(alice, "Stairs", {
+        "api_version": "nodeflow/v1", "name": "Stairs",
+        "nodes": [{"id": "start", "type": "trigger.manual", "position": [0, 0]}, *steps],
+        "edges": [{"from": a["id"], "to": b["id"]} for a, b in zip([{"id": "start"}, *steps], steps)],
+    })
+    sign_in(page, live_server)
+    open_editor(page, live_server, workflow.pk)
+    minimap = page.locator(".react-flow__minimap")
+    expect(minimap).to_be_visible()
+    for node_id in ["start", "s1", "s2", "s3", "s4"]:
+        expect(canvas_node(page, node_id)).to_be_in_viewport()
+        assert not overlaps(canvas_node(page, node_id).bounding_box(), minimap.bounding_box()), node_id
+
+    # Hidden, it stays hidden in this browser after a reload; shown again, it is back.
+    page.get_by_role("button", name="Hide the minimap").click()
+    expect(minimap).to_have_count(0)
+    open_editor(page, live_server, workflow.pk)
+    expect(canvas_node(page, "s4")).to_be_visible()
+    expect(minimap).to_have_count(0)
+    page.get_by_role("button", name="Show the minimap").click()
+    expect(minimap).to_be_visible()

@@ -5,6 +5,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -13,6 +14,7 @@ import {
   useReactFlow,
   type Connection,
   type EdgeChange,
+  type FitViewOptions,
   type IsValidConnection,
   type NodeChange,
 } from "@xyflow/react";
@@ -33,7 +35,9 @@ const NODE_WIDTH = 240;
 
 // Props xyflow copies into its store: constants, so a re-render of the canvas does not
 // look like a change to them (each change would re-run every node's and edge's selectors).
-const FIT_VIEW_OPTIONS = { maxZoom: 1, padding: 0.2 };
+// Fitting leaves the bottom band clear: the minimap (bottom right) and the problem panel (bottom
+// centre) float there, and a node drawn under them could not be seen or clicked.
+const FIT_VIEW_OPTIONS: FitViewOptions = { maxZoom: 1, padding: { top: "48px", left: "48px", right: "48px", bottom: "190px" } };
 const SNAP_GRID: [number, number] = [10, 10];
 const DEFAULT_EDGE_OPTIONS = { type: "nodeflow" };
 const PRO_OPTIONS = { hideAttribution: false };
@@ -96,6 +100,7 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
   // Fit the view to the workflow it opened with; an empty canvas keeps the default view, so
   // the first node dropped on it does not make the view jump.
   const [fitOnOpen] = useState(() => nodes.length > 0);
+  const [minimap, toggleMinimap] = useMinimapShown();
 
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
@@ -252,10 +257,35 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
         colorMode="light"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd2dc" />
-        <Controls position="bottom-left" showInteractive={false} />
-        <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(241, 243, 248, 0.7)" />
+        <Controls position="bottom-left" showInteractive={false}>
+          <ControlButton
+            onClick={toggleMinimap}
+            title={minimap ? "Hide the minimap" : "Show the minimap"}
+            aria-label={minimap ? "Hide the minimap" : "Show the minimap"}
+            aria-pressed={minimap}
+          >
+            <svg viewBox="0 0 16 16" aria-hidden="true"><rect x="1.5" y="3.5" width="13" height="9" rx="1" fill="none" stroke="currentColor" /><rect x="8" y="7" width="5" height="4" fill="currentColor" /></svg>
+          </ControlButton>
+        </Controls>
+        {minimap && (
+          <MiniMap position="bottom-right" pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(241, 243, 248, 0.7)" />
+        )}
       </ReactFlow>
     </div>
     </FrameContext.Provider>
   );
+}
+
+const MINIMAP_KEY = "nodeflow.editor.minimap";
+
+/** Whether the minimap is shown: each browser remembers the choice (shown at first). */
+function useMinimapShown(): [boolean, () => void] {
+  const [shown, setShown] = useState(() => localStorage.getItem(MINIMAP_KEY) !== "hidden");
+  const toggle = useCallback(() => {
+    setShown((before) => {
+      localStorage.setItem(MINIMAP_KEY, before ? "hidden" : "shown");
+      return !before;
+    });
+  }, []);
+  return [shown, toggle];
 }
