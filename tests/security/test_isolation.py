@@ -17,13 +17,18 @@ from credentials.models import Credential
 from executions.inline import run_inline
 from executions.models import Execution, ExecutionEvent, NodeRun
 from triggers.models import WebhookEndpoint
+from variables import services as variable_services
+from variables.models import Variable, VariableChange
 from workflows import services as workflow_services
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 
 # Routes whose GET lists the user's own objects.
-LIST_ROUTES = {"workflow-list", "execution-list", "credential-list"}
+LIST_ROUTES = {"workflow-list", "execution-list", "credential-list", "variable-list"}
+# Routes whose URL names a key in the caller's own namespace (global variables): another user's key
+# of the same name is not reachable through them (test_a_variable_key_names_only_the_callers_own_below).
+KEYED_BY_USER = {"variable-detail", "variable-history"}
 # Routes with nothing per user in them (or, for webhooks, guarded by an unguessable token).
 NOT_PER_USER = {
     "api-root", "auth-token", "node-types", "schema", "document-schema", "api-docs", "healthz", "metrics",
@@ -64,6 +69,7 @@ class BobsWorld:
         self.credential = credential_services.create_credential(bob, "bob-key", "bearer", {"token": "bob-token-1"})
         self.endpoint = WebhookEndpoint.objects.get(workflow=self.workflow)
         self.token = Token.objects.get_or_create(user=bob)[0].key
+        self.variable = variable_services.put(bob, "bob_plans", {"plan": "bob-private-variable"})
 
     def kwargs_for(self, name, keywords):
         values = {}
@@ -91,6 +97,8 @@ class BobsWorld:
                 values[keyword] = 1
             elif keyword == "path":
                 values[keyword] = "workflows/x"
+            elif keyword == "key":
+                values[keyword] = self.variable.key
             else:
                 raise AssertionError(f"route {name!r}: unknown URL keyword {keyword!r}; teach BobsWorld.kwargs_for")
         return values
@@ -104,12 +112,13 @@ class BobsWorld:
             "node runs": list(NodeRun.objects.filter(execution=self.execution).values("node_id", "status", "output")),
             "credential": Credential.objects.filter(pk=self.credential.pk).values("name", "type", "ciphertext").first(),
             "endpoint": WebhookEndpoint.objects.filter(pk=self.endpoint.pk).values("token", "listening_until").first(),
+            "variable": Variable.objects.filter(owner=self.variable.owner).values("key", "value", "version").first(),
         }
 
     def secrets_in(self, text):
         """Bob's data that a response to alice shows."""
         markers = [str(self.workflow.pk), str(self.execution.pk), str(self.credential.pk), "bob's secret flow",
-                   "bob-private-output", "bob-key", self.endpoint.token]
+                   "bob-private-output", "bob-key", self.endpoint.token, "bob-private-variable"]
         return [marker for marker in markers if marker in text]
 
 
@@ -148,7 +157,7 @@ def owned_requests(world):
     """Every (route name, method, URL) whose URL names one of bob's objects."""
     requests, uncovered = [], []
     for name, keywords, callback in _routes():
-        if name in LIST_ROUTES or name in NOT_PER_USER:
+        if name in LIST_ROUTES or name in NOT_PER_USER or name in KEYED_BY_USER:
             continue
         if not any(k in keywords for k in ("pk", "execution_id", "workflow_id", "credential_id")):
             uncovered.append(name)
@@ -229,6 +238,26 @@ def test_the_list_routes_exist_and_no_route_is_classified_twice():
 
     assert LIST_ROUTES <= names, f"listed but no longer routed: {sorted(LIST_ROUTES - names)}"
     assert not LIST_ROUTES & NOT_PER_USER
+    assert KEYED_BY_USER <= names and not KEYED_BY_USER & (LIST_ROUTES | NOT_PER_USER)
+
+
+def test_a_variable_key_names_only_the_callers_own(alice_client, alice, bob):
+    world = BobsWorld(bob)
+    before = world.snapshot()
+    url = reverse("variable-detail", kwargs=world.kwargs_for("variable-detail", ("key",)))
+    history = reverse("variable-history", kwargs=world.kwargs_for("variable-history", ("key",)))
+
+    assert alice_client.get(url).status_code == 404
+    assert alice_client.delete(url).status_code == 404
+    answer = alice_client.get(history)
+    assert answer.status_code == 200 and answer.json()["results"] == []
+    # A write of the same key is alice's own variable: bob's is not touched, and never shown.
+    written = alice_client.put(url, {"value": 1}, format="json")
+    assert written.status_code == 200 and written.json()["version"] == 1
+    assert world.secrets_in(written.content.decode()) == []
+    assert world.snapshot() == before
+    assert VariableChange.objects.filter(owner=alice).count() == 1
+    assert [row["key"] for row in alice_client.get(history).json()["results"]] == ["bob_plans"]
 
 
 # ---------------------------------------------------------------------------
