@@ -132,7 +132,12 @@ def test_the_asgi_application_refuses_a_big_body_to_an_unknown_webhook_before_re
              "server": ("localhost", 80)}
     async_to_sync(application)(scope, receive, send)
 
-    assert sent[0]["status"] == 413 and read == []
+    # On PostgreSQL the webhook door looks the token up first and answers 404 without reading the
+    # body; without it (embedded mode) the size limit answers 413. Either way nothing is read.
+    from django.db import connection
+
+    assert sent[0]["status"] == (404 if connection.vendor == "postgresql" else 413)
+    assert read == []
 
 
 @pytest.mark.django_db(transaction=True)
