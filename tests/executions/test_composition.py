@@ -11,23 +11,9 @@ from executions import services, starting
 from executions.models import Execution, NodeRun
 from executions.tasks import dispatcher
 from tests.conftest import wait_for_execution
-from workflows.services import with_node_versions
+from tests.support.composition import document, foreach_doc
 
 OPEN = ("queued", "running", "waiting", "paused")
-
-
-def document(nodes, edges):
-    return with_node_versions({"api_version": "nodeflow/v1", "name": "t", "nodes": nodes, "edges": edges})
-
-
-def foreach_doc(items, inner_nodes, inner_edges, **params):
-    graph = {"nodes": [{"id": "start", "type": "trigger.group"}, *inner_nodes], "edges": inner_edges}
-    return document(
-        [{"id": "start", "type": "trigger.manual"},
-         {"id": "loop", "type": "flow.foreach", "params": {"items": items, "graph": graph, **params}},
-         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.loop.output }}"}}],
-        [{"from": "start", "to": "loop"}, {"from": "loop", "to": "done"}],
-    )
 
 
 def sleeping_body(seconds):

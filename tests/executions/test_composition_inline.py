@@ -4,25 +4,7 @@ import pytest
 
 from executions.inline import run_inline
 from executions.models import Execution
-from workflows.services import with_node_versions
-
-
-def document(nodes, edges):
-    return with_node_versions({"api_version": "nodeflow/v1", "name": "t", "nodes": nodes, "edges": edges})
-
-
-def body(nodes, edges):
-    return {"nodes": [{"id": "start", "type": "trigger.group"}, *nodes], "edges": edges}
-
-
-def foreach_doc(items, inner_nodes, inner_edges, **params):
-    return document(
-        [{"id": "start", "type": "trigger.manual"},
-         {"id": "loop", "type": "flow.foreach", "params": {"items": items, "graph": body(inner_nodes, inner_edges),
-                                                           **params}},
-         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.loop.output }}"}}],
-        [{"from": "start", "to": "loop"}, {"from": "loop", "to": "done"}],
-    )
+from tests.support.composition import body, document, foreach_doc
 
 
 DOUBLE = ([{"id": "twice", "type": "data.set", "params": {"output": {"v": "{{ input.item * 2 }}"}}},

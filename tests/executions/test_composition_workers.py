@@ -3,6 +3,7 @@ of a loop overlap on the `http` queue's threads pool, and a worker SIGKILLed mid
 and runs no finished item again."""
 
 import time
+import uuid
 
 import pytest
 
@@ -11,23 +12,18 @@ from tests.chaos.conftest import (  # noqa: F401 — fixtures
     ChaosWorker,
     counter,
     deployment,
-    document,
     hostname_of,
     suite_worker_stopped,
     wait_until,
 )
+from tests.support.composition import foreach_doc
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 
-def loop_doc(items, inner_nodes, inner_edges, **params):
-    graph = {"nodes": [{"id": "start", "type": "trigger.group"}, *inner_nodes], "edges": inner_edges}
-    return document(
-        [{"id": "start", "type": "trigger.manual"},
-         {"id": "loop", "type": "flow.foreach", "params": {"items": items, "graph": graph, **params}},
-         {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.loop.output }}"}}],
-        [{"from": "start", "to": "loop"}, {"from": "loop", "to": "done"}],
-    )
+def loop_doc(*args, **params):
+    # A name of its own, as tests/chaos documents have: compiled workflows are cached per process by content.
+    return foreach_doc(*args, name=f"chaos {uuid.uuid4().hex[:8]}", **params)
 
 
 def max_overlap(intervals):
