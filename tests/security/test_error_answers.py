@@ -32,7 +32,13 @@ def test_a_websocket_on_an_unknown_path_is_closed_with_4404_and_nothing_is_logge
         connected, code = async_to_sync(_connect)(path)
 
     assert (connected, code) == (False, CLOSE_NOT_FOUND)
-    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR and not _elsewhere(record)]
+
+
+def _elsewhere(record):
+    """asyncio reporting a channel layer task of an earlier test, collected now (a Redis read that timed
+    out on a loaded machine): the not-found consumer uses no channel layer."""
+    return record.name == "asyncio" and "channels_redis" in record.getMessage()
 
 
 @pytest.mark.django_db
