@@ -262,7 +262,6 @@ export function Canvas({ onInteractive, runStates, runNotes, edgeCarried, docume
             onClick={toggleMinimap}
             title={minimap ? "Hide the minimap" : "Show the minimap"}
             aria-label={minimap ? "Hide the minimap" : "Show the minimap"}
-            aria-pressed={minimap}
           >
             <svg viewBox="0 0 16 16" aria-hidden="true"><rect x="1.5" y="3.5" width="13" height="9" rx="1" fill="none" stroke="currentColor" /><rect x="8" y="7" width="5" height="4" fill="currentColor" /></svg>
           </ControlButton>
