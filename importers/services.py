@@ -21,10 +21,27 @@ def detect_format(document):
     return None
 
 
-def translate(format, document):
-    """(nodeflow document, import report) for a document of `format`; raises NotThisFormat."""
+def n8n_workflows_of(owner):
+    """find_workflow for n8n imports of `owner`: n8n workflow id → (id, name) of the owner's workflow most
+    recently imported from it (the n8n id each n8n import records in the description), or None."""
+    from workflows.models import Workflow
+
+    def find(n8n_id):
+        recorded = n8n.source_description(n8n_id)
+        found = (Workflow.objects.filter(owner=owner, definition__description__startswith=recorded)
+                 .order_by("-created_at").first())
+        return (str(found.pk), found.name) if found else None
+
+    return find
+
+
+def translate(format, document, owner=None):
+    """(nodeflow document, import report) for a document of `format`; raises NotThisFormat.
+
+    With `owner`, an n8n Execute Workflow node calling a workflow the owner imported becomes a
+    flow.subworkflow calling it."""
     if format == "n8n":
-        return n8n.translate(document)
+        return n8n.translate(document, n8n_workflows_of(owner) if owner is not None else None)
     if format == "stageflow":
         return stageflow.translate(document)
     if format == "nodeflow":
@@ -45,7 +62,7 @@ def import_workflow(owner, format, document, name=None):
         with transaction.atomic():
             workflow, errors = workflow_services.create_workflow(owner, None, document)
         return workflow, errors, {"translated": [], "untranslated": [], "warnings": []}
-    definition, report = translate(format, document)
+    definition, report = translate(format, document, owner)
     with transaction.atomic():
         workflow, errors = workflow_services.create_workflow(owner, name, definition)
     return workflow, errors, report

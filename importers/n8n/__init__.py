@@ -4,6 +4,7 @@ The node types live in `importers.n8n.nodes` (one module each), their expression
 through `importers.n8n.expressions`. Connections are read by node name and output index;
 the error output of a node with `onError: continueErrorOutput` becomes its `error` port."""
 
+import json
 import re
 
 from importers.n8n import expressions
@@ -13,12 +14,19 @@ from importers.report import ImportReport, NotThisFormat
 API_VERSION = "nodeflow/v1"  # the document version these importers write
 
 CANVAS_NOTES = {"n8n-nodes-base.stickyNote"}
+LOOP_TYPE = "n8n-nodes-base.splitInBatches"
+SOURCE_PREFIX = "Imported from n8n (workflow id "
 CANVAS_SPREAD = (1.5, 1.25)
 # Nodes whose whole point is turning lists of items into other lists: NodeFlow passes one value.
 MULTI_ITEM_TYPES = {f"n8n-nodes-base.{name}" for name in (
     "splitOut", "itemLists", "aggregate", "summarize", "filter", "sort", "limit", "removeDuplicates")}
 _SINGLE_ITEM_NOTE = ("n8n passes lists of items between nodes, NodeFlow one value: the import assumes one item "
                      "where nodes work item by item")
+
+
+def source_description(n8n_id):
+    """The description of a workflow imported from n8n workflow `n8n_id`: how a later import finds it."""
+    return f"{SOURCE_PREFIX}{json.dumps(str(n8n_id))})."
 
 
 def looks_like_n8n(document):
@@ -104,13 +112,16 @@ class NodeContext:
 class N8nImporter:
     """Translates one n8n workflow document."""
 
-    def __init__(self, document):
+    def __init__(self, document, find_workflow=None):
         if not looks_like_n8n(document):
             raise NotThisFormat("not an n8n workflow: an n8n export has a `nodes` list and a `connections` object",
                                 {"expected": ["nodes", "connections"],
                                  "found": sorted(document) if isinstance(document, dict) else type(document).__name__})
         self.document = document
         self.report = ImportReport()
+        # n8n workflow id → (NodeFlow workflow id, name) of the workflow imported from it, or None.
+        self.find_workflow = find_workflow
+        self.loops = {}
         self.sync_webhook = False
         self.last_node_webhooks = []
         self.nodes = []
@@ -175,12 +186,25 @@ class N8nImporter:
             self.incoming.setdefault(target, []).append((input_index, source))
         modules = translators()
         by_name = self._json_paths(active, modules)
+        self.json_paths = by_name
+        self.loops = self._loops(active, links)
+        inside = {name: loop for loop, body in self.loops.items() if isinstance(body, dict)
+                  for name in body["body"]}
+        outer_by_name = {name: path for name, path in by_name.items() if name not in inside}
+        hidden_outside = {name: f"a reference to node {name!r}, which is inside the loop body of {inside[name]!r}: "
+                                "its data is not visible outside the loop" for name in inside}
 
         out_nodes, outputs_of = [], {}
         for node in active:
             name, node_id = node["name"], self.ids[node["name"]]
             sources = {source for _, source in self.incoming.get(name, [])}
-            scope = expressions.Scope(by_name[next(iter(sources))] if len(sources) == 1 else None, by_name)
+            if isinstance(self.loops.get(name), dict):  # the body's way back into a loop is no input of it
+                sources -= self.loops[name]["body"]
+            if name in inside:
+                scope = self._body_scope(inside[name], sources, by_name)
+            else:
+                scope = expressions.Scope(outer_by_name[next(iter(sources))] if len(sources) == 1 else None,
+                                          outer_by_name, hidden_outside)
             ctx = NodeContext(self, node, node_id, scope)
             module = modules.get(node["type"])
             translated, reason = None, None
@@ -205,6 +229,8 @@ class N8nImporter:
                 out["position"] = [float(node["position"][0]) * CANVAS_SPREAD[0],
                                    float(node["position"][1]) * CANVAS_SPREAD[1]]
             source_label = f"{node['type']}@{node.get('typeVersion', 1)}"
+            if name in inside:
+                ctx.notes.append(f"in the loop body of {inside[name]!r} (the flow.foreach {self.ids[inside[name]]!r})")
             if translated is None:
                 out.update(type="flow.noop", params={},
                            description=f"Untranslated n8n node ({source_label}): {reason}")
@@ -222,17 +248,144 @@ class N8nImporter:
             for out in out_nodes:
                 if out["type"] == "trigger.webhook":
                     out["params"]["response"] = "sync"
+        for loop, body in self.loops.items():
+            if isinstance(body, dict) and outputs_of.get(loop) is not None:
+                out_nodes, links = self._fold_loop(loop, body, out_nodes, links, outputs_of)
         edges = self._acyclic(self._edges(links, outputs_of, {n["id"]: n for n in out_nodes}))
         for webhook_id in self.last_node_webhooks:
             self._answer_with_last_node(webhook_id, out_nodes, edges, by_name)
         self.report.warn(_SINGLE_ITEM_NOTE)
         name = self.document.get("name") if isinstance(self.document.get("name"), str) else "Imported from n8n"
         document = {"api_version": API_VERSION, "name": name or "Imported from n8n", "nodes": out_nodes, "edges": edges}
+        source_id = self.document.get("id")
+        if isinstance(source_id, (str, int)) and not isinstance(source_id, bool) and str(source_id).strip():
+            document["description"] = source_description(source_id)
+            self.report.warn(f"the n8n workflow id {str(source_id)!r} is recorded in the draft's description, so that "
+                             "Execute Workflow nodes calling it in workflows imported later call this workflow")
         self.types = {node["name"]: node["type"] for node in active}
         pins = self._pins()
         if pins:
             document["pins"] = pins
         return document, pins
+
+    def _loops(self, active, links):
+        """{name of each Loop Over Items v3 node: its body, or why it has none that flow.foreach can run}.
+
+        A body is {"body": names of the nodes its loop output reaches before coming back, "entries": those
+        it connects to, "back": the one body node whose output goes back to it, "feeder": its input node}."""
+        from importers.n8n.nodes.split_in_batches import LOOP_VERSION
+
+        out_of = {}
+        for source, index, target, _ in links:
+            out_of.setdefault(source, []).append((index, target))
+        loops = {}
+        for node in active:
+            version = node.get("typeVersion", 1)
+            if node["type"] == LOOP_TYPE and isinstance(version, (int, float)) and version >= LOOP_VERSION:
+                loops[node["name"]] = self._loop_body(node["name"], links, out_of)
+        for loop, body in loops.items():
+            others = isinstance(body, dict) and sorted(body["body"] & set(loops))
+            if others:
+                loops[loop] = (f"its loop body holds another Loop Over Items ({', '.join(others)}); nested loops "
+                               "are not translated: rebuild them as a flow.foreach inside a flow.foreach's body")
+        return loops
+
+    def _loop_body(self, loop, links, out_of):
+        entries = sorted({target for index, target in out_of.get(loop, []) if index == 1})
+        if not entries or entries == [loop]:
+            return "nothing is connected to its loop output: there is no loop body to run for each item"
+        body, stack = set(), list(entries)
+        while stack:
+            name = stack.pop()
+            if name != loop and name not in body:
+                body.add(name)
+                stack.extend(target for _, target in out_of.get(name, []))
+        back = sorted({source for source, _, target, _ in links if target == loop and source in body})
+        if not back:
+            return ("no node of its loop body connects back to it: n8n would run the body for the first batch only; "
+                    "connect the body's last node back to the loop node in n8n and import again")
+        if len(back) > 1:
+            return (f"its loop body comes back to it from {len(back)} nodes ({', '.join(back)}); flow.foreach takes "
+                    "one result per item: join those paths in one node (a Merge or No Operation) before the loop "
+                    "node in n8n and import again")
+        for source, index, target, _ in links:
+            if target in body and source not in body and source != loop:
+                return (f"{target!r} in its loop body also gets input from {source!r}, outside the loop: a loop "
+                        "body sees only the current item")
+            if source == loop and index == 0 and target in body:
+                return f"its done output leads into its own loop body ({target!r})"
+            if source == loop and index > 1:
+                return f"it has an output {index}; Loop Over Items has done (0) and loop (1)"
+        feeders = sorted({source for source, _, target, _ in links if target == loop and source not in body})
+        if len(feeders) != 1:
+            return (f"it has {'no input node' if not feeders else 'several input nodes'} outside its loop body; "
+                    "flow.foreach needs the one node whose output is the items to loop over")
+        return {"body": body, "entries": entries, "back": back[0], "feeder": feeders[0]}
+
+    def _body_scope(self, loop, sources, by_name):
+        """The expression scope of a node in `loop`'s body: its nodes' data, the loop node's `$json` being
+        the current item (`input.item`), nothing outside it (a body's context is its own)."""
+        body = self.loops[loop]["body"]
+        loop_path = by_name[loop]
+        paths = {name: "input.item" if by_name[name] == loop_path else by_name[name] for name in body}
+        paths[loop] = "input.item"
+        hidden = {name: f"a reference to node {name!r}, which is outside the loop body of {loop!r}: a loop body "
+                        "sees only its own nodes and the current item (pass what it needs through the items)"
+                  for name in by_name if name not in paths}
+        return expressions.Scope(paths[next(iter(sources))] if len(sources) == 1 else None, paths, hidden)
+
+    def _fold_loop(self, loop, body, out_nodes, links, outputs_of):
+        """Move `loop`'s body nodes into its flow.foreach's `params.graph`: a trigger.group before the nodes
+        its loop output led to, the body's own connections, and, where the body's result is not its one
+        last node's output, a flow.terminal giving what n8n hands back to the loop. Returns the outer
+        (nodes, links) without them."""
+        names = body["body"]
+        ids = {self.ids[name] for name in names}
+        inner = [node for node in out_nodes if node["id"] in ids]
+        outer = [node for node in out_nodes if node["id"] not in ids]
+        foreach = next(node for node in outer if node["id"] == self.ids[loop])
+        start_id = "loop_start"
+        while start_id in ids:
+            start_id += "_"
+        start = {"id": start_id, "type": "trigger.group", "name": "Current item", "params": {}}
+        if isinstance(foreach.get("position"), list):
+            start["position"] = [foreach["position"][0], foreach["position"][1] + 200]
+        inner_links = [link for link in links if link[0] in names and link[2] in names]
+        edges = self._acyclic(self._edges(inner_links, outputs_of, {node["id"]: node for node in inner}))
+        edges = [{"from": start_id, "to": self.ids[name]} for name in body["entries"]] + edges
+        back_id = self.ids[body["back"]]
+        sinks = [node["id"] for node in inner if not any(edge["from"] == node["id"] for edge in edges)]
+        back_node = next(node for node in inner if node["id"] == back_id)
+        back_ports = sorted({port for source, index, target, _ in links if source == body["back"] and target == loop
+                             for port in self._ports(outputs_of[source], index, back_node)})
+        result = self._body_scope(loop, {body["back"]}, self.json_paths).current
+        terminal = None
+        if sinks != [back_id] or back_ports != ["main"] or result != f"nodes.{back_id}.output":
+            terminal_id = "loop_result"
+            while terminal_id in ids:
+                terminal_id += "_"
+            terminal = {"id": terminal_id, "type": "flow.terminal", "name": "Back to the loop",
+                        "params": {"result": "{{ " + result + " }}"}}
+            edges += [{"from": back_id, "to": terminal_id} | ({} if port == "main" else {"port": port})
+                      for port in back_ports or ["main"]]
+            self.report.warn(f"{loop}: the loop body's result is what {body['back']!r} hands back to the loop; "
+                             f"the terminal node {terminal_id!r} in its body says so (an item whose path does "
+                             "not reach it gives null in the list, where n8n's done output leaves it out)")
+        foreach["params"]["graph"] = {"nodes": [start, *inner, *([terminal] if terminal else [])], "edges": edges}
+        links = [link for link in links if link[0] not in names and link[2] not in names
+                 and not (link[0] == loop and link[1] == 1)]
+        return outer, links
+
+    @staticmethod
+    def _ports(outputs, output_index, node):
+        """The NodeFlow ports of a node's n8n output (`outputs`: its Translation's, None for a placeholder)."""
+        if outputs is None:
+            return ["main"]
+        if output_index < len(outputs):
+            return outputs[output_index]
+        if output_index == len(outputs) and node.get("on_error") == "route":
+            return ["error"]
+        return []
 
     def _answer_with_last_node(self, webhook_id, out_nodes, edges, by_name):
         """A terminal after the one node where the webhook's paths end, whose result is that node's data."""
@@ -365,8 +518,13 @@ class N8nImporter:
     def _pins(self):
         """pinData as DEBUGGING.md's pins: {node id: output} (one item's json, or a list of them)."""
         pins = {}
+        inside = {name for body in self.loops.values() if isinstance(body, dict) for name in body["body"]}
         for name, items in (self.document.get("pinData") or {}).items():
             if name not in self.ids or not isinstance(items, list):
+                continue
+            if name in inside:
+                self.report.warn(f"{name}: its pinData is left out (the node is inside a loop body, which runs "
+                                 "each item afresh)")
                 continue
             values = [item.get("json", item) if isinstance(item, dict) else item for item in items]
             value = values[0] if len(values) == 1 else values
@@ -383,9 +541,12 @@ class N8nImporter:
         return pins
 
 
-def translate(document):
-    """(nodeflow document, report dict) for an n8n workflow; raises NotThisFormat."""
-    importer = N8nImporter(document)
+def translate(document, find_workflow=None):
+    """(nodeflow document, report dict) for an n8n workflow; raises NotThisFormat.
+
+    `find_workflow(n8n workflow id)`: (id, name) of the NodeFlow workflow imported from that n8n
+    workflow, or None; without it, Execute Workflow nodes calling a stored workflow stay untranslated."""
+    importer = N8nImporter(document, find_workflow)
     result, pins = importer.translate()
     report = importer.report.as_dict()
     report["pins"] = pins

@@ -10,7 +10,7 @@ keeps the parameter as it was and reports it."""
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Untranslatable(ValueError):
@@ -248,6 +248,8 @@ class Scope:
 
     current: str | None
     by_name: dict
+    # {n8n name: why that node's data cannot be read here} (a loop body's nodes outside it, and the reverse).
+    hidden: dict = field(default_factory=dict)
 
 
 def _chain(node):
@@ -314,6 +316,8 @@ def resolve(node, scope):
                 if not steps or steps[0][0] != "member":
                     raise Untranslatable("$node without a node name")
                 target, steps = steps[0][1], steps[1:]
+            if target in scope.hidden:
+                raise Untranslatable(scope.hidden[target])
             if target not in scope.by_name:
                 raise Untranslatable(f"a reference to node {target!r}, which is not in the workflow")
             what = f"$node[{target!r}]" if name == "$node" else f"$({target!r})"

@@ -25,7 +25,7 @@ EXPECTED = {
             'When clicking "Execute Workflow"': 'trigger.manual',
         },
         'untranslated': {
-            'Execute Workflow': 'Execute Workflow maps to flow.subworkflo',
+            'Execute Workflow': 'it runs a workflow from the workflow JSO',
         },
         'errors': [],
     },
@@ -208,7 +208,7 @@ EXPECTED = {
             'Output': 'data.set',
         },
         'untranslated': {
-            'Split In Batches': 'Loop Over Items maps to flow.foreach ove',
+            'Split In Batches': 'Split In Batches v1/v2 has one output th',
             'Item Lists': 'n8n-nodes-base.splitOut works on lists o',
         },
         'errors': ['invalid_expression', 'invalid_jsonlogic'],

@@ -142,11 +142,13 @@ def test_retries_on_error_versions_and_disabled_nodes():
     assert any("Note: a sticky note" in w for w in report["warnings"])
 
 
-def test_execute_workflow_and_loop_over_items_wait_for_their_node_types():
+def test_execute_workflow_naming_no_workflow_and_a_loop_without_a_body_are_reported():
+    # Their translations to flow.subworkflow and flow.foreach: test_n8n_composition.py.
     document, report = translate(workflow(n8n_node("Call", "executeWorkflow", 1.1),
                                           n8n_node("Loop", "splitInBatches", 3)))
     reasons = {entry["from"]: entry["reason"] for entry in report["untranslated"]}
-    assert "flow.subworkflow" in reasons["Call"] and "flow.foreach" in reasons["Loop"]
+    assert reasons["Call"] == "it names no workflow to call (workflowId is empty)"
+    assert reasons["Loop"].startswith("nothing is connected to its loop output")
     assert validate_document(document) == []
 
 
