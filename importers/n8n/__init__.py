@@ -93,8 +93,8 @@ class NodeContext:
         except expressions.Untranslatable as exc:
             return self._kept(value, where, str(exc))
         if isinstance(value, str) and "$vars" in value:
-            self.notes.append(f"{where}: $vars became globals.*, which needs NodeFlow's global variables "
-                              "(COMPOSITION.md, wave 2); until then the draft reports it")
+            self.notes.append(f"{where}: $vars became globals.*: n8n's variables are not in its export, so "
+                              "create those keys as global variables (the Variables page) before a run")
         return rewritten
 
     def operand(self, value, where):

@@ -95,6 +95,19 @@ def test_set_keeps_the_input_fields_when_n8n_does():
     assert dict(execution.node_runs.values_list("node_id", "output"))["set"] == {"a": 1, "b": 2, "total": 3}
 
 
+def test_n8n_variables_read_global_variables_that_a_run_sees(alice):
+    from variables import services as variables
+
+    assignments = {"assignments": [{"name": "where", "type": "string", "value": "={{ $vars.region }}"}]}
+    document, report = translate(workflow(n8n_node("Set", "set", 3.4, assignments=assignments)))
+    [note] = [note for entry in report["translated"] for note in entry["notes"] if "$vars" in note]
+    assert "create those keys as global variables" in note
+    variables.put(alice, "region", "eu-west")
+    execution = run_inline(document, owner=alice)
+    assert execution.status == "succeeded", execution.error
+    assert dict(execution.node_runs.values_list("node_id", "output"))["set"] == {"where": "eu-west"}
+
+
 def test_http_request_v1_parameters():
     node = n8n_node("Get", "httpRequest", 1, url="https://example.com/x", requestMethod="POST",
                     queryParametersUi={"parameter": [{"name": "q", "value": "={{ $json.q }}"}]},
