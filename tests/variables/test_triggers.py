@@ -18,6 +18,14 @@ from workflows.services import create_workflow, publish_workflow, unpublish_work
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def started_executions_stay_queued(monkeypatch):
+    """These tests check which executions a change starts, with what input. The executions stay
+    queued here (an inline dispatcher never drained): sent to the suite's worker, they would still
+    be running while the test's tables are emptied (a deadlock with the flush)."""
+    monkeypatch.setattr(variable_triggers, "dispatcher", InlineDispatcher())
+
+
 def watcher(key, *after):
     nodes = [{"id": "changed", "type": "trigger.variable", "params": {"key": key}}, *after]
     if not after:
@@ -139,12 +147,15 @@ def test_the_trigger_key_is_checked_at_save_time():
     assert [p["code"] for p in problems] == ["invalid_params"] and "bad key" in problems[0]["message"]
 
 
-def test_a_change_committed_while_the_broker_is_down_still_starts_its_execution(alice):
+def test_a_change_committed_while_the_broker_is_down_still_starts_its_execution(alice, monkeypatch):
     import socket
 
     from celery import Celery
 
+    from executions.tasks import dispatcher
     from nodeflow.celery import app
+
+    monkeypatch.setattr(variable_triggers, "dispatcher", dispatcher)  # the real sends, to a broker that is down
 
     workflow = published(alice, watcher("price"))
     with socket.socket() as probe:  # a port where nothing listens: Redis is down
