@@ -75,6 +75,12 @@ def test_breakpoint_run_step_twice_edit_vars_and_continue(page, asgi_live_server
     expect(paused).to_contain_text("Paused before first")
     expect(canvas_node(page, "first").locator("[data-run-state]")).to_have_text("waiting")
     screenshot(page, "debugging-paused")
+    # The held node's inspector says how it goes on, and offers no input to send (it waits for no input).
+    canvas_node(page, "first").click()
+    inspector = page.get_by_role("complementary", name="Run details")
+    expect(inspector.get_by_test_id("held-at-breakpoint")).to_be_visible()
+    expect(inspector.get_by_role("button", name="Send input")).to_have_count(0)
+    page.keyboard.press("Escape")
     bar = page.get_by_role("status", name="Execution")
 
     bar.get_by_role("button", name="Step", exact=True).click()

@@ -24,7 +24,7 @@ import { useEditorContext, useEditorState } from "./context";
 import { NodeTitle, useNodeNames } from "./NodeTitle";
 import { inStartOrder } from "../executions/order";
 import { LogTime } from "./LogTime";
-import { PausedPanel } from "./debug/PausedPanel";
+import { PausedPanel, usePausedAt } from "./debug/PausedPanel";
 import { PinOutput } from "./debug/PinOutput";
 import { ChildRuns, isComposite } from "../executions/children/ChildRuns";
 import { InnerNodeNote } from "../executions/children/InnerNodeNote";
@@ -129,13 +129,15 @@ export function RunInspector({ executionId, live }: { executionId: string; live:
   const key = needed ? [executionId, finished, live.execution?.status ?? "", polled,
     nodeId ?? "", summary?.status ?? "", summary?.attempt ?? "", nodeId ? live.nodeSeq[nodeId] ?? "" : ""].join("|") : "";
   const details = useNodeDetails(executionId, key, polled ? RUN_REFETCH_MS : NODE_REFETCH_MS);
+  const heldAt = usePausedAt(live);
   return (
     <aside className="nf-side nf-inspector" aria-label="Run details">
       <PausedPanel executionId={executionId} live={live} />
       {nodeId?.includes("/") ? (
         <InnerNodeNote executionId={executionId} canvasId={nodeId} group={live.nodes[nodeId.split("/")[0]]} />
       ) : nodeId ? (
-        <NodeRunPanel key={nodeId} executionId={executionId} nodeId={nodeId} run={currentRun(details[nodeId], summary)} streamed={live.logs[nodeId]} />
+        <NodeRunPanel key={nodeId} executionId={executionId} nodeId={nodeId} run={currentRun(details[nodeId], summary)} streamed={live.logs[nodeId]}
+          held={heldAt.includes(nodeId)} />
       ) : (
         <ExecutionPanel executionId={executionId} live={live} details={details} tab={runTab} onTab={setRunTab} />
       )}
@@ -249,11 +251,13 @@ function GlobalContext({ executionId, refreshKey }: { executionId: string; refre
   );
 }
 
-function NodeRunPanel({ executionId, nodeId, run, streamed }: {
+function NodeRunPanel({ executionId, nodeId, run, streamed, held }: {
   executionId: string;
   nodeId: string;
   run: NodeRunDetail | undefined;
   streamed: readonly LogLine[] | undefined;
+  /** It waits at a breakpoint of a paused debug run: Step or Continue runs it, not input. */
+  held: boolean;
 }) {
   const error = errorText(run?.error);
   // Opens on the error when there is one (also when it arrives after the panel opened), until a tab is picked.
@@ -298,7 +302,9 @@ function NodeRunPanel({ executionId, nodeId, run, streamed }: {
         ))}
       </dl>
       <PinOutput nodeId={nodeId} run={run} />
-      {run.status === "waiting" && !isComposite(run.type) && <ProvideInput executionId={executionId} nodeId={nodeId} />}
+      {run.status === "waiting" && !isComposite(run.type) && (held
+        ? <p className="nf-muted" data-testid="held-at-breakpoint">Held at a breakpoint: Step or Continue in the run bar runs it.</p>
+        : <ProvideInput executionId={executionId} nodeId={nodeId} />)}
       {isComposite(run.type) && <ChildRuns executionId={executionId} nodeId={nodeId} type={run.type} active={!isDone(run.status)} />}
       <div className="nf-tabs" role="tablist">
         {tabs.map(([name, label]) => (
