@@ -7,11 +7,12 @@ once — its own input, its own result later — and starts the first `concurren
 node waits, holding no worker, its engine.composition.Progress on its node run.
 
 A child that ends moves its parent in its own last transaction (`child_ended`, which
-executions.transition calls when it writes an end): it locks the parent execution, moves the
-counter, and starts the next child or completes the node — exactly once, since the child's end
-and the counter commit together, in the order child lock → parent lock that every path here
-keeps (the parent's own transactions never lock a started child). The node's output is read from
-the children's rows once, when the last one ends.
+executions.transition calls when it writes an end): it starts the next child (before the
+parent's lock when it succeeded, so that ends on many workers queue on that lock only to count),
+locks the parent execution, moves the counter, and completes the node when it was the last —
+exactly once, since the child's end and the counter commit together, in the order child lock →
+parent lock that every path here keeps (the parent's own transactions never lock a started
+child). The node's output is read from the children's rows once, when the last one ends.
 
 Cancel, pause and resume reach the children after the parent's transaction commits
 (`cancel_children`, `pause_children`, `resume_children`, called by executions.services)."""
@@ -179,9 +180,10 @@ def _start_next(execution_id, node_id, count, dispatcher):
     return len(children)
 
 
-def _start_child(child, dispatcher):
+def _start_child(child, dispatcher, start_here=None):
     """Write a created child whole with its node runs, and queue its start node, as
-    starting.start_execution does: one round trip (Transition.creating)."""
+    starting.start_execution does: one round trip (Transition.creating). With `start_here`, the
+    start node may run here at once instead (see child_ended): what it claimed to run next."""
     compiled = compiled_for(child.definition_id)
     graph = compiled.graph
     runs = [
@@ -199,7 +201,9 @@ def _start_child(child, dispatcher):
         if node_id != child.trigger_node:
             transition.set_node(transition.run(node_id), N.SKIPPED)
             transition.resolve(node_id, ())
+    handed = start_here(transition) if start_here is not None else []
     transition.flush()
+    return handed
 
 
 # -- a child's end ----------------------------------------------------------------------------
@@ -225,7 +229,7 @@ class ChildHooks:
 
     @staticmethod
     def ended(transition):
-        child_ended(transition.execution, transition.dispatcher)
+        transition.handed += child_ended(transition.execution, transition.dispatcher, transition.start_here)
 
     @staticmethod
     def cancelled(transition, node_id, reason):
@@ -235,18 +239,31 @@ class ChildHooks:
                                                              reason=reason))
 
 
-def child_ended(child, dispatcher):
+def child_ended(child, dispatcher, start_here=None):
     """Move the parent's node after `child` ended (in the child's last transaction): count it,
-    start the next child, or complete or fail the node."""
+    start the next child, or complete or fail the node. Returns the node runs of a child started
+    here with `start_here` (finishing._start_here) that this worker is to run after the commit.
+
+    Every child's end passes through the parent's lock one at a time, so what it does there is
+    kept short: a child that succeeded takes and starts its successor first, without the lock
+    (its own end frees the slot; SKIP LOCKED keeps two ends from taking the same row), and only
+    counts under it. A pause or cancel that committed in between is found under the lock, and
+    the child started early is paused or cancelled with it, in the same transaction."""
+    early, handed = _start_early(child, dispatcher, start_here)
     parent = Transition(child.parent_id, dispatcher, node_ids=[child.parent_node_id])
     run = parent.run(child.parent_node_id)
     wait = run.wait or {}
     if run.status != N.WAITING or "children" not in wait or parent.execution.status in EXECUTION_FINAL:
-        return  # the node ended meanwhile (cancelled, failed, a wait: false call): nothing waits for it
+        # The node ended meanwhile (cancelled, failed, a wait: false call): nothing waits for it.
+        _withdraw(early, dispatcher, E.CANCELLED, "the node the child belongs to has ended")
+        return []
     progress = composition.Progress.from_dict(wait["children"])
+    progress.started += len(early)
     succeeded = child.status == E.SUCCEEDED
     action, count = composition.after_child(progress, succeeded)
-    if action == composition.START and parent.execution.status != E.PAUSED:
+    if parent.execution.status == E.PAUSED:
+        _withdraw(early, dispatcher, E.PAUSED)
+    elif action == composition.START:
         progress.started += _start_next(parent.execution.pk, run.node_id, count, dispatcher)
     parent.event(CHILD_ENDED, run.node_id, children=progress.counts(),
                  child={"execution_id": str(child.pk), "index": child.parent_index, "status": child.status})
@@ -257,6 +274,35 @@ def child_ended(child, dispatcher):
     else:
         parent.set_node(run, wait={**wait, "children": progress.as_dict()})
     parent.flush()
+    return handed  # a paused child's claimed node still runs, as a running node does under a pause
+
+
+def _start_early(child, dispatcher, start_here):
+    """The next child of the node, started before the parent's lock is taken: those started (none or one).
+
+    Only after a loop's child that succeeded (a failure may end the node) and on PostgreSQL, where
+    ends on several workers wait for that lock; the row is taken only while the parent runs and its node
+    waits, as read now."""
+    if child.status != E.SUCCEEDED or child.parent_index is None or not store.fast():
+        return [], []  # (a group's or a call's only child has no successor)
+    started = store.take_child_while_parent_runs(child.parent_id, child.parent_node_id)
+    handed = []
+    for new in started:
+        handed += _start_child(new, dispatcher, start_here)
+    return started, handed
+
+
+def _withdraw(started, dispatcher, status, reason=None):
+    """Pause or cancel, in this transaction, children started early for a parent that was paused or
+    whose node ended before its lock was taken (no other transaction has seen them yet)."""
+    for new in started:
+        transition = Transition(new.pk, dispatcher)
+        if status == E.PAUSED:
+            transition.set_execution(E.PAUSED)
+        else:
+            transition.cancel_open_nodes(reason)
+            transition.set_execution(E.CANCELLED, error={"class": "cancelled", "message": reason})
+        transition.flush()
 
 
 def _complete(parent, run, progress, wait):

@@ -31,6 +31,16 @@ logger = logging.getLogger("nodeflow.engine")
 
 E, N = ExecutionStatus, NodeStatus
 
+# Whether a loop's iteration that ends in a worker may start the next one there (_start_here). Not in a
+# process that runs one task at a time (a prefork child, nodeflow.celery): there the iterations run one
+# after the other would hold the messages it has prefetched, another execution's among them, for up to
+# LOCAL_RUN_BUDGET_S; a thread of a threads pool holds up only itself.
+HAND_OFF_ITERATIONS = True
+
+# A workflow of at most this many nodes has all its node runs loaded with the execution's lock: one
+# read, whatever its nodes then touch, and no query for the open ones when it settles.
+SMALL_GRAPH = 64
+
 
 @dataclass
 class Outcome:
@@ -155,7 +165,9 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
         first = stored[0][0]
         graph = first.compiled.graph
         node_ids = [prepared.node_id for prepared, _ in stored]
-        if execute is not None and worker:  # and what the instant nodes run here may touch
+        if len(graph.order) <= SMALL_GRAPH:  # all of them: then nothing else is read (Transition.all_loaded)
+            wanted = list(graph.order)
+        elif execute is not None and worker:  # and what the instant nodes run here may touch
             wanted = _instant_reach(first.compiled, node_ids)
         else:
             wanted = node_ids + [s for node_id in node_ids for s in graph.successors(node_id)]
@@ -169,9 +181,11 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
             if worker and not claimed:  # a chain of code or HTTP nodes goes on here, without the broker
                 claimed = claim_continuation(transition, worker, first.compiled.queue(first.node_id),
                                              first.input_data)
+            if worker and not claimed and HAND_OFF_ITERATIONS:  # a loop's iteration ending here may start the next here
+                transition.start_here = _start_here(worker, execute, deadline, first.compiled.queue(first.node_id))
         transition.settle()
         transition.flush()
-    return claimed
+    return claimed or transition.handed
 
 
 def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, deadline=None):
@@ -188,7 +202,10 @@ def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, d
         # Their predecessors (whose ports and variables decide their input) and what the instant
         # ones may touch, in one round trip.
         predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
-        transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))
+        if len(compiled.graph.order) <= SMALL_GRAPH:  # all of them: then nothing else is read
+            transition.load_runs(list(compiled.graph.order))
+        else:
+            transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))
         claimed = [prepared for prepared in (claim(transition, node_id, worker) for node_id in node_ids) if prepared]
         here = execute is not None
         instant = [prepared for prepared in claimed if here and compiled.runs_locally(prepared.node_id)]
@@ -219,6 +236,30 @@ def _run_here(transition, claimed, execute, deadline, worker, input_data):
         claimed = claim_local(transition, worker, input_data)
         transition.to_start = sent + transition.to_start
     return claimed
+
+
+def _start_here(worker, execute, deadline, queue):
+    """How a child execution being created (executions.children, a loop's next iteration started
+    by the end of the one before) starts in this worker instead of through the broker: its start
+    node runs in the creating transition, and the one node that follows is claimed to run here
+    next, as claim_continuation does within one execution. Only when the start node is instant and
+    everything after it is not, so that the child cannot end inside its parent's child's end."""
+
+    def start(transition):
+        compiled, node_id = transition.compiled, transition.execution.trigger_node
+        successors = compiled.graph.successors(node_id)
+        if (time.monotonic() >= deadline or node_id not in transition.to_start or not compiled.runs_locally(node_id)
+                or not successors or any(compiled.runs_locally(successor) for successor in successors)):
+            return []
+        transition.to_start.remove(node_id)
+        prepared = claim(transition, node_id, worker)
+        if prepared is None:
+            transition.to_start.append(node_id)
+            return []
+        _run_here(transition, [prepared], execute, deadline, worker, prepared.input_data)
+        return claim_continuation(transition, worker, queue, prepared.input_data)
+
+    return start
 
 
 def _instant_reach(compiled, node_ids, limit=2000):

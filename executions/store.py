@@ -8,7 +8,11 @@ statement than the database itself (PERFORMANCE.md); values still go through eac
 field's own conversions, so what is stored is what `Model.save()` would store. Other
 databases (SQLite, embedded mode) take the plain ORM path."""
 
-from django.db import connection
+import uuid
+from datetime import datetime
+from itertools import chain
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from executions.models import Execution, ExecutionEvent, NodeRun
 
@@ -25,8 +29,56 @@ _RUN_FIELDS = [f for f in NodeRun._meta.concrete_fields if f.name not in RUN_PAY
 _EVENT_FIELDS = [ExecutionEvent._meta.get_field(name) for name in ("execution", "seq", "type", "node_id", "ts", "data")]
 
 
+_quoted = {}
+
+
 def _columns(fields):
-    return ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    """The quoted column list of `fields`, worked out once per list of fields (the hot path's statements
+    repeat the same few)."""
+    key = tuple(fields)
+    columns = _quoted.get(key)
+    if columns is None:
+        columns = _quoted[key] = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return columns
+
+
+# The values of these field types that the database takes as they are: Field.get_db_prep_save would
+# return them unchanged, at a cost that the hot path (thousands of values per transition of a
+# long chain) paid more than once over; other values (JSON, a naive datetime) go through it.
+_AS_THEY_ARE = {name: kinds for kinds, names in (
+    ((str,), ("CharField", "TextField", "SlugField")),
+    ((int,), ("IntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
+              "BigIntegerField", "PositiveBigIntegerField", "AutoField", "BigAutoField")),
+    ((bool,), ("BooleanField",)),
+    ((uuid.UUID,), ("UUIDField",)),
+) for name in names}
+_preparers = {}
+
+
+def _preparer(field):
+    """How to prepare a value of `field` for the database: as Field.get_db_prep_save does, faster."""
+    prepare = _preparers.get(field)
+    if prepare is None:
+        target = field.target_field if field.is_relation else field
+        internal = target.get_internal_type()
+        kinds = _AS_THEY_ARE.get(internal)
+        slow = field.get_db_prep_save
+        if internal == "DateTimeField":
+            def prepare(value, db, slow=slow):
+                return value if value is None or (type(value) is datetime and value.tzinfo is not None) else slow(value, db)
+        elif kinds is not None:  # (PostgreSQL: a UUID is a native type, taken as it is)
+            def prepare(value, db, slow=slow, kinds=kinds):
+                return value if value is None or type(value) in kinds else slow(value, db)
+        else:
+            prepare = slow
+        _preparers[field] = prepare
+    return prepare
+
+
+def _db():
+    """The connection itself: django.db.connection is a proxy that looks it up again on every
+    attribute, and the hot path reads it once per value."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def _fast():
@@ -105,6 +157,46 @@ def take_unstarted_children(parent_id, node_id, count):
     return sorted(rows, key=lambda row: row.parent_index or 0)
 
 
+def take_child_while_parent_runs(parent_id, node_id):
+    """Like take_unstarted_children (one row), without the parent's lock: only while the parent is
+    running or waiting and its node waits for children, as read when the statement runs (a pause
+    or cancel committed after it is for the caller to find under the lock). PostgreSQL only."""
+    fields = [f for f in Execution._meta.concrete_fields]
+    table, runs = Execution._meta.db_table, NodeRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE parent_id = %s AND parent_node_id = %s "
+            "AND status = 'queued' AND last_seq = 0 AND EXISTS (SELECT 1 FROM "
+            f"{table} p JOIN {runs} n ON n.execution_id = p.id WHERE p.id = %s AND p.status IN ('running', 'waiting') "
+            "AND n.node_id = %s AND n.status = 'waiting') ORDER BY parent_index LIMIT 1 FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {_columns(fields)}", [parent_id, node_id, parent_id, node_id])
+        rows = [_from_db(Execution, fields, row) for row in cursor.fetchall()]
+    for row in rows:
+        row._state.adding = True
+    return rows
+
+
+def fast():
+    """Whether the hand-written statements apply (PostgreSQL)."""
+    return _fast()
+
+
+def _execute_bound(cursor, sql, params):
+    """cursor.execute(sql, params) for the long statements of a transition, the values quoted by
+    psycopg's own adapters as its client-side binding does, without its parse of the query: a
+    regular expression over the whole text, not cached past 50 parameters, which took longer
+    than everything else in the write of a 40-node chain. `sql` is written in this module and
+    has no `%` but its `%s` placeholders."""
+    from psycopg.adapt import Transformer  # PostgreSQL only: embedded mode runs without psycopg
+
+    parts = sql.encode().split(b"%s")
+    if len(parts) != len(params) + 1:
+        raise ValueError(f"{len(parts) - 1} placeholders for {len(params)} values")
+    transformer = Transformer.from_context(cursor.connection)
+    literals = [transformer.as_literal(value) if value is not None else b"NULL" for value in params]
+    cursor.execute(b"".join(chain.from_iterable(zip(parts, literals))) + parts[-1])
+
+
 def _runs_sql():
     return f"SELECT {_columns(_RUN_FIELDS)} FROM {NodeRun._meta.db_table} WHERE execution_id = %s AND node_id = ANY(%s)"
 
@@ -115,11 +207,12 @@ def _runs_from(rows):
 
 
 def _from_db(model, fields, row):
+    db = _db()
     values = [
-        field.from_db_value(value, None, connection) if value is not None and hasattr(field, "from_db_value") else value
+        field.from_db_value(value, None, db) if value is not None and hasattr(field, "from_db_value") else value
         for field, value in zip(fields, row)
     ]
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+    return model.from_db(db.alias, [f.attname for f in fields], values)
 
 
 def insert(execution, runs, events):
@@ -134,7 +227,7 @@ def insert(execution, runs, events):
     _insert(statements, params, NodeRun, runs, returning=True)
     _insert(statements, params, ExecutionEvent, events)
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(statements), params)
+        _execute_bound(cursor, "; ".join(statements), params)
         cursor.nextset()  # the node runs' ids
         for run, (pk,) in zip(runs, cursor.fetchall()):
             run.pk = pk
@@ -151,9 +244,10 @@ def _insert(statements, params, model, instances, returning=False):
     if returning:
         sql += f" RETURNING {model._meta.pk.column}"
     statements.append(sql)
+    db = _db()
     for instance in instances:
         # pre_save gives auto_now_add fields their value, as Model.save() does on insert.
-        params += [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+        params += [_preparer(field)(field.pre_save(instance, True), db) for field in fields]
 
 
 def write(execution, execution_fields, runs, run_fields, events):
@@ -170,25 +264,31 @@ def write(execution, execution_fields, runs, run_fields, events):
     for node_id, names in run_fields.items():
         _update(statements, params, runs[node_id], names)
     if events:
+        db = _db()
         rows = ", ".join(["(" + ", ".join(["%s"] * len(_EVENT_FIELDS)) + ")"] * len(events))
         statements.append(f"INSERT INTO {ExecutionEvent._meta.db_table} ({_columns(_EVENT_FIELDS)}) VALUES {rows}")
         for event in events:
-            params += [_prepared(field, event) for field in _EVENT_FIELDS]
+            params += [_preparer(field)(getattr(event, field.attname), db) for field in _EVENT_FIELDS]
     if execution_fields:
         _update(statements, params, execution, execution_fields)
     if statements:
         with connection.cursor() as cursor:
-            cursor.execute("; ".join(statements), params)
+            _execute_bound(cursor, "; ".join(statements), params)
+
+
+_updates = {}
 
 
 def _update(statements, params, instance, names):
     meta = instance._meta
-    fields = [meta.get_field(name) for name in sorted(names)]
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    statements.append(f"UPDATE {meta.db_table} SET {assignments} WHERE {meta.pk.column} = %s")
-    params += [_prepared(field, instance) for field in fields]
-    params.append(meta.pk.get_db_prep_value(instance.pk, connection))
-
-
-def _prepared(field, instance):
-    return field.get_db_prep_save(getattr(instance, field.attname), connection)
+    key = (meta.db_table, frozenset(names))
+    cached = _updates.get(key)
+    if cached is None:
+        fields = [meta.get_field(name) for name in sorted(names)]
+        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+        cached = _updates[key] = (fields, f"UPDATE {meta.db_table} SET {assignments} WHERE {meta.pk.column} = %s")
+    fields, sql = cached
+    statements.append(sql)
+    db = _db()
+    params += [_preparer(field)(getattr(instance, field.attname), db) for field in fields]
+    params.append(meta.pk.get_db_prep_value(instance.pk, db))

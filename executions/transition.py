@@ -83,6 +83,10 @@ class Transition:
         # {node id: its context entry} of the node runs finished in this transaction, not written yet:
         # what a node run inside it reads (executions.finishing._run_here).
         self.recorded = {}
+        # How a child execution this transition starts may start in this worker (finishing._start_here),
+        # and the node runs of another execution claimed that way, to run here after the commit.
+        self.start_here = None
+        self.handed = []
 
     # -- loading
 
@@ -294,7 +298,13 @@ class Transition:
         the others as stored. Every change to a run's status holds the execution's row lock,
         which this transition holds, so what is stored for the others is current."""
         here = {run.status for run in self.runs.values() if run.status in NODE_OPEN}
+        if self.all_loaded():
+            return here
         return here | store.open_statuses(self.execution.pk, NODE_OPEN, exclude=list(self.runs))
+
+    def all_loaded(self):
+        """Whether every node run of the execution is loaded here (a small graph loads them all at once)."""
+        return len(self.runs) >= len(self.compiled.graph.order)
 
     def settle(self):
         """After the changes: finish the execution when nothing is open, or mark it waiting (engine.policy.settle)."""

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nodeflow.settings")
 
@@ -31,3 +31,12 @@ def _database_hygiene(**kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_init.connect
+def _one_task_at_a_time(**kwargs):
+    """A prefork child runs one task at a time: a loop's iterations go through the broker from it
+    (executions.finishing.HAND_OFF_ITERATIONS), not one after the other in the task that ended one."""
+    from executions import finishing
+
+    finishing.HAND_OFF_ITERATIONS = False

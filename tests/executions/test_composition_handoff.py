@@ -1,0 +1,123 @@
+"""A loop's next iteration starts where the one before it ended (executions.children.child_ended).
+
+It is taken and started before the parent's lock, which every iteration's end passes through one
+at a time; in a worker that runs node runs itself it starts there, its start node and its first
+call claimed in the ending transaction, without a trip through the broker
+(executions.finishing._start_here). A pause or cancel of the parent that commits between that
+start and the lock reaches the iteration started early. PostgreSQL: the early start is its path."""
+
+import pytest
+from django.db import connection
+
+from executions import services, starting, store
+from executions.inline import InlineDispatcher
+from executions.models import Execution, NodeRun
+from tests.support.composition import foreach_doc
+
+pytestmark = pytest.mark.django_db
+
+DOUBLE = ([{"id": "twice", "type": "data.set", "params": {"output": {"v": "{{ input.item * 2 }}"}}},
+           {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.twice.output.v }}"}}],
+          [{"from": "start", "to": "twice"}, {"from": "twice", "to": "end"}])
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the early start is PostgreSQL's path (SKIP LOCKED)")
+
+
+class RecordingDispatcher(InlineDispatcher):
+    """The inline dispatcher, noting every node run sent to it (what would go through the broker)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sent = []
+
+    def dispatch(self, execution_id, starts):
+        self.sent += [(str(execution_id), start.node_id) for start in starts]
+        super().dispatch(execution_id, starts)
+
+
+def _children(execution):
+    return {child.parent_index: child for child in Execution.objects.filter(parent=execution)}
+
+
+def test_an_iteration_that_ends_starts_the_next_one_in_its_worker_without_the_broker(httpserver):
+    for index in range(5):
+        httpserver.expect_request(f"/item/{index}").respond_with_json({"n": index * 10})
+    call = ([{"id": "call", "type": "http.request",
+              "params": {"method": "GET", "url": httpserver.url_for("/item/") + "{{ input.item }}"}},
+             {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.call.output.body.n }}"}}],
+            [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}])
+    dispatcher = RecordingDispatcher()
+    execution = starting.start_execution(foreach_doc(list(range(5)), *call, concurrency=2), dispatcher=dispatcher)
+    dispatcher.drain()
+
+    execution.refresh_from_db()
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == [0, 10, 20, 30, 40]
+    children = _children(execution)
+    sent = {execution_id for execution_id, _node in dispatcher.sent}
+    # The loop's node starts the first two (its concurrency) through the dispatcher; every later
+    # one was started by the end of an earlier one, its trigger and its call run in that worker.
+    assert {str(children[0].pk), str(children[1].pk)} <= sent
+    assert not {str(children[index].pk) for index in (2, 3, 4)} & sent
+    for index in (2, 3, 4):
+        runs = dict(NodeRun.objects.filter(execution=children[index]).values_list("node_id", "status"))
+        assert runs == {"start": "completed", "call": "completed", "end": "completed"}
+        assert children[index].status == "succeeded"
+    assert len(httpserver.log) == 5  # each item called once
+
+
+def _race_once(monkeypatch, status):
+    """The next child is taken, and then, before the parent's lock, the parent becomes `status` (a
+    pause or cancel committed by another transaction in between)."""
+    taken = store.take_child_while_parent_runs
+    raced = []
+
+    def racing(parent_id, node_id):
+        rows = taken(parent_id, node_id)
+        if rows and not raced:
+            raced.append(rows[0].parent_index)
+            Execution.objects.filter(pk=parent_id).update(status=status)
+        return rows
+
+    monkeypatch.setattr(store, "take_child_while_parent_runs", racing)
+    return raced
+
+
+def test_a_pause_landing_before_the_parents_lock_pauses_the_iteration_started_early(monkeypatch):
+    raced = _race_once(monkeypatch, "paused")
+    dispatcher = InlineDispatcher()
+    execution = starting.start_execution(foreach_doc([1, 2, 3], *DOUBLE, concurrency=1), dispatcher=dispatcher)
+    dispatcher.drain()
+
+    assert raced == [1]
+    children = _children(execution)
+    assert {index: child.status for index, child in children.items()} == {
+        0: "succeeded", 1: "paused", 2: "queued"}
+    assert children[2].last_seq == 0  # never started: the pause held it back
+    loop = NodeRun.objects.get(execution=execution, node_id="loop")
+    assert loop.status == "waiting" and loop.wait["children"]["started"] == 2
+
+    services.resume_execution(execution.pk, dispatcher=dispatcher)
+    dispatcher.drain()
+    execution.refresh_from_db()
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == [2, 4, 6]
+
+
+def test_a_cancel_landing_before_the_parents_lock_cancels_the_iteration_started_early(monkeypatch):
+    raced = _race_once(monkeypatch, "cancelled")
+    dispatcher = InlineDispatcher()
+    execution = starting.start_execution(foreach_doc([1, 2, 3], *DOUBLE, concurrency=1), dispatcher=dispatcher)
+    dispatcher.drain()
+
+    assert raced == [1]
+    children = _children(execution)
+    assert children[0].status == "succeeded"
+    assert children[1].status == "cancelled"
+    assert children[1].error["message"] == "the node the child belongs to has ended"
+    assert not NodeRun.objects.filter(execution=children[1], status__in=["queued", "running"]).exists()
+    assert children[2].last_seq == 0  # nothing else was started
