@@ -25,7 +25,7 @@ from engine.redaction import redact
 from executions import leases, stoppable, tracing
 from executions.contexts import load_node_entries
 from executions.dispatch import send
-from executions.finishing import Outcome, claim_and_run, finish_nodes
+from executions.finishing import Outcome, claim_and_run, finish_nodes, run_start_here
 from nodes.registry import NodeCall, NodeResult
 from variables import services as variables
 
@@ -69,6 +69,30 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
         local_worker = worker if time.monotonic() < deadline else None
         batch = _finish(list(zip(batch, outcomes)), dispatcher, local_worker, deadline)
     return True
+
+
+class StartHere:
+    """What starting.start_execution calls (`run_here`) to run a new execution's instant nodes in the
+    transaction that creates it, in this thread, as a worker would after a trip through the broker:
+    a sync webhook's workflow of instant nodes has ended when its start commits, written once (its node
+    runs inserted as they ended, not inserted and then updated). What is not instant is sent to the
+    workers after the commit. `finish()`, after the commit, runs the instant runs it had claimed when
+    LOCAL_RUN_BUDGET_S ran out, without claiming more."""
+
+    def __init__(self):
+        self.left = []
+        self.deadline = None
+
+    def __call__(self, transition):
+        self.deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+        _prepared, self.left = run_start_here(transition, worker_name(), _execute_in_transaction, self.deadline)
+        transition.settle()
+
+    def finish(self, dispatcher):
+        batch, self.left = self.left, []
+        while batch:
+            outcomes = _execute_batch(batch)
+            batch = _finish(list(zip(batch, outcomes)), dispatcher, None, self.deadline)
 
 
 # While the database is unreachable, a finished batch waits this long (seconds, in turn) before

@@ -248,18 +248,31 @@ def _start_here(worker, execute, deadline, queue):
     def start(transition):
         compiled, node_id = transition.compiled, transition.execution.trigger_node
         successors = compiled.graph.successors(node_id)
-        if (time.monotonic() >= deadline or node_id not in transition.to_start or not compiled.runs_locally(node_id)
-                or not successors or any(compiled.runs_locally(successor) for successor in successors)):
+        if not successors or any(compiled.runs_locally(successor) for successor in successors):
             return []
-        transition.to_start.remove(node_id)
-        prepared = claim(transition, node_id, worker)
+        prepared, _left = run_start_here(transition, worker, execute, deadline)
         if prepared is None:
-            transition.to_start.append(node_id)
             return []
-        _run_here(transition, [prepared], execute, deadline, worker, prepared.input_data)
         return claim_continuation(transition, worker, queue, prepared.input_data)
 
     return start
+
+
+def run_start_here(transition, worker, execute, deadline):
+    """Run the start node of an execution being created (`transition`, Transition.creating) in it,
+    when it is instant and queued, with the instant nodes it makes ready: (its Prepared, or None when
+    it did not run here; the instant runs claimed and not run when `deadline` passed, to run after the
+    commit). What is not instant stays queued, sent after the commit."""
+    compiled, node_id = transition.compiled, transition.execution.trigger_node
+    if time.monotonic() >= deadline or node_id not in transition.to_start or not compiled.runs_locally(node_id):
+        return None, []
+    transition.to_start.remove(node_id)
+    prepared = claim(transition, node_id, worker)
+    if prepared is None:
+        transition.to_start.append(node_id)
+        return None, []
+    left = _run_here(transition, [prepared], execute, deadline, worker, prepared.input_data)
+    return prepared, left
 
 
 def _instant_reach(compiled, node_ids, limit=2000):

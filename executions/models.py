@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from engine.states import ExecutionStatus, NodeStatus
 
@@ -54,7 +55,10 @@ class Execution(models.Model):
     result = models.JSONField(null=True, blank=True)
     artifacts = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the execution was made, not when its row was written: a sync webhook's execution runs its
+    # instant nodes before its row is inserted (executing.StartHere), and a loop's child is written
+    # again when it starts; created ≤ started ≤ finished holds for both.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Last event sequence number; the row is locked while a transition appends events.

@@ -20,7 +20,7 @@ N = NodeStatus
 
 
 def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trigger="manual", trigger_node=None,
-                 execution_id=None, from_execution=None, start_at=None, stop_after=None, debug=None):
+                 execution_id=None, from_execution=None, start_at=None, stop_after=None, debug=None, run_here=None):
     """Start an execution of a workflow: its draft, its published version or version number `version`.
 
     What the API's run, schedules and webhooks call. InvalidWorkflow when the document does not
@@ -74,6 +74,7 @@ def run_workflow(workflow, *, dispatcher, input_data=None, version="draft", trig
         execution_id=execution_id,
         plan=plan,
         debug=debug,
+        run_here=run_here,
     )
     execution.left_out = left_out  # the nodes a manual draft run left out (not stored: the definition says it)
     return execution
@@ -104,14 +105,15 @@ class InvalidInput(ValueError):
 
 def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow=None, version=None, revision=None,
                     input_data=None, trigger="manual", trigger_node=None, execution_id=None, plan=None,
-                    debug=None):
+                    debug=None, run_here=None):
     """Create an execution of `document` and queue its trigger node (sent after commit).
 
     The owner is a user, or only its id (`owner_id`), which saves loading the user.
     `execution_id`: the id to create it with (a webhook accepted by the door answered it already).
     `plan`: a partial run's (executions.partial.planner), applied to the new runs; it runs at once,
     past any concurrency limit (a person debugging waits for it). `debug`: a debug run's state
-    (engine.policy.debug_request): it pauses before its breakpoints."""
+    (engine.policy.debug_request): it pauses before its breakpoints. `run_here`
+    (executing.StartHere): runs the instant nodes in this transaction, in this thread."""
     input_data = {} if input_data is None else input_data
     schema = document.get("input_schema")
     checked = _schema_subject(trigger, input_data)
@@ -162,6 +164,8 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
             if node_id != start_node and not planned:
                 transition.set_node(transition.run(node_id), N.SKIPPED)
                 transition.resolve(node_id, ())
+        if run_here is not None and not execution.held and not planned and debug is None:
+            run_here(transition)
         transition.flush()
     if tracing.enabled():
         tracing.execution_started(execution)

@@ -16,9 +16,11 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
+from engine.states import EXECUTION_FINAL
+from executions.executing import StartHere
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import error_response, unstorable_json
@@ -83,17 +85,19 @@ class Accepted:
     execution_id: str
     hook: Hook
     replayed: bool = False
+    # (status, result, error) when the execution ended in the request (a sync hook's instant nodes).
+    ended: tuple | None = None
 
 
 # ---------------------------------------------------------------------------
 # The whole acceptance, in order
 
 
-def accept(request, token, test=False):
+def accept(request, token, test=False, find=None):
     """Accepted, or a refusal HttpResponse. Runs synchronously (the ORM and the cache).
 
     Counts the request for /metrics unless the answer waits for a sync-mode result (the view counts that)."""
-    outcome = _accept(request, token, test)
+    outcome = _accept(request, token, test, find or find_hook)
     if not isinstance(outcome, Accepted):
         count_request(outcome.status_code)
     elif outcome.hook.params["response"] != "sync":
@@ -110,9 +114,9 @@ def count_request(status):
         logger.warning("webhook request not counted for /metrics", exc_info=True)
 
 
-def _accept(request, token, test):
+def _accept(request, token, test, find):
     try:
-        hook = find_hook(token, test)
+        hook = find(token, test)
         check_method(hook, request.method)
         check_rate(hook)
         body = read_body(request, hook.params["max_body_kb"] * 1024)
@@ -393,12 +397,28 @@ def forget_signed(hook, mark):
 
 
 def _start(hook, key, input_data):
-    def run():
+    # A sync-mode hook's execution runs its instant nodes in this request, in the transaction that
+    # creates it: a workflow of instant nodes has its result when that commits (executing.StartHere).
+    here = StartHere() if hook.params["response"] == "sync" and key is None else None
+
+    def run(run_here=None):
         return run_workflow(hook.workflow, dispatcher=dispatcher, input_data=input_data, version=hook.version,
-                            trigger="webhook", trigger_node=hook.endpoint.node_id)
+                            trigger="webhook", trigger_node=hook.endpoint.node_id, run_here=run_here)
 
     try:
-        if key is None:
+        if here is not None:
+            try:
+                execution = run(here)
+            except (DataError, IntegrityError):  # a result the database refused: the workers run it instead
+                logger.warning("a sync webhook's instant nodes could not be written; its workers run them",
+                               exc_info=True)
+                here = None
+                execution = run()
+            else:
+                here.finish(dispatcher)
+                if execution.status in EXECUTION_FINAL:
+                    return Accepted(str(execution.pk), hook, ended=(execution.status, execution.result, execution.error))
+        elif key is None:
             execution = run()  # one transaction of its own (no savepoint round trips)
         else:
             with transaction.atomic():

@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from django.db import DataError
 from django.test import Client
 
+from executions import executing
 from executions.models import Execution, ExecutionEvent, NodeRun
 from tests.conftest import wait_for_execution
 from tests.triggers.support import LIST, assert_error, create, generic_signature, publish, published_hook, webhook_doc
@@ -85,6 +87,44 @@ def test_a_sync_webhook_answers_the_workflows_result_with_its_status(celery_work
     again = Client().post(path, json.dumps({"name": "bob"}), content_type=JSON, headers={"Idempotency-Key": "k1"})
     assert (again.status_code, again.json(), again["X-NodeFlow-Execution-Id"]) == (201, answer.json(), execution_id)
     assert Execution.objects.count() == 1
+
+
+def test_a_sync_webhooks_instant_nodes_run_in_its_request_without_a_worker(_session_worker, transactional_db,
+                                                                            alice_client):
+    steps = [{"id": f"s{i}", "type": "data.set", "params": {"vars": {"n": "{{ input.body.n }}" if i == 0 else
+                                                                      "{{ vars.n + 1 }}"}}} for i in range(5)]
+    doc = webhook_doc(result={"n": "{{ vars.n }}"}, response="sync", timeout_s=5, extra_nodes=steps)
+    chain = ["hook", *(step["id"] for step in steps), "done"]
+    doc["edges"] = [{"from": a, "to": b} for a, b in zip(chain, chain[1:])]
+    _, path, _ = published_hook(alice_client, doc)
+    _session_worker.stop()  # no worker takes anything: the answer can only come from the request itself
+    try:
+        answer = Client().post(path, json.dumps({"n": 10}), content_type=JSON)
+    finally:
+        _session_worker.start()
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"n": 14}
+    runs = NodeRun.objects.filter(execution_id=answer["X-NodeFlow-Execution-Id"])
+    assert sorted(runs.values_list("node_id", flat=True)) == sorted(chain)
+    assert set(runs.values_list("status", "worker")) == {("completed", executing.worker_name())}
+    execution = Execution.objects.get(pk=answer["X-NodeFlow-Execution-Id"])  # written once, its times in order
+    assert execution.status == "succeeded" and execution.created_at <= execution.started_at <= execution.finished_at
+
+
+def test_a_sync_webhook_whose_instant_nodes_cannot_be_written_here_is_run_by_the_workers(celery_worker, alice_client,
+                                                                                         monkeypatch):
+    def refused(*args):
+        raise DataError("a value the database refused")
+
+    monkeypatch.setattr(executing, "run_start_here", refused)
+    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}, response="sync"))
+    answer = Client().post(path, json.dumps({"n": 3}), content_type=JSON)
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"got": 3}
+    execution_id = answer["X-NodeFlow-Execution-Id"]
+    assert Execution.objects.count() == 1  # the refused start left nothing behind
+    workers = set(NodeRun.objects.filter(execution_id=execution_id).values_list("worker", flat=True))
+    assert workers and executing.worker_name() not in workers
 
 
 def test_a_sync_webhook_answers_504_with_the_execution_id_after_its_timeout(celery_worker, alice_client):

@@ -74,6 +74,9 @@ def test_the_token_stays_across_saves_and_differs_between_nodes(alice_client):
     assert tokens["other"] != token and len(set(tokens.values())) == 2
 
 
+# Committed, as in production: the web process serves production URLs from its cache (triggers.hookcache),
+# which a change drops when its transaction commits.
+@pytest.mark.django_db(transaction=True)
 def test_a_removed_webhook_node_loses_its_url_unless_the_published_version_has_it(alice_client):
     workflow, path, _ = published_hook(alice_client, webhook_doc())
     manual = {"api_version": "nodeflow/v1", "name": "Manual", "nodes": [{"id": "start", "type": "trigger.manual"}],
@@ -136,6 +139,7 @@ def test_an_unknown_token_answers_404_in_the_error_envelope(db):
     assert_error(post(Client(), "/hooks/" + "x" * 300), 404, "not_found")
 
 
+@pytest.mark.django_db(transaction=True)  # committed: see above
 def test_an_unpublished_workflow_answers_404(alice_client):
     workflow = create(alice_client, webhook_doc())
     path = urlparse(workflow["triggers"][0]["url"]).path
