@@ -111,6 +111,23 @@ def test_a_sync_webhooks_instant_nodes_run_in_its_request_without_a_worker(_sess
     assert execution.status == "succeeded" and execution.created_at <= execution.started_at <= execution.finished_at
 
 
+def test_a_sync_webhook_whose_loop_starts_in_the_request_answers_when_the_workers_end_it(celery_worker, alice_client):
+    body = {"nodes": [{"id": "start", "type": "trigger.group"},
+                      {"id": "twice", "type": "data.set", "params": {"output": {"v": "{{ input.item * 2 }}"}}}],
+            "edges": [{"from": "start", "to": "twice"}]}
+    loop = {"id": "loop", "type": "flow.foreach", "params": {"items": "{{ input.body.items }}", "graph": body,
+                                                             "concurrency": 2}}
+    doc = webhook_doc(result={"doubled": "{{ nodes.loop.output }}"}, response="sync", timeout_s=20, extra_nodes=[loop])
+    doc["edges"] = [{"from": "hook", "to": "loop"}, {"from": "loop", "to": "done"}]
+    _, path, _ = published_hook(alice_client, doc)
+    answer = Client().post(path, json.dumps({"items": [1, 2, 3, 4]}), content_type=JSON)
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"doubled": [{"v": 2}, {"v": 4}, {"v": 6}, {"v": 8}]}
+    execution = Execution.objects.get(pk=answer["X-NodeFlow-Execution-Id"])
+    assert execution.node_runs.get(node_id="loop").worker == executing.worker_name()  # it spawned them here
+    assert Execution.objects.filter(parent=execution, status="succeeded").count() == 4
+
+
 def test_a_sync_webhook_whose_instant_nodes_cannot_be_written_here_is_run_by_the_workers(celery_worker, alice_client,
                                                                                          monkeypatch):
     def refused(*args):
