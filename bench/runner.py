@@ -5,6 +5,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -50,13 +51,17 @@ def _start_workers(env, concurrency):
     command = [sys.executable, "-m", "celery", "-A", "nodeflow", "worker", "-P", "prefork", "-c", str(concurrency),
                "-Q", "default,http,sandbox,celery", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
                "--without-gossip", "--without-mingle", "-l", "ERROR"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    # Its log goes to a file: a pipe nobody reads fills up (64 KB: a few hundred of recovery's warnings,
+    # when the bench's database holds runs an earlier process left queued) and then blocks the worker.
+    log = tempfile.NamedTemporaryFile(prefix="nodeflow-bench-worker-", suffix=".log", delete=False)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
                                start_new_session=True)
     deadline = time.monotonic() + 30
     while not app.control.ping(timeout=0.5):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise BenchError(f"the benchmark's worker did not start: {process.stderr.read().decode()[-2000:]}")
+            text = Path(log.name).read_text(errors="replace")[-2000:]
+            raise BenchError(f"the benchmark's worker did not start; its log ({log.name}): {text}")
     return process
 
 
