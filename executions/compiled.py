@@ -15,6 +15,11 @@ from nodes.globals_read import global_keys
 from nodes.registry import registry
 
 
+# A workflow of at most this many nodes has all its node runs loaded with the execution's lock: one
+# read, whatever its nodes then touch, and no query for the open ones when it settles.
+SMALL_GRAPH = 64
+
+
 class CompiledWorkflow:
     """A workflow document made ready to run: its graph and each node's type."""
 
@@ -26,6 +31,8 @@ class CompiledWorkflow:
         self.merge_policy = self.settings.get("merge", "error")
         # Pinned nodes (DEBUGGING.md) do not run: they complete in the worker that made them ready.
         self.pins = pins_of(document)
+        # At most SMALL_GRAPH nodes: its transitions load every node run with the lock, in one round trip.
+        self.loads_whole = len(self.graph.order) <= SMALL_GRAPH
         self._global_keys = {}
         self._join_modes = {
             node_id: node_type.join_mode_of(self.graph.nodes[node_id]) for node_id, node_type in self.node_types.items()

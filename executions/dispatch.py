@@ -28,16 +28,17 @@ logger = logging.getLogger("nodeflow.engine")
 # A send that fails is tried again this many times, after these pauses (seconds).
 SEND_RETRY_DELAYS_S = (0.1, 0.5)
 
-Start = namedtuple("Start", "node_id queue timeout_s task_id instant priority", defaults=(1,))
+Start = namedtuple("Start", "node_id queue timeout_s task_id instant priority whole", defaults=(1, False))
 Start.__doc__ = ("A node run to send to a worker: its queue, its time limit, the task id to send it under, "
-                 "whether it is instant (several may go as one task, see executing.run_nodes), and its "
-                 "execution's priority (0 high, 1 normal, 2 low: executions.limits).")
+                 "whether it is instant (several may go as one task, see executing.run_nodes), its "
+                 "execution's priority (0 high, 1 normal, 2 low: executions.limits), and whether its workflow is "
+                 "small enough that the worker loads every node run with the lock (compiled.SMALL_GRAPH).")
 
 
 def start_of(compiled, node_id, task_id, priority=1):
     """The Start of a node run of a compiled workflow."""
     return Start(node_id, compiled.queue(node_id), compiled.timeout_s(node_id), task_id, compiled.runs_locally(node_id),
-                 priority)
+                 priority, compiled.loads_whole)
 
 
 def when_committed(dispatcher):

@@ -41,12 +41,12 @@ def worker_name():
     return f"inline@{socket.gethostname()}"
 
 
-def run_node(execution_id, node_id, *, dispatcher, worker=None):
+def run_node(execution_id, node_id, *, dispatcher, worker=None, whole=False):
     """Claim, execute and finish one node run. Returns False when there was nothing to run."""
-    return run_nodes(execution_id, [node_id], dispatcher=dispatcher, worker=worker)
+    return run_nodes(execution_id, [node_id], dispatcher=dispatcher, worker=worker, whole=whole)
 
 
-def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
+def run_nodes(execution_id, node_ids, *, dispatcher, worker=None, whole=False):
     """Claim queued node runs of one execution in one transaction and run them here.
 
     Several come at once when a fan-out of instant nodes is wider than one local batch: its
@@ -59,7 +59,7 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None):
     deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
     try:
         claimed, batch = claim_and_run(execution_id, node_ids, dispatcher=dispatcher, worker=worker,
-                                       execute=_execute_in_transaction, deadline=deadline)
+                                       execute=_execute_in_transaction, deadline=deadline, whole=whole)
     except (DataError, IntegrityError):  # a result of an instant node the database refused: run them one by one
         claimed, batch = claim_and_run(execution_id, node_ids, dispatcher=dispatcher, worker=worker)
     if not claimed:

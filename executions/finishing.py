@@ -37,10 +37,6 @@ E, N = ExecutionStatus, NodeStatus
 # LOCAL_RUN_BUDGET_S; a thread of a threads pool holds up only itself.
 HAND_OFF_ITERATIONS = True
 
-# A workflow of at most this many nodes has all its node runs loaded with the execution's lock: one
-# read, whatever its nodes then touch, and no query for the open ones when it settles.
-SMALL_GRAPH = 64
-
 
 @dataclass
 class Outcome:
@@ -165,7 +161,7 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
         first = stored[0][0]
         graph = first.compiled.graph
         node_ids = [prepared.node_id for prepared, _ in stored]
-        if len(graph.order) <= SMALL_GRAPH:  # all of them: then nothing else is read (Transition.all_loaded)
+        if first.compiled.loads_whole:  # all of them: then nothing else is read (Transition.all_loaded)
             wanted = list(graph.order)
         elif execute is not None and worker:  # and what the instant nodes run here may touch
             wanted = _instant_reach(first.compiled, node_ids)
@@ -188,21 +184,24 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
     return claimed or transition.handed
 
 
-def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, deadline=None):
+def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, deadline=None, whole=False):
     """Claim queued node runs of one execution in one transaction (claiming.claim); with `execute`,
     the instant ones among them run at once in the same transaction, with what they make ready
     (see _run_here): a delivery of an instant node costs one transaction.
 
+    `whole`: the delivery says the workflow is small (dispatch.Start.whole): every node run is loaded
+    with the lock, in its round trip.
+
     Returns (whether anything was claimed, the claimed node runs left to execute after the commit)."""
     with transaction.atomic():
-        transition = Transition(execution_id, dispatcher, node_ids=node_ids, with_input=True)
+        transition = Transition(execution_id, dispatcher, node_ids=node_ids, with_input=True, whole=whole)
         if not policy.may_claim(N.QUEUED, transition.execution.status):
             return False, []
         compiled = transition.compiled
         # Their predecessors (whose ports and variables decide their input) and what the instant
         # ones may touch, in one round trip.
         predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
-        if len(compiled.graph.order) <= SMALL_GRAPH:  # all of them: then nothing else is read
+        if compiled.loads_whole:  # all of them (loaded already when the delivery said so): nothing else is read
             transition.load_runs(list(compiled.graph.order))
         else:
             transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))

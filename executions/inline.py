@@ -24,7 +24,7 @@ class InlineDispatcher:
         self.deferred.append(function)
 
     def dispatch(self, execution_id, starts):
-        self.ready.extend((execution_id, start.node_id) for start in starts)
+        self.ready.extend((execution_id, start.node_id, start.whole) for start in starts)
 
     def dispatch_later(self, execution_id, node_id, eta, reason, start=None):
         self.timers.append((eta, execution_id, node_id, reason))
@@ -41,8 +41,8 @@ class InlineDispatcher:
                 if self.deferred:
                     self.deferred.popleft()()
                     continue
-                execution_id, node_id = self.ready.popleft()
-                executing.run_node(execution_id, node_id, dispatcher=self)
+                execution_id, node_id, whole = self.ready.popleft()
+                executing.run_node(execution_id, node_id, dispatcher=self, whole=whole)
             if self.timers:
                 self.timers.sort(key=lambda timer: timer[0])
                 eta, execution_id, node_id, reason = self.timers.pop(0)

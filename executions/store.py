@@ -85,17 +85,23 @@ def _fast():
     return connection.vendor == "postgresql"
 
 
-def lock_and_load(execution_id, node_ids=(), with_input=False):
+def lock_and_load(execution_id, node_ids=(), with_input=False, whole=False):
     """(the execution, locked for this transaction, without its payloads but the input if asked;
-    {node id: run} of `node_ids`)."""
+    {node id: run} of `node_ids`, or of every node of the execution when `whole`)."""
     deferred = [name for name in EXECUTION_PAYLOADS if not (with_input and name == "input")]
     if not _fast():
         execution = Execution.objects.select_for_update().defer(*deferred).get(pk=execution_id)
+        if whole:
+            return execution, {run.node_id: run for run in NodeRun.objects.defer(*RUN_PAYLOADS).filter(
+                execution_id=execution_id)}
         return execution, load_runs(execution_id, node_ids)
     fields = _INPUT_EXECUTION_FIELDS if with_input else _EXECUTION_FIELDS
     sql = f"SELECT {_columns(fields)} FROM {Execution._meta.db_table} WHERE id = %s FOR UPDATE"
     params = [execution_id]
-    if node_ids:
+    if whole:
+        sql += f"; SELECT {_columns(_RUN_FIELDS)} FROM {NodeRun._meta.db_table} WHERE execution_id = %s"
+        params.append(execution_id)
+    elif node_ids:
         sql += "; " + _runs_sql()
         params += [execution_id, list(node_ids)]
     with connection.cursor() as cursor:
@@ -105,7 +111,7 @@ def lock_and_load(execution_id, node_ids=(), with_input=False):
             raise Execution.DoesNotExist(f"no execution {execution_id}")
         execution = _from_db(Execution, fields, row)
         runs = {}
-        if node_ids:
+        if node_ids or whole:
             cursor.nextset()
             runs = _runs_from(cursor.fetchall())
     return execution, runs

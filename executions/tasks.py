@@ -44,7 +44,7 @@ class CeleryDispatcher:
     after_commit = True
 
     def dispatch(self, execution_id, starts):
-        signatures = [run_node.si(execution_id, start.node_id).set(**_options(start))
+        signatures = [run_node.si(execution_id, start.node_id, start.whole).set(**_options(start))
                       for start in starts if not start.instant]
         # Instant nodes (a fan-out wider than one local batch) go in tasks of up to a batch each.
         instant = [start for start in starts if start.instant]
@@ -52,11 +52,12 @@ class CeleryDispatcher:
         for queue in dict.fromkeys(start.queue for start in instant):
             node_ids = [start.node_id for start in instant if start.queue == queue]
             priority = limits.BROKER_PRIORITY[instant[0].priority]  # one execution: one priority
+            whole = instant[0].whole
             for chunk in (node_ids[i:i + size] for i in range(0, len(node_ids), size)):
                 if len(chunk) == 1:
-                    signatures.append(run_node.si(execution_id, chunk[0]).set(queue=queue, priority=priority))
+                    signatures.append(run_node.si(execution_id, chunk[0], whole).set(queue=queue, priority=priority))
                 else:
-                    signatures.append(run_nodes.si(execution_id, chunk).set(queue=queue, priority=priority))
+                    signatures.append(run_nodes.si(execution_id, chunk, whole).set(queue=queue, priority=priority))
         if len(signatures) == 1:
             signatures[0].apply_async()
         else:
@@ -88,15 +89,17 @@ worker_name_override = None
 
 @shared_task(name="nodeflow.run_node", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
              **RETRIED)
-def run_node(self, execution_id, node_id):
-    executing.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname)
+def run_node(self, execution_id, node_id, whole=False):
+    """`whole`: its workflow is small enough to load every node run with the lock (dispatch.Start.whole)."""
+    executing.run_node(execution_id, node_id, dispatcher=dispatcher, worker=worker_name_override or self.request.hostname,
+                       whole=whole)
 
 
 @shared_task(name="nodeflow.run_nodes", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
              **RETRIED)
-def run_nodes(self, execution_id, node_ids):
+def run_nodes(self, execution_id, node_ids, whole=False):
     executing.run_nodes(execution_id, node_ids, dispatcher=dispatcher,
-                      worker=worker_name_override or self.request.hostname)
+                        worker=worker_name_override or self.request.hostname, whole=whole)
 
 
 @shared_task(name="nodeflow.wake_node", acks_late=True, ignore_result=True, **RETRIED)

@@ -50,9 +50,10 @@ class Transition:
     the events it appended (consecutive `seq`) and the execution, and registers the
     dispatches to happen after commit."""
 
-    def __init__(self, execution_id, dispatcher, node_ids=(), with_input=False):
-        """Lock the execution and load the node runs `node_ids` (one round trip on PostgreSQL)."""
-        execution, runs = store.lock_and_load(execution_id, node_ids, with_input)
+    def __init__(self, execution_id, dispatcher, node_ids=(), with_input=False, whole=False):
+        """Lock the execution and load the node runs `node_ids`, or all of them (`whole`): one round trip
+        on PostgreSQL."""
+        execution, runs = store.lock_and_load(execution_id, node_ids, with_input, whole)
         self._setup(execution, dispatcher)
         self.runs.update(runs)
 
