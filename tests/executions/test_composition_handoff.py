@@ -87,14 +87,19 @@ def _race_once(monkeypatch, status):
     return raced
 
 
-def test_a_pause_landing_before_the_parents_lock_pauses_the_iteration_started_early(monkeypatch):
-    raced = _race_once(monkeypatch, "paused")
+def _loop_with_a_race(monkeypatch, status):
+    """A loop over 3 items, one at a time, whose parent becomes `status` between the early start of
+    item 1 and the parent's lock: (the dispatcher, the execution, its children by index)."""
+    raced = _race_once(monkeypatch, status)
     dispatcher = InlineDispatcher()
     execution = starting.start_execution(foreach_doc([1, 2, 3], *DOUBLE, concurrency=1), dispatcher=dispatcher)
     dispatcher.drain()
-
     assert raced == [1]
-    children = _children(execution)
+    return dispatcher, execution, _children(execution)
+
+
+def test_a_pause_landing_before_the_parents_lock_pauses_the_iteration_started_early(monkeypatch):
+    dispatcher, execution, children = _loop_with_a_race(monkeypatch, "paused")
     assert {index: child.status for index, child in children.items()} == {
         0: "succeeded", 1: "paused", 2: "queued"}
     assert children[2].last_seq == 0  # never started: the pause held it back
@@ -109,13 +114,7 @@ def test_a_pause_landing_before_the_parents_lock_pauses_the_iteration_started_ea
 
 
 def test_a_cancel_landing_before_the_parents_lock_cancels_the_iteration_started_early(monkeypatch):
-    raced = _race_once(monkeypatch, "cancelled")
-    dispatcher = InlineDispatcher()
-    execution = starting.start_execution(foreach_doc([1, 2, 3], *DOUBLE, concurrency=1), dispatcher=dispatcher)
-    dispatcher.drain()
-
-    assert raced == [1]
-    children = _children(execution)
+    _dispatcher, _execution, children = _loop_with_a_race(monkeypatch, "cancelled")
     assert children[0].status == "succeeded"
     assert children[1].status == "cancelled"
     assert children[1].error["message"] == "the node the child belongs to has ended"
