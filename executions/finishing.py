@@ -249,9 +249,11 @@ def _start_here(worker, execute, deadline, queue):
         successors = compiled.graph.successors(node_id)
         if not successors or any(compiled.runs_locally(successor) for successor in successors):
             return []
-        prepared, _left = run_start_here(transition, worker, execute, deadline)
+        prepared, left = run_start_here(transition, worker, execute, deadline)
         if prepared is None:
             return []
+        if left:  # the budget ran out before the start node ran: it runs here after the commit
+            return left
         return claim_continuation(transition, worker, queue, prepared.input_data)
 
     return start

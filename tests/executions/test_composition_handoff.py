@@ -9,7 +9,7 @@ start and the lock reaches the iteration started early. PostgreSQL: the early st
 import pytest
 from django.db import connection
 
-from executions import services, starting, store
+from executions import finishing, services, starting, store
 from executions.inline import InlineDispatcher
 from executions.models import Execution, NodeRun
 from tests.support.composition import foreach_doc
@@ -68,6 +68,37 @@ def test_an_iteration_that_ends_starts_the_next_one_in_its_worker_without_the_br
         assert runs == {"start": "completed", "call": "completed", "end": "completed"}
         assert children[index].status == "succeeded"
     assert len(httpserver.log) == 5  # each item called once
+
+
+def test_an_iteration_whose_start_the_budget_cut_short_still_runs_in_its_worker(httpserver, monkeypatch):
+    # The local-run budget runs out between the claim of the new iteration's start node and its run:
+    # the claimed start node is handed to the worker to run after the commit, not left to the reaper
+    # (its lease), and what follows it goes through the dispatcher.
+    for index in range(4):
+        httpserver.expect_request(f"/item/{index}").respond_with_json({"n": index})
+    run_here = finishing._run_here
+
+    def out_of_budget(transition, claimed, *args):
+        return claimed if transition._creating else run_here(transition, claimed, *args)
+
+    monkeypatch.setattr(finishing, "_run_here", out_of_budget)
+    call = ([{"id": "call", "type": "http.request",
+              "params": {"method": "GET", "url": httpserver.url_for("/item/") + "{{ input.item }}"}},
+             {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.call.output.body.n }}"}}],
+            [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}])
+    dispatcher = RecordingDispatcher()
+    execution = starting.start_execution(foreach_doc(list(range(4)), *call, concurrency=1), dispatcher=dispatcher)
+    dispatcher.drain()
+
+    execution.refresh_from_db()
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == [0, 1, 2, 3]
+    children = _children(execution)
+    for index in (1, 2, 3):
+        # Its start node ran here, after the commit; past the budget, its call went through the dispatcher.
+        sent = [node_id for execution_id, node_id in dispatcher.sent if execution_id == str(children[index].pk)]
+        assert sent == ["call"], (index, sent)
+    assert not NodeRun.objects.filter(execution__parent=execution).exclude(status="completed").exists()
 
 
 def _race_once(monkeypatch, status):
