@@ -46,6 +46,12 @@ class Command(BaseCommand):
                 raise CommandError(exc.strerror) from None
             return
         if action == "bench":
+            from django.conf import settings
+            from django.db import connection
+
+            if connection.vendor != "postgresql" or not settings.REDIS_URL:
+                raise CommandError("nodeflow bench measures the production setup: it needs PostgreSQL and Redis "
+                                   "(set DATABASE_URL and REDIS_URL; docs/PERFORMANCE.md, \"How to rerun\")")
             from bench.runner import BenchError, run
 
             try:
