@@ -285,7 +285,7 @@ def _start_early(child, dispatcher, start_here):
     waits, as read now."""
     if child.status != E.SUCCEEDED or child.parent_index is None or not store.fast():
         return [], []  # (a group's or a call's only child has no successor)
-    started = store.take_child_while_parent_runs(child.parent_id, child.parent_node_id)
+    started = store.take_unstarted_children(child.parent_id, child.parent_node_id, 1, while_parent_runs=True)
     handed = []
     for new in started:
         handed += _start_child(new, dispatcher, start_here)

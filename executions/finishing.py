@@ -161,13 +161,14 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
         first = stored[0][0]
         graph = first.compiled.graph
         node_ids = [prepared.node_id for prepared, _ in stored]
-        if first.compiled.loads_whole:  # all of them: then nothing else is read (Transition.all_loaded)
-            wanted = list(graph.order)
+        whole = first.compiled.loads_whole  # all of them: then nothing else is read (Transition.all_loaded)
+        if whole:
+            wanted = ()
         elif execute is not None and worker:  # and what the instant nodes run here may touch
             wanted = _instant_reach(first.compiled, node_ids)
         else:
             wanted = node_ids + [s for node_id in node_ids for s in graph.successors(node_id)]
-        transition = Transition(first.execution_id, dispatcher, node_ids=wanted)
+        transition = Transition(first.execution_id, dispatcher, node_ids=wanted, whole=whole)
         for prepared, result in stored:
             _record_finish(transition, prepared, result)
         # The input goes on to the nodes claimed here (it never changes; nodes only read it).
@@ -177,7 +178,8 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
             if worker and not claimed:  # a chain of code or HTTP nodes goes on here, without the broker
                 claimed = claim_continuation(transition, worker, first.compiled.queue(first.node_id),
                                              first.input_data)
-            if worker and not claimed and HAND_OFF_ITERATIONS:  # a loop's iteration ending here may start the next here
+            if (worker and not claimed and HAND_OFF_ITERATIONS
+                    and transition.execution.parent_index is not None):  # a loop's iteration: it may start the next
                 transition.start_here = _start_here(worker, execute, deadline, first.compiled.queue(first.node_id))
         transition.settle()
         transition.flush()
@@ -199,11 +201,11 @@ def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, d
             return False, []
         compiled = transition.compiled
         # Their predecessors (whose ports and variables decide their input) and what the instant
-        # ones may touch, in one round trip.
-        predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
-        if compiled.loads_whole:  # all of them (loaded already when the delivery said so): nothing else is read
+        # ones may touch, in one round trip; or all of them (loaded already when the delivery said so).
+        if compiled.loads_whole:
             transition.load_runs(list(compiled.graph.order))
         else:
+            predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
             transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))
         claimed = [prepared for prepared in (claim(transition, node_id, worker) for node_id in node_ids) if prepared]
         here = execute is not None

@@ -81,7 +81,8 @@ def _db():
     return connections[DEFAULT_DB_ALIAS]
 
 
-def _fast():
+def fast():
+    """Whether the hand-written statements apply (PostgreSQL)."""
     return connection.vendor == "postgresql"
 
 
@@ -89,7 +90,7 @@ def lock_and_load(execution_id, node_ids=(), with_input=False, whole=False):
     """(the execution, locked for this transaction, without its payloads but the input if asked;
     {node id: run} of `node_ids`, or of every node of the execution when `whole`)."""
     deferred = [name for name in EXECUTION_PAYLOADS if not (with_input and name == "input")]
-    if not _fast():
+    if not fast():
         execution = Execution.objects.select_for_update().defer(*deferred).get(pk=execution_id)
         if whole:
             return execution, {run.node_id: run for run in NodeRun.objects.defer(*RUN_PAYLOADS).filter(
@@ -121,7 +122,7 @@ def load_runs(execution_id, node_ids):
     """{node id: run} of `node_ids`, without their payloads."""
     if not node_ids:
         return {}
-    if not _fast():
+    if not fast():
         runs = NodeRun.objects.defer(*RUN_PAYLOADS).filter(execution_id=execution_id, node_id__in=list(node_ids))
         return {run.node_id: run for run in runs}
     with connection.cursor() as cursor:
@@ -131,7 +132,7 @@ def load_runs(execution_id, node_ids):
 
 def open_statuses(execution_id, open_statuses, exclude=()):
     """The statuses, among `open_statuses`, of the execution's node runs other than those in `exclude`."""
-    if not _fast():
+    if not fast():
         runs = NodeRun.objects.filter(execution_id=execution_id, status__in=list(open_statuses))
         return set(runs.exclude(node_id__in=list(exclude)).values_list("status", flat=True).distinct())
     with connection.cursor() as cursor:
@@ -141,50 +142,39 @@ def open_statuses(execution_id, open_statuses, exclude=()):
         return {status for (status,) in cursor.fetchall()}
 
 
-def take_unstarted_children(parent_id, node_id, count):
+def take_unstarted_children(parent_id, node_id, count, while_parent_runs=False):
     """Remove and return (as unsaved executions) up to `count` children of the node not started yet,
     first by index, skipping rows another transaction holds: starting one writes it whole again
-    (Transition.creating, one INSERT with its node runs and events) instead of updating it."""
+    (Transition.creating, one INSERT with its node runs and events) instead of updating it.
+
+    `while_parent_runs`: for a caller that does not hold the parent's lock (children._start_early),
+    only while the parent is running or waiting and its node waits for children, as read when the
+    statement runs; a pause or cancel committed after it is for the caller to find under the lock."""
     fields = [f for f in Execution._meta.concrete_fields]
-    table = Execution._meta.db_table
-    if not _fast():
-        rows = list(Execution.objects.select_for_update(skip_locked=True).filter(
-            parent_id=parent_id, parent_node_id=node_id, status="queued", last_seq=0).order_by("parent_index")[:count])
+    table, runs = Execution._meta.db_table, NodeRun._meta.db_table
+    if not fast():
+        unstarted = Execution.objects.select_for_update(skip_locked=True).filter(
+            parent_id=parent_id, parent_node_id=node_id, status="queued", last_seq=0)
+        if while_parent_runs and not NodeRun.objects.filter(
+                execution_id=parent_id, node_id=node_id, status="waiting",
+                execution__status__in=["running", "waiting"]).exists():
+            return []
+        rows = list(unstarted.order_by("parent_index")[:count])
         Execution.objects.filter(pk__in=[row.pk for row in rows]).delete()
     else:
+        running = (f" AND EXISTS (SELECT 1 FROM {table} p JOIN {runs} n ON n.execution_id = p.id WHERE p.id = %s "
+                   "AND p.status IN ('running', 'waiting') AND n.node_id = %s AND n.status = 'waiting')"
+                   if while_parent_runs else "")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE parent_id = %s AND parent_node_id = %s "
-                "AND status = 'queued' AND last_seq = 0 ORDER BY parent_index LIMIT %s FOR UPDATE SKIP LOCKED) "
-                f"RETURNING {_columns(fields)}", [parent_id, node_id, count])
+                f"AND status = 'queued' AND last_seq = 0{running} ORDER BY parent_index LIMIT %s FOR UPDATE SKIP "
+                f"LOCKED) RETURNING {_columns(fields)}",
+                [parent_id, node_id, *([parent_id, node_id] if while_parent_runs else []), count])
             rows = [_from_db(Execution, fields, row) for row in cursor.fetchall()]
     for row in rows:
         row._state.adding = True
     return sorted(rows, key=lambda row: row.parent_index or 0)
-
-
-def take_child_while_parent_runs(parent_id, node_id):
-    """Like take_unstarted_children (one row), without the parent's lock: only while the parent is
-    running or waiting and its node waits for children, as read when the statement runs (a pause
-    or cancel committed after it is for the caller to find under the lock). PostgreSQL only."""
-    fields = [f for f in Execution._meta.concrete_fields]
-    table, runs = Execution._meta.db_table, NodeRun._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE parent_id = %s AND parent_node_id = %s "
-            "AND status = 'queued' AND last_seq = 0 AND EXISTS (SELECT 1 FROM "
-            f"{table} p JOIN {runs} n ON n.execution_id = p.id WHERE p.id = %s AND p.status IN ('running', 'waiting') "
-            "AND n.node_id = %s AND n.status = 'waiting') ORDER BY parent_index LIMIT 1 FOR UPDATE SKIP LOCKED) "
-            f"RETURNING {_columns(fields)}", [parent_id, node_id, parent_id, node_id])
-        rows = [_from_db(Execution, fields, row) for row in cursor.fetchall()]
-    for row in rows:
-        row._state.adding = True
-    return rows
-
-
-def fast():
-    """Whether the hand-written statements apply (PostgreSQL)."""
-    return _fast()
 
 
 def _execute_bound(cursor, sql, params):
@@ -223,7 +213,7 @@ def _from_db(model, fields, row):
 
 def insert(execution, runs, events):
     """Insert a new execution, its node runs and its first events (one round trip on PostgreSQL)."""
-    if not _fast():
+    if not fast():
         execution.save(force_insert=True)
         NodeRun.objects.bulk_create(runs)
         ExecutionEvent.objects.bulk_create(events)
@@ -258,7 +248,7 @@ def _insert(statements, params, model, instances, returning=False):
 
 def write(execution, execution_fields, runs, run_fields, events):
     """Write the changed fields of the execution and of node runs ({node id: field names}) and insert the events."""
-    if not _fast():
+    if not fast():
         for node_id, names in run_fields.items():
             runs[node_id].save(update_fields=sorted(names))
         if events:

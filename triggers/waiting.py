@@ -3,8 +3,7 @@
 Every transition's events are already sent to the execution's Channels group after their
 commit (executions.live). A waiting request joins that group and reads the execution's row
 when an execution-level event arrives (EXECUTION_STATE_CHANGED, EXECUTION_COMPLETED), once
-before joining (a workflow of instant nodes has ended already: its request ran it), once after
-joining (it may have finished meanwhile) and every SAFETY_READ_S in case a message
+before waiting (it may have finished already) and every SAFETY_READ_S in case a message
 was lost (group messages are delivered at most once): a short workflow is answered as soon
 as it commits, a long one costs a read every few seconds instead of twenty a second.
 
@@ -45,9 +44,6 @@ def final_row(execution_id):
 async def wait_for_execution(execution_id, timeout_s):
     """(status, result, error) once the execution is finished, or None after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
-    row = await final_row(execution_id)  # a workflow of instant nodes ran in the request: it has ended
-    if row is not None or timeout_s <= 0:
-        return row
     listener = _listener()
     wake = None
     if listener is not None:

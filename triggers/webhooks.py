@@ -412,7 +412,6 @@ def _start(hook, key, input_data):
             except (DataError, IntegrityError):  # a result the database refused: the workers run it instead
                 logger.warning("a sync webhook's instant nodes could not be written; its workers run them",
                                exc_info=True)
-                here = None
                 execution = run()
             else:
                 try:

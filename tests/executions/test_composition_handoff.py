@@ -43,15 +43,22 @@ def _children(execution):
     return {child.parent_index: child for child in Execution.objects.filter(parent=execution)}
 
 
-def test_an_iteration_that_ends_starts_the_next_one_in_its_worker_without_the_broker(httpserver):
-    for index in range(5):
-        httpserver.expect_request(f"/item/{index}").respond_with_json({"n": index * 10})
+def _calling_loop(httpserver, answers, concurrency):
+    """(a loop over range(len(answers)) whose body GETs /item/<item> and results in the answer's n, and a
+    recording dispatcher it started on)."""
+    for index, n in enumerate(answers):
+        httpserver.expect_request(f"/item/{index}").respond_with_json({"n": n})
     call = ([{"id": "call", "type": "http.request",
               "params": {"method": "GET", "url": httpserver.url_for("/item/") + "{{ input.item }}"}},
              {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.call.output.body.n }}"}}],
             [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}])
     dispatcher = RecordingDispatcher()
-    execution = starting.start_execution(foreach_doc(list(range(5)), *call, concurrency=2), dispatcher=dispatcher)
+    document = foreach_doc(list(range(len(answers))), *call, concurrency=concurrency)
+    return starting.start_execution(document, dispatcher=dispatcher), dispatcher
+
+
+def test_an_iteration_that_ends_starts_the_next_one_in_its_worker_without_the_broker(httpserver):
+    execution, dispatcher = _calling_loop(httpserver, [0, 10, 20, 30, 40], concurrency=2)
     dispatcher.drain()
 
     execution.refresh_from_db()
@@ -74,20 +81,13 @@ def test_an_iteration_whose_start_the_budget_cut_short_still_runs_in_its_worker(
     # The local-run budget runs out between the claim of the new iteration's start node and its run:
     # the claimed start node is handed to the worker to run after the commit, not left to the reaper
     # (its lease), and what follows it goes through the dispatcher.
-    for index in range(4):
-        httpserver.expect_request(f"/item/{index}").respond_with_json({"n": index})
     run_here = finishing._run_here
 
     def out_of_budget(transition, claimed, *args):
         return claimed if transition._creating else run_here(transition, claimed, *args)
 
     monkeypatch.setattr(finishing, "_run_here", out_of_budget)
-    call = ([{"id": "call", "type": "http.request",
-              "params": {"method": "GET", "url": httpserver.url_for("/item/") + "{{ input.item }}"}},
-             {"id": "end", "type": "flow.terminal", "params": {"result": "{{ nodes.call.output.body.n }}"}}],
-            [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}])
-    dispatcher = RecordingDispatcher()
-    execution = starting.start_execution(foreach_doc(list(range(4)), *call, concurrency=1), dispatcher=dispatcher)
+    execution, dispatcher = _calling_loop(httpserver, [0, 1, 2, 3], concurrency=1)
     dispatcher.drain()
 
     execution.refresh_from_db()
@@ -104,17 +104,17 @@ def test_an_iteration_whose_start_the_budget_cut_short_still_runs_in_its_worker(
 def _race_once(monkeypatch, status):
     """The next child is taken, and then, before the parent's lock, the parent becomes `status` (a
     pause or cancel committed by another transaction in between)."""
-    taken = store.take_child_while_parent_runs
+    taken = store.take_unstarted_children
     raced = []
 
-    def racing(parent_id, node_id):
-        rows = taken(parent_id, node_id)
-        if rows and not raced:
+    def racing(parent_id, node_id, count, while_parent_runs=False):
+        rows = taken(parent_id, node_id, count, while_parent_runs)
+        if while_parent_runs and rows and not raced:  # taken early, without the parent's lock
             raced.append(rows[0].parent_index)
             Execution.objects.filter(pk=parent_id).update(status=status)
         return rows
 
-    monkeypatch.setattr(store, "take_child_while_parent_runs", racing)
+    monkeypatch.setattr(store, "take_unstarted_children", racing)
     return raced
 
 
