@@ -3,7 +3,7 @@ node (or what it changed) for the API. Reads only; nothing here takes the execut
 
 from engine.context import VarState, build_context
 from engine.states import NodeStatus
-from executions import outputs
+from executions import outputs, store
 from executions.compiled import compiled_for
 from executions.models import NodeRun
 
@@ -23,11 +23,8 @@ def execution_info(execution):
 def load_node_entries(execution_id, node_ids, resolve_outputs=True):
     """{node id: {"output", "status"}} for the context's `nodes`; with resolve_outputs=False a large
     output stays a reference with a preview (what the API serves unless asked for the full output)."""
-    rows = NodeRun.objects.filter(execution_id=execution_id, node_id__in=list(node_ids)).values_list(
-        "node_id", "output", "status", "error"
-    )
     entries = {}
-    for node_id, output, status, error in rows:
+    for node_id, output, status, error in store.entry_rows(execution_id, node_ids):
         entry = {"output": outputs.resolve(output, execution_id) if resolve_outputs else output, "status": status}
         if error:
             entry["error"] = error

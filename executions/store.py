@@ -13,6 +13,7 @@ from datetime import datetime
 from itertools import chain
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models.base import ModelState
 
 from executions.models import Execution, ExecutionEvent, NodeRun
 
@@ -25,6 +26,7 @@ RUN_PAYLOADS = ("input", "output")
 # In the model's order, which Model.from_db() expects.
 _EXECUTION_FIELDS = [f for f in Execution._meta.concrete_fields if f.name not in EXECUTION_PAYLOADS]
 _INPUT_EXECUTION_FIELDS = [f for f in Execution._meta.concrete_fields if f.name == "input" or f in _EXECUTION_FIELDS]
+_ALL_EXECUTION_FIELDS = list(Execution._meta.concrete_fields)
 _RUN_FIELDS = [f for f in NodeRun._meta.concrete_fields if f.name not in RUN_PAYLOADS]
 _EVENT_FIELDS = [ExecutionEvent._meta.get_field(name) for name in ("execution", "seq", "type", "node_id", "ts", "data")]
 
@@ -130,6 +132,21 @@ def load_runs(execution_id, node_ids):
         return _runs_from(cursor.fetchall())
 
 
+_ENTRY_FIELDS = [NodeRun._meta.get_field(name) for name in ("node_id", "output", "status", "error")]
+
+
+def entry_rows(execution_id, node_ids):
+    """(node id, output, status, error) of the execution's runs of `node_ids`: what a context's `nodes`
+    holds, read for every code node of a chain about all the nodes before it."""
+    if not fast():
+        return NodeRun.objects.filter(execution_id=execution_id, node_id__in=list(node_ids)).values_list(
+            "node_id", "output", "status", "error")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_columns(_ENTRY_FIELDS)} FROM {NodeRun._meta.db_table} "
+                       "WHERE execution_id = %s AND node_id = ANY(%s)", [execution_id, list(node_ids)])
+        return [_converted(_ENTRY_FIELDS, row) for row in cursor.fetchall()]
+
+
 def open_statuses(execution_id, open_statuses, exclude=()):
     """The statuses, among `open_statuses`, of the execution's node runs other than those in `exclude`."""
     if not fast():
@@ -150,7 +167,7 @@ def take_unstarted_children(parent_id, node_id, count, while_parent_runs=False):
     `while_parent_runs`: for a caller that does not hold the parent's lock (children._start_early),
     only while the parent is running or waiting and its node waits for children, as read when the
     statement runs; a pause or cancel committed after it is for the caller to find under the lock."""
-    fields = [f for f in Execution._meta.concrete_fields]
+    fields = _ALL_EXECUTION_FIELDS
     table, runs = Execution._meta.db_table, NodeRun._meta.db_table
     if not fast():
         unstarted = Execution.objects.select_for_update(skip_locked=True).filter(
@@ -202,13 +219,33 @@ def _runs_from(rows):
     return {run.node_id: run for run in runs}
 
 
+_plans = {}
+
+
 def _from_db(model, fields, row):
+    """What `model.from_db()` makes of a row of `fields` (those left out are deferred, loaded on first
+    use), without Model.__init__: it sets each field through its descriptor and sends the init
+    signals (none has a receiver for the engine's models), which cost more than the rest of a
+    whole load of a small workflow's runs (40 rows on every finish of a chain of code nodes)."""
+    cached = _plans.get(id(fields))  # keyed by the list itself: hashing its fields cost more than the plan saves
+    if cached is None or cached[0] is not fields:
+        cached = _plans[id(fields)] = (fields, [(field.attname, getattr(field, "from_db_value", None)) for field in fields])
+    plan = cached[1]
     db = _db()
-    values = [
-        field.from_db_value(value, None, db) if value is not None and hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, row)
-    ]
-    return model.from_db(db.alias, [f.attname for f in fields], values)
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db.alias
+    values = instance.__dict__
+    for (attname, convert), value in zip(plan, row):
+        values[attname] = value if convert is None or value is None else convert(value, None, db)
+    return instance
+
+
+def _converted(fields, row):
+    """The row's values as the ORM gives them (JSON decoded)."""
+    db = _db()
+    return [value if value is None or not hasattr(field, "from_db_value") else field.from_db_value(value, None, db)
+            for field, value in zip(fields, row)]
 
 
 def insert(execution, runs, events):

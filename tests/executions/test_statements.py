@@ -6,7 +6,7 @@ trip to every node shows here before it shows in a benchmark."""
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from executions import starting
@@ -82,3 +82,32 @@ def test_values_reach_the_database_as_they_were_whatever_they_hold():
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.status == "succeeded" and stored.input == awkward
     assert stored.node_runs.get(node_id="copy").output == {"got": awkward}
+
+
+def test_the_hot_paths_rows_are_what_the_orm_loads():
+    # store builds its model instances without Model.__init__ (store._from_db): every field as the
+    # ORM gives it (JSON decoded, datetimes aware), the payloads left out loaded on first use, and
+    # an instance that saves like any other.
+    from executions import store
+    from executions.models import NodeRun
+
+    doc = chain({"id": "copy", "type": "data.set", "params": {"output": {"got": "{{ input }}"}}})
+    dispatcher = InlineDispatcher()
+    execution = starting.start_execution(doc, dispatcher=dispatcher, input_data={"n": [1, "two"]})
+    dispatcher.drain()
+    with transaction.atomic():
+        locked, runs = store.lock_and_load(execution.pk, whole=True)
+    orm = {run.node_id: run for run in NodeRun.objects.filter(execution=execution)}
+    assert set(runs) == set(orm) == {"start", "copy"}
+    for node_id, run in runs.items():
+        fields = [f.attname for f in NodeRun._meta.concrete_fields if f.name not in store.RUN_PAYLOADS]
+        assert {name: getattr(run, name) for name in fields} == {name: getattr(orm[node_id], name) for name in fields}
+        assert run.get_deferred_fields() == set(store.RUN_PAYLOADS) and not run._state.adding
+    assert runs["copy"].output == {"got": {"n": [1, "two"]}}  # a deferred payload, loaded when read
+    assert locked.get_deferred_fields() == set(store.EXECUTION_PAYLOADS)
+    assert locked.status == "succeeded" and locked.input == {"n": [1, "two"]}
+    runs["copy"].logs = ["kept"]
+    runs["copy"].save(update_fields=["logs"])
+    assert NodeRun.objects.get(pk=runs["copy"].pk).logs == ["kept"]
+    entries = dict((row[0], row[1:]) for row in store.entry_rows(execution.pk, ["copy", "start"]))
+    assert entries["copy"] == [{"got": {"n": [1, "two"]}}, "completed", None]
