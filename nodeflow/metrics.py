@@ -32,14 +32,15 @@ WEBHOOK_STATUSES = (200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 
 _WEBHOOK_KEY = "nodeflow:metrics:webhook:{}"
 
 
-def count_webhook_request(status):
-    """Count one webhook request by its HTTP status (called by the webhook view)."""
+def count_webhook_request(status, count=1):
+    """Count webhook requests by their HTTP status (called by the webhook view, and by the door for
+    each batch it committed)."""
     key = _WEBHOOK_KEY.format(int(status))
     try:
-        cache.incr(key)
+        cache.incr(key, count)
     except ValueError:
         cache.add(key, 0, timeout=None)
-        cache.incr(key)
+        cache.incr(key, count)
 
 
 class _DatabaseCollector:

@@ -105,11 +105,11 @@ def accept(request, token, test=False, find=None):
     return outcome
 
 
-def count_request(status):
+def count_request(status, count=1):
     from nodeflow.metrics import count_webhook_request
 
     try:
-        count_webhook_request(status)
+        count_webhook_request(status, count)
     except Exception:  # noqa: BLE001 - a metric must never turn an accepted webhook into an error
         logger.warning("webhook request not counted for /metrics", exc_info=True)
 

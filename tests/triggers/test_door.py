@@ -168,6 +168,34 @@ def test_the_rate_limit_counts_door_requests(alice_client, door):
     assert refused["Retry-After"] == "60"
 
 
+def test_the_doors_threads_keep_their_redis_connections_and_each_202_is_counted(alice_client, door, no_worker):
+    # Django's caches live in the calling context (asgiref's Local): a copy of the request's context
+    # per call made a new cache client, and a new Redis connection, for every request.
+    import redis
+    from django.conf import settings
+
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    server = redis.Redis.from_url(settings.REDIS_URL)
+    counted = "nodeflow:metrics:webhook:202"
+
+    def count_reaches(expected):
+        deadline = time.monotonic() + 10
+        while cache.get(counted, 0) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)  # the count is taken after the commit, in a thread of its own
+        return cache.get(counted, 0) == expected
+
+    initially = cache.get(counted, 0)
+    for _ in range(3):
+        accepted_id(door("POST", path))  # the door's threads have made their connections
+    assert count_reaches(initially + 3)
+    connections_before = server.info("stats")["total_connections_received"]
+    for _ in range(40):
+        accepted_id(door("POST", path))
+    assert count_reaches(initially + 43)
+    # At most one per thread that had none yet (the door's own, and those of the after-commit calls).
+    assert server.info("stats")["total_connections_received"] - connections_before < 20
+
+
 def test_an_unpublish_closes_the_door_at_once_and_a_publish_opens_it(alice_client, door):
     workflow, path, _ = published_hook(alice_client, webhook_doc())
     accepted_id(door("POST", path))  # the lookup is cached now
