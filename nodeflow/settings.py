@@ -253,7 +253,7 @@ if EMBEDDED:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "nodeflow.cache.SharedRedisCache",  # one connection pool per process, not per request
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"nodeflow:{env_str('NODEFLOW_BROKER_PREFIX', '')}",
         },
