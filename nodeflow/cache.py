@@ -5,18 +5,42 @@ gives each object a client with pools of its own. Under ASGI every request runs 
 context of its own, so every request that used the cache opened a new Redis connection
 and left it to the garbage collector (a sync webhook, a throttled API call, the door's
 checks). Here the objects share one client per server list and options: its pool
-(redis-py's, thread-safe, reset in a forked child) keeps the connections."""
+(redis-py's, thread-safe, reset in a forked child) keeps the connections.
+
+Django's client also builds a `redis.Redis` object for every operation; building one cost
+more than the GET it was for (the webhook door's hook lookup, under load). Here each pool
+has one, which redis-py lets threads share (it takes a connection from the pool per command)."""
 
 import threading
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
 _clients = {}
 _lock = threading.Lock()
 
 
+class _Client(RedisCacheClient):
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._redis = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._redis.get(index)
+        if client is None:
+            with _lock:
+                if index not in self._pools:  # as Django's _get_connection_pool, for this index
+                    self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                client = self._redis.setdefault(index, self._client(connection_pool=self._pools[index]))
+        return client
+
+
 class SharedRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _Client
+
     @cached_property
     def _cache(self):
         key = (tuple(self._servers), repr(sorted(self._options.items())))

@@ -27,3 +27,25 @@ def test_requests_in_contexts_of_their_own_share_the_processs_redis_connections(
         contextvars.Context().run(request, n)
     assert len({id(cache) for cache in objects}) == 30 and len(clients) == 1  # Django's objects, each context's; one client under them
     assert server.info("stats")["total_connections_received"] - before < 5  # not one per request
+
+
+def test_one_redis_client_serves_every_operation_and_thread():
+    # Django's client built a redis.Redis object per operation, which cost more than the GET.
+    import threading
+
+    from django.core.cache import cache
+
+    seen = set()
+
+    def operate(n):
+        cache.set(f"nodeflow:test:t{n}", n, 5)
+        assert cache.get(f"nodeflow:test:t{n}") == n and cache.incr(f"nodeflow:test:t{n}") == n + 1
+        seen.add(id(cache._cache.get_client(write=True)))
+        seen.add(id(cache._cache.get_client()))
+
+    threads = [threading.Thread(target=operate, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 1
