@@ -220,6 +220,36 @@ def test_the_lookup_is_served_from_memory_until_another_process_changes_the_gene
     assert again is not first and again.version_number == 1
 
 
+def test_lookups_that_miss_together_load_the_hook_once(alice_client, monkeypatch):
+    import threading
+
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    token = path.rsplit("/", 1)[-1]
+    loads, found = [], []
+    load = hookcache._load
+
+    def counted_load(token):
+        loads.append(token)
+        time.sleep(0.2)  # the other lookups miss meanwhile
+        return load(token)
+
+    def lookup():
+        try:
+            found.append(hookcache.lookup(token))
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(hookcache, "_load", counted_load)
+    cache.set(HOOK_GENERATION_KEY, "changed: every entry dropped")
+    threads = [threading.Thread(target=lookup) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert loads == [token] and len(found) == 10 and all(entry is found[0] for entry in found)
+    assert found[0].version_number == 1
+
+
 def test_a_published_version_that_cannot_run_answers_409_after_the_auth_checks(alice_client, door):
     workflow, path, _ = published_hook(alice_client, webhook_doc())
     from workflows.models import Workflow
