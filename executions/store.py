@@ -222,30 +222,34 @@ def _runs_from(rows):
 _plans = {}
 
 
-def _from_db(model, fields, row):
-    """What `model.from_db()` makes of a row of `fields` (those left out are deferred, loaded on first
-    use), without Model.__init__: it sets each field through its descriptor and sends the init
-    signals (none has a receiver for the engine's models), which cost more than the rest of a
-    whole load of a small workflow's runs (40 rows on every finish of a chain of code nodes)."""
-    cached = _plans.get(id(fields))  # keyed by the list itself: hashing its fields cost more than the plan saves
+def _plan(fields):
+    """[(attname, its from_db_value or None)] of `fields`, one of this module's lists of fields: keyed by
+    the list itself, since hashing its fields on every row cost more than the plan saves."""
+    cached = _plans.get(id(fields))
     if cached is None or cached[0] is not fields:
-        cached = _plans[id(fields)] = (fields, [(field.attname, getattr(field, "from_db_value", None)) for field in fields])
-    plan = cached[1]
-    db = _db()
-    instance = model.__new__(model)
-    state = instance._state = ModelState()
-    state.adding, state.db = False, db.alias
-    values = instance.__dict__
-    for (attname, convert), value in zip(plan, row):
-        values[attname] = value if convert is None or value is None else convert(value, None, db)
-    return instance
+        cached = _plans[id(fields)] = (fields, [(f.attname, getattr(f, "from_db_value", None)) for f in fields])
+    return cached[1]
 
 
 def _converted(fields, row):
     """The row's values as the ORM gives them (JSON decoded)."""
     db = _db()
-    return [value if value is None or not hasattr(field, "from_db_value") else field.from_db_value(value, None, db)
-            for field, value in zip(fields, row)]
+    return [value if convert is None or value is None else convert(value, None, db)
+            for (_, convert), value in zip(_plan(fields), row)]
+
+
+def _from_db(model, fields, row):
+    """What `model.from_db()` makes of a row of `fields` (those left out are deferred, loaded on first
+    use), without Model.__init__: it sets each field through its descriptor and sends the init
+    signals (none has a receiver for the engine's models), which cost more than the rest of a
+    whole load of a small workflow's runs (40 rows on every finish of a chain of code nodes)."""
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
+    names = instance.__dict__
+    for (attname, _), value in zip(_plan(fields), _converted(fields, row)):
+        names[attname] = value
+    return instance
 
 
 def insert(execution, runs, events):

@@ -175,7 +175,7 @@ def _after_commit(ids):
     try:
         start_accepted.apply_async(args=[ids])
     finally:
-        webhooks.count_request(202, len(ids))  # one increment per batch: one per request took a quarter of the door's threads
+        webhooks.count_request(202, len(ids))  # once per batch: once per request took a quarter of the door's threads
 
 
 def _failure(exc):

@@ -25,7 +25,8 @@ def test_requests_in_contexts_of_their_own_share_the_processs_redis_connections(
 
     for n in range(30):
         contextvars.Context().run(request, n)
-    assert len({id(cache) for cache in objects}) == 30 and len(clients) == 1  # Django's objects, each context's; one client under them
+    # Django's objects, one per context; one client under them.
+    assert len({id(cache) for cache in objects}) == 30 and len(clients) == 1
     assert server.info("stats")["total_connections_received"] - before < 5  # not one per request
 
 
