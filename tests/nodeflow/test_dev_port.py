@@ -58,7 +58,12 @@ def test_is_up_is_printed_once_the_port_answers(tmp_path):
             pass
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
+        try:
+            output, _ = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()  # not left running after the test, taking a core from the rest of the suite
+            server.communicate()
+            raise
     assert server.returncode == 0, output
 
 
