@@ -11,13 +11,13 @@ Django's client also builds a `redis.Redis` object for every operation; building
 more than the GET it was for (the webhook door's hook lookup, under load). Here each pool
 has one, which redis-py lets threads share (it takes a connection from the pool per command)."""
 
-import threading
-
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
+# No lock: dict.setdefault is atomic, and a client or pool made twice by two threads at once is one too
+# many, not wrong (the loser has no connection yet: redis-py connects on first use). A lock held by
+# another thread when a Celery worker forks its pool would stay held in the child for good.
 _clients = {}
-_lock = threading.Lock()
 
 
 class _Client(RedisCacheClient):
@@ -29,10 +29,11 @@ class _Client(RedisCacheClient):
         index = self._get_connection_pool_index(write)
         client = self._redis.get(index)
         if client is None:
-            with _lock:
-                if index not in self._pools:  # as Django's _get_connection_pool, for this index
-                    self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-                client = self._redis.setdefault(index, self._client(connection_pool=self._pools[index]))
+            pool = self._pools.get(index)
+            if pool is None:  # as Django's _get_connection_pool does, for this index (that one draws its own)
+                pool = self._pools.setdefault(index, self._pool_class.from_url(self._servers[index],
+                                                                               **self._pool_options))
+            client = self._redis.setdefault(index, self._client(connection_pool=pool))
         return client
 
 
@@ -44,7 +45,7 @@ class SharedRedisCache(RedisCache):
     @cached_property
     def _cache(self):
         key = (tuple(self._servers), repr(sorted(self._options.items())))
-        with _lock:
-            if key not in _clients:
-                _clients[key] = self._class(self._servers, **self._options)
-            return _clients[key]
+        client = _clients.get(key)
+        if client is None:
+            client = _clients.setdefault(key, self._class(self._servers, **self._options))
+        return client
