@@ -21,6 +21,26 @@ ARTIFACTS = Path(os.environ.get("NODEFLOW_TEST_ARTIFACTS", ROOT / "test-artifact
 VIEWPORT = {"width": 1440, "height": 900}
 
 
+class Chromium:
+    """The package's Chromium, launched again when it has gone away: a browser process that crashed
+    (Chromium's own crash, seen once in a CI run, in a test's teardown) errors the test it crashed in,
+    not every browser test after it."""
+
+    def __init__(self, playwright):
+        self.playwright = playwright
+        self.instance = None
+
+    def get(self):
+        if self.instance is None or not self.instance.is_connected():
+            self.instance = self.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                            headless=True)
+        return self.instance
+
+    def close(self):
+        if self.instance is not None and self.instance.is_connected():
+            self.instance.close()
+
+
 # Package scope, not session: while Playwright's sync API is open an event loop runs in this
 # thread, and every later test that uses async_to_sync (sockets, sync webhooks) would fail.
 @pytest.fixture(scope="package")
@@ -34,7 +54,7 @@ def browser():
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = Chromium(playwright)
         yield chromium
         chromium.close()
     if previous is None:
@@ -49,7 +69,7 @@ def page(browser, request):
     if "asgi_live_server" in request.fixturenames:
         # Up before the page and down after it: a server stopping under an open page would break its socket.
         request.getfixturevalue("asgi_live_server")
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, accept_downloads=True,
+    context = browser.get().new_context(viewport=VIEWPORT, device_scale_factor=1, accept_downloads=True,
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(10_000)
