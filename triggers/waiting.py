@@ -10,7 +10,11 @@ as it commits, a long one costs a read every few seconds instead of twenty a sec
 One listener per event loop receives on one channel for all the requests waiting in it,
 and hands each message to the waiters of its execution. Its receive() is cancelled only
 when nobody waits any more: channels_redis may lose a message that a cancelled receive()
-had taken, which would be another waiter's (why the view polled before). Without a
+had taken, which would be another waiter's (why the view polled before). A Redis layer
+serves the receive() of one event loop at a time and refuses another loop's while one is
+pending (a consumer in another thread, or a receive left behind in a loop that closed), so
+each loop's listener receives through a Redis layer of its own, made from the same settings:
+the groups it joins are the ones the workers send to. Without a
 channel layer, or while Redis cannot be reached, the wait reads the row at growing
 intervals (5 ms up to POLL_MAX_S), as it always did."""
 
@@ -20,7 +24,8 @@ import time
 import weakref
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 
 from engine.states import EXECUTION_FINAL
 from executions.live import execution_group
@@ -89,7 +94,7 @@ def _listener():
         return None
     loop = asyncio.get_running_loop()
     found = _listeners.get(loop)
-    if found is None or found.layer is not layer:
+    if found is None or found.source is not layer:
         found = _listeners[loop] = _Listener(layer)
     return found
 
@@ -98,7 +103,10 @@ class _Listener:
     """Receives the events of the executions waited for in one event loop, on one channel."""
 
     def __init__(self, layer):
-        self.layer = layer
+        self.source = layer  # the process's layer, as get_channel_layer() gives it
+        # An in-memory layer's groups live in its one instance; a Redis layer's live in Redis.
+        own = isinstance(layer, RedisChannelLayer)
+        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) if own else layer
         self.channel = None
         self.waiters = {}  # execution id → {asyncio.Event}
         self.task = None

@@ -5,10 +5,12 @@ woken by the execution's events, not found by a read."""
 
 import asyncio
 import json
+import threading
 import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.db import connections
 from django.test import Client
 
@@ -78,3 +80,38 @@ def test_a_waiter_that_times_out_does_not_take_the_wake_of_another(celery_worker
     assert finished is not None and finished[0] == "succeeded" and finished[1] == {"n": 2}
     assert elapsed < 15, f"woken after {elapsed:.1f} s"
     assert Execution.objects.get(pk=short_run.pk).status == "succeeded"
+
+
+def test_a_receive_pending_in_another_event_loop_does_not_keep_a_waiter_from_its_wake(celery_worker, alice, reads):
+    """The process's Redis layer serves one event loop's receive() at a time and refuses another's
+    while one is pending, as when a consumer receives in another thread's loop, or a receive was
+    left behind in a loop that closed: the waiter is still woken by its execution's end."""
+    layer = get_channel_layer()
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+    channel = asyncio.run_coroutine_threadsafe(layer.new_channel(), other).result(10)
+    pending = asyncio.run_coroutine_threadsafe(layer.receive(channel), other)
+    try:
+        deadline = time.monotonic() + 10
+        while layer.receive_count == 0:  # the other loop's receive() is in
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        run = start_execution(slow_doc(1.0), dispatcher=dispatcher, owner=alice, input_data={"body": {"n": 3}},
+                              trigger="webhook")
+        started = time.monotonic()
+        finished = asyncio.run(_closing(waiting.wait_for_execution(str(run.pk), 25)))
+        elapsed = time.monotonic() - started
+    finally:
+        other.call_soon_threadsafe(pending.cancel)
+        other.call_soon_threadsafe(other.stop)
+        thread.join(10)
+    assert finished is not None and finished[:2] == ("succeeded", {"n": 3}), finished
+    assert elapsed < 15, f"woken after {elapsed:.1f} s: the other loop's receive kept the wake away"
+
+
+async def _closing(waited):
+    try:
+        return await waited
+    finally:
+        await sync_to_async(connections.close_all)()  # the reads' thread's connection
