@@ -9,7 +9,7 @@ from engine.graph import Graph
 from engine.pins import strip_pins
 from engine.schemas import schema_errors
 from engine.states import NodeStatus
-from executions import limits, partial, tracing
+from executions import limits, partial, store, tracing
 from executions.compiled import compiled_for
 from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 from executions.transition import Transition
@@ -139,8 +139,9 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
             debug=debug,
         )
         runs = [
-            NodeRun(
-                execution=execution,
+            store.new(
+                NodeRun,
+                execution_id=execution.pk,
                 node_id=node_id,
                 type=compiled.node_types[node_id].type,
                 type_version=compiled.node_types[node_id].version,
@@ -148,6 +149,8 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
             )
             for node_id in graph.order
         ]
+        for run in runs:  # as NodeRun(execution=execution) would: run.execution is the one in memory
+            run._state.fields_cache["execution"] = execution
         # Past a concurrency limit it is created held: queued, its trigger node left pending until
         # the end of another execution releases it (executions.limits).
         execution.held = limits.admit(execution, compiled.settings) if plan is None else ""

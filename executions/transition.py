@@ -120,9 +120,8 @@ class Transition:
     def event(self, type_, node_id="", **data):
         self.execution.last_seq += 1
         self._dirty_execution.add("last_seq")
-        event = ExecutionEvent(
-            execution_id=self.execution.pk, seq=self.execution.last_seq, type=type_, node_id=node_id, ts=self.now(), data=data
-        )
+        event = store.new(ExecutionEvent, execution_id=self.execution.pk, seq=self.execution.last_seq, type=type_,
+                          node_id=node_id, ts=self.now(), data=data)
         self.events.append(event)
         return event
 
