@@ -111,3 +111,30 @@ def test_the_hot_paths_rows_are_what_the_orm_loads():
     assert NodeRun.objects.get(pk=runs["copy"].pk).logs == ["kept"]
     entries = dict((row[0], row[1:]) for row in store.entry_rows(execution.pk, ["copy", "start"]))
     assert entries["copy"] == [{"got": {"n": [1, "two"]}}, "completed", None]
+
+
+def test_new_instances_are_what_the_model_makes_and_are_written_as_the_orm_writes_them():
+    # store.new builds events and node runs without Model.__init__: every field as the model's own
+    # constructor sets it (defaults made afresh), not yet in a database, and a name that is not a
+    # field refused as the constructor refuses it.
+    from executions import store
+    from executions.models import ExecutionEvent, NodeRun
+
+    values = {"execution_id": uuid.uuid4(), "node_id": "n", "type": "data.set", "type_version": 1}
+    built, made = store.new(NodeRun, **values), NodeRun(**values)
+    names = [f.attname for f in NodeRun._meta.concrete_fields]
+    assert {name: getattr(built, name) for name in names} == {name: getattr(made, name) for name in names}
+    assert built.get_deferred_fields() == set() and built._state.adding and built._state.db is None
+    assert built.attempts is not store.new(NodeRun, **values).attempts  # a default list per instance
+    with pytest.raises(TypeError, match="colour"):
+        store.new(NodeRun, colour="red", **values)
+    # Written by the hot path and read back by the ORM: what the constructor's instance would store.
+    doc = chain({"id": "copy", "type": "data.set", "params": {"output": {"got": "{{ input }}"}}})
+    dispatcher = InlineDispatcher()
+    execution = starting.start_execution(doc, dispatcher=dispatcher, input_data={"n": 1})
+    dispatcher.drain()
+    stored = list(ExecutionEvent.objects.filter(execution=execution).order_by("seq"))
+    assert [event.seq for event in stored] == list(range(1, len(stored) + 1)) and len(stored) > 5
+    assert stored[0].type == ExecutionEvent.STATE_CHANGED and stored[0].data["trigger"] == "manual"
+    assert all(event.ts is not None and event.ts.tzinfo is not None for event in stored)
+    assert NodeRun.objects.get(execution=execution, node_id="copy").output == {"got": {"n": 1}}
