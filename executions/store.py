@@ -230,11 +230,11 @@ def _plan(fields):
     return cached[1]
 
 
-def _converted(fields, row):
-    """The row's values as the ORM gives them (JSON decoded)."""
+def _converted(fields, row, plan=None):
+    """The row's values as the ORM gives them (JSON decoded); `plan`: _plan(fields), when the caller has it."""
     db = _db()
     return [value if convert is None or value is None else convert(value, None, db)
-            for (_, convert), value in zip(_plan(fields), row)]
+            for (_, convert), value in zip(plan or _plan(fields), row)]
 
 
 def _from_db(model, fields, row):
@@ -245,8 +245,8 @@ def _from_db(model, fields, row):
     instance = model.__new__(model)
     state = instance._state = ModelState()
     state.adding, state.db = False, DEFAULT_DB_ALIAS
-    names = instance.__dict__
-    for (attname, _), value in zip(_plan(fields), _converted(fields, row)):
+    names, plan = instance.__dict__, _plan(fields)
+    for (attname, _), value in zip(plan, _converted(fields, row, plan)):
         names[attname] = value
     return instance
 
