@@ -24,8 +24,7 @@ import time
 import weakref
 
 from asgiref.sync import sync_to_async
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
-from channels_redis.core import RedisChannelLayer
+from channels.layers import DEFAULT_CHANNEL_LAYER, InMemoryChannelLayer, channel_layers, get_channel_layer
 
 from engine.states import EXECUTION_FINAL
 from executions.live import execution_group
@@ -105,8 +104,8 @@ class _Listener:
     def __init__(self, layer):
         self.source = layer  # the process's layer, as get_channel_layer() gives it
         # An in-memory layer's groups live in its one instance; a Redis layer's live in Redis.
-        own = isinstance(layer, RedisChannelLayer)
-        self.layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER) if own else layer
+        shared = isinstance(layer, InMemoryChannelLayer)
+        self.layer = layer if shared else channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         self.channel = None
         self.waiters = {}  # execution id → {asyncio.Event}
         self.task = None
