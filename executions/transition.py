@@ -53,9 +53,10 @@ class Transition:
     def __init__(self, execution_id, dispatcher, node_ids=(), with_input=False, whole=False):
         """Lock the execution and load the node runs `node_ids`, or all of them (`whole`): one round trip
         on PostgreSQL."""
-        execution, runs = store.lock_and_load(execution_id, node_ids, with_input, whole)
+        execution, runs, rows = store.lock_and_load(execution_id, node_ids, with_input, whole)
         self._setup(execution, dispatcher)
         self.runs.update(runs)
+        self._rows = rows  # {node id: row} of the other runs read with the lock (`whole`), made runs when needed
 
     @classmethod
     def creating(cls, execution, runs, dispatcher, compiled=None):
@@ -75,6 +76,7 @@ class Transition:
         self.compiled = compiled or compiled_for(self.execution.definition_id)
         self.events = []
         self.runs = {}
+        self._rows = {}
         self._dirty_runs = {}
         self._dirty_execution = set()
         self.to_start = []
@@ -94,6 +96,10 @@ class Transition:
     def run(self, node_id):
         run = self.runs.get(node_id)
         if run is None:
+            row = self._rows.pop(node_id, None)
+            if row is not None:
+                run = self.runs[node_id] = store.run_from(row)
+                return run
             self.runs.update(store.load_runs(self.execution.pk, [node_id]))
             run = self.runs.get(node_id)
             if run is None:
@@ -101,6 +107,9 @@ class Transition:
         return run
 
     def load_runs(self, node_ids):
+        for node_id in node_ids:
+            if node_id not in self.runs and node_id in self._rows:
+                self.runs[node_id] = store.run_from(self._rows.pop(node_id))
         missing = [node_id for node_id in node_ids if node_id not in self.runs]
         if missing:
             self.runs.update(store.load_runs(self.execution.pk, missing))
@@ -108,6 +117,7 @@ class Transition:
 
     def load_all_runs(self):
         """Every node run of the execution (those loaded already as they are now)."""
+        self.load_runs(list(self._rows))
         for run in NodeRun.objects.filter(execution_id=self.execution.pk):
             self.runs.setdefault(run.node_id, run)
         return self.runs
@@ -191,6 +201,7 @@ class Transition:
             setattr(run, name, value)
         self._dirty_runs.setdefault(run.node_id, set()).update(fields)
         self.runs[run.node_id] = run
+        self._rows.pop(run.node_id, None)  # a run loaded some other way (cancel_open_nodes): its row is stale
         if status in (N.SKIPPED, N.CANCELLED):  # finished without an output (see `recorded`)
             self.recorded[run.node_id] = {"output": None, "status": status, **({"error": run.error} if run.error else {})}
 
@@ -298,13 +309,14 @@ class Transition:
         the others as stored. Every change to a run's status holds the execution's row lock,
         which this transition holds, so what is stored for the others is current."""
         here = {run.status for run in self.runs.values() if run.status in NODE_OPEN}
+        here.update(status for status in map(store.row_status, self._rows.values()) if status in NODE_OPEN)
         if self.all_loaded():
             return here
         return here | store.open_statuses(self.execution.pk, NODE_OPEN, exclude=list(self.runs))
 
     def all_loaded(self):
-        """Whether every node run of the execution is loaded here (a small graph loads them all at once)."""
-        return len(self.runs) >= len(self.compiled.graph.order)
+        """Whether every node run of the execution is loaded here, or read with the lock (a small graph's are)."""
+        return len(self.runs) + len(self._rows) >= len(self.compiled.graph.order)
 
     def settle(self):
         """After the changes: finish the execution when nothing is open, or mark it waiting (engine.policy.settle)."""
