@@ -140,3 +140,25 @@ def test_new_instances_are_what_the_model_makes_and_are_written_as_the_orm_write
     assert stored[0].type == ExecutionEvent.STATE_CHANGED and stored[0].data["trigger"] == "manual"
     assert all(event.ts is not None and event.ts.tzinfo is not None for event in stored)
     assert NodeRun.objects.get(execution=execution, node_id="copy").output == {"got": {"n": 1}}
+
+
+def test_a_small_workflows_finishes_make_runs_only_of_the_nodes_they_touch(monkeypatch):
+    # A small workflow's node runs are all read with the lock (one round trip), and stay rows until
+    # one is needed: the finish of a node of a chain of 20 non-instant nodes makes its own run and its
+    # successor's, not 22. The execution still ends once the last one does (open statuses from the rows).
+    from executions import store
+
+    made = []
+    real = store.run_from
+    monkeypatch.setattr(store, "run_from", lambda row: made.append(store.row_status(row)) or real(row))
+    length = 20
+    doc = chain(*[{"id": f"s{i}", "type": "test.sleep", "params": {"seconds": 0}} for i in range(length)])
+    assert len(doc["nodes"]) <= SMALL_GRAPH
+    dispatcher = InlineDispatcher()
+    execution = starting.start_execution(doc, dispatcher=dispatcher)
+    dispatcher.drain()
+    execution.refresh_from_db()
+    assert execution.status == "succeeded"
+    assert execution.node_runs.filter(status="completed").count() == length + 1
+    # Per node: claimed (its run), finished (its run, and its successor's to queue it).
+    assert 0 < len(made) <= 4 * (length + 1), len(made)
