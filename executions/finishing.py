@@ -201,12 +201,10 @@ def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, d
             return False, []
         compiled = transition.compiled
         # Their predecessors (whose ports and variables decide their input) and what the instant
-        # ones may touch, in one round trip; or all of them (loaded already when the delivery said so).
-        if compiled.loads_whole:
-            transition.load_runs(list(compiled.graph.order))
-        else:
-            predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
-            transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))
+        # ones may touch, in one round trip (or from the rows read with the lock, when the delivery
+        # said the workflow is small).
+        predecessors = [p for node_id in node_ids for p in compiled.graph.predecessors(node_id)]
+        transition.load_runs(list(dict.fromkeys([*predecessors, *_instant_reach(compiled, list(node_ids))])))
         claimed = [prepared for prepared in (claim(transition, node_id, worker) for node_id in node_ids) if prepared]
         here = execute is not None
         instant = [prepared for prepared in claimed if here and compiled.runs_locally(prepared.node_id)]

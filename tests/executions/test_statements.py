@@ -160,5 +160,6 @@ def test_a_small_workflows_finishes_make_runs_only_of_the_nodes_they_touch(monke
     execution.refresh_from_db()
     assert execution.status == "succeeded"
     assert execution.node_runs.filter(status="completed").count() == length + 1
-    # Per node: claimed (its run), finished (its run, and its successor's to queue it).
-    assert 0 < len(made) <= 4 * (length + 1), len(made)
+    # About two per node: its own run, and its successor's when it is queued (44 here; every run of
+    # every transition made would be over 900, and the first claim alone making them all, 81).
+    assert 0 < len(made) <= 3 * (length + 1), len(made)
