@@ -103,9 +103,14 @@ def test_a_receive_pending_in_another_event_loop_does_not_keep_a_waiter_from_its
         finished = asyncio.run(_closing(waiting.wait_for_execution(str(run.pk), 25)))
         elapsed = time.monotonic() - started
     finally:
-        other.call_soon_threadsafe(pending.cancel)
+        pending.cancel()
+        deadline = time.monotonic() + 10
+        while layer.receive_count and time.monotonic() < deadline:  # out, or it would refuse every later receive
+            time.sleep(0.01)
         other.call_soon_threadsafe(other.stop)
         thread.join(10)
+        other.close()
+    assert layer.receive_count == 0
     assert finished is not None and finished[:2] == ("succeeded", {"n": 3}), finished
     assert elapsed < 15, f"woken after {elapsed:.1f} s: the other loop's receive kept the wake away"
 
