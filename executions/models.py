@@ -25,11 +25,20 @@ class Definition(models.Model):
     @classmethod
     def store(cls, document):
         """The stored definition of `document` (stored now if it is new), without reading the document back."""
-        digest = hashlib.sha256(canonical_json(document).encode()).hexdigest()
-        if not cls.objects.filter(sha256=digest).exists():
-            cls.objects.get_or_create(sha256=digest, defaults={"document": document})
-        definition = cls(sha256=digest, document=document)
-        definition._state.adding = False  # it is stored (created_at is not read back)
+        definition = cls.of(document)
+        if not cls.objects.filter(sha256=definition.sha256).exists():
+            cls.objects.get_or_create(sha256=definition.sha256, defaults={"document": document})
+        return definition
+
+    @classmethod
+    def of(cls, document):
+        """The definition of `document`, as store() gives it, but not written: its writer stores it if it
+        is new (executions.store.insert does, in the round trip that inserts an execution of it). Its
+        `canonical` is the JSON text its digest is of."""
+        canonical = canonical_json(document)
+        definition = cls(sha256=hashlib.sha256(canonical.encode()).hexdigest(), document=document)
+        definition._state.adding = False  # stored, or about to be (created_at is not read back)
+        definition.canonical = canonical
         return definition
 
 

@@ -122,7 +122,8 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
         if problems:
             raise InvalidInput(problems)
     with transaction.atomic():
-        definition = Definition.store(document)
+        # On PostgreSQL the definition is written, if it is new, with the execution (Transition.creating).
+        definition = Definition.of(document) if store.fast() else Definition.store(document)
         compiled = compiled_for(definition.sha256, load_document=lambda: document)
         graph = compiled.graph
         start_node = _choose_trigger(compiled, trigger, trigger_node)
@@ -155,7 +156,7 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
         # the end of another execution releases it (executions.limits).
         execution.held = limits.admit(execution, compiled.settings) if plan is None else ""
         # Built in memory and written at flush: one INSERT for the execution, one for its node runs.
-        transition = Transition.creating(execution, runs, dispatcher, compiled)
+        transition = Transition.creating(execution, runs, dispatcher, compiled, definition=definition)
         # The log opens with the execution itself, before any node of it moves.
         transition.event(ExecutionEvent.STATE_CHANGED, status=execution.status, previous=None, trigger=trigger,
                          trigger_node=start_node, **({"held": execution.held} if execution.held else {}))

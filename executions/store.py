@@ -15,8 +15,9 @@ from itertools import chain
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.base import ModelState
+from django.utils import timezone
 
-from executions.models import Execution, ExecutionEvent, NodeRun
+from executions.models import Definition, Execution, ExecutionEvent, NodeRun
 
 # Execution fields a transition does not need to lock and change the row (they load on first use;
 # the error, small and read when an execution ends, comes with the row).
@@ -289,22 +290,32 @@ def new(model, **values):
     return instance
 
 
-def insert(execution, runs, events):
-    """Insert a new execution, its node runs and its first events (one round trip on PostgreSQL)."""
+def insert(execution, runs, events, definition=None):
+    """Insert a new execution, its node runs and its first events (one round trip on PostgreSQL), and
+    its `definition` (Definition.of) unless it is stored already."""
     if not fast():
+        if definition is not None:
+            Definition.objects.get_or_create(sha256=definition.sha256, defaults={"document": definition.document})
         execution.save(force_insert=True)
         NodeRun.objects.bulk_create(runs)
         ExecutionEvent.objects.bulk_create(events)
         return
     statements, params = [], []
+    if definition is not None:  # the JSON its digest is of, as the document (jsonb orders keys itself)
+        statements.append(f"INSERT INTO {Definition._meta.db_table} (sha256, document, created_at) "
+                          "VALUES (%s, %s::jsonb, %s) ON CONFLICT (sha256) DO NOTHING")
+        params += [definition.sha256, definition.canonical, timezone.now()]
     _insert(statements, params, Execution, [execution])
+    returning = len(statements)  # the node runs' statement, whose RETURNING gives their ids
     _insert(statements, params, NodeRun, runs, returning=True)
     _insert(statements, params, ExecutionEvent, events)
     with connection.cursor() as cursor:
         _execute_bound(cursor, "; ".join(statements), params)
-        cursor.nextset()  # the node runs' ids
-        for run, (pk,) in zip(runs, cursor.fetchall()):
-            run.pk = pk
+        if runs:
+            for _ in range(returning):
+                cursor.nextset()
+            for run, (pk,) in zip(runs, cursor.fetchall()):
+                run.pk = pk
     for instance in [execution, *runs]:
         instance._state.adding, instance._state.db = False, connection.alias
 

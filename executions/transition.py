@@ -59,12 +59,14 @@ class Transition:
         self._rows = rows  # {node id: row} of the other runs read with the lock (`whole`), made runs when needed
 
     @classmethod
-    def creating(cls, execution, runs, dispatcher, compiled=None):
-        """The transition that creates `execution` and its node runs (both unsaved): flush() inserts them."""
+    def creating(cls, execution, runs, dispatcher, compiled=None, definition=None):
+        """The transition that creates `execution` and its node runs (both unsaved): flush() inserts them,
+        with `definition` (Definition.of) unless it is stored already."""
         transition = cls.__new__(cls)
         transition._setup(execution, dispatcher, compiled)
         transition.runs = {run.node_id: run for run in runs}
         transition._creating = True
+        transition._definition = definition
         return transition
 
     def _setup(self, execution, dispatcher, compiled=None):
@@ -207,7 +209,7 @@ class Transition:
 
     def flush(self):
         if self._creating:  # the execution, its node runs as they are now, and the events
-            store.insert(self.execution, list(self.runs.values()), self.events)
+            store.insert(self.execution, list(self.runs.values()), self.events, self._definition)
             self._creating = False
         else:
             store.write(self.execution, self._dirty_execution, self.runs, self._dirty_runs, self.events)

@@ -28,17 +28,20 @@ def statements(queries):
             if not (opens_transaction(q["sql"]) or q["sql"] == "COMMIT" or q["sql"].startswith("RELEASE SAVEPOINT"))]
 
 
-def test_starting_an_execution_is_two_round_trips():
+def test_starting_an_execution_is_one_round_trip():
+    from executions.models import Definition
+
     doc = chain({"id": "a", "type": "flow.noop"}, {"id": "b", "type": "flow.noop"})
-    starting.start_execution(doc, dispatcher=InlineDispatcher())  # the definition is stored once
-    with CaptureQueriesContext(connection) as queries:
-        execution = starting.start_execution(doc, dispatcher=InlineDispatcher())
-    sql = statements(queries.captured_queries)
-    # Is the definition stored? Then the execution, its node runs and its first event together.
-    assert len(sql) == 2, sql
-    assert sql[0].startswith("SELECT 1") and [s.split()[2] for s in sql[1].split("; ")] == [
-        "executions_execution", "executions_noderun", "executions_executionevent"]
-    stored = Execution.objects.get(pk=execution.pk)
+    for turn in ("new", "stored"):
+        with CaptureQueriesContext(connection) as queries:
+            execution = starting.start_execution(doc, dispatcher=InlineDispatcher())
+        sql = statements(queries.captured_queries)
+        # The definition unless it is stored, the execution, its node runs and its first event, together.
+        assert len(sql) == 1, (turn, sql)
+        assert [s.split()[2] for s in sql[0].split("; ")] == [
+            "executions_definition", "executions_execution", "executions_noderun", "executions_executionevent"]
+        stored = Execution.objects.get(pk=execution.pk)
+        assert stored.definition.document == doc and Definition.objects.count() == 1, turn
     assert stored.last_seq == 2 and stored.status == "queued"
     # The log opens with the execution, then its trigger node moves.
     assert list(stored.events.order_by("seq").values_list("type", "node_id")) == [
