@@ -1,9 +1,10 @@
 """The Celery app: configured from Django settings (CELERY_*), tasks found in each app's tasks.py."""
 
+import gc
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_process_init
+from celery.signals import task_prerun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nodeflow.settings")
 
@@ -31,6 +32,13 @@ def _database_hygiene(**kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_init.connect
+def _freeze_what_startup_made(**kwargs):
+    """Out of the garbage collector's way, as the web process does (nodeflow.asgi): the modules and
+    objects a worker made to start, before its pool forks (the children share them, unwritten)."""
+    gc.freeze()
 
 
 @worker_process_init.connect

@@ -1,5 +1,6 @@
 """Node types used only by tests (loaded through NODEFLOW_NODE_MODULES, in workers too)."""
 
+import gc
 import os
 import time
 
@@ -23,6 +24,12 @@ def flaky(call):
     if call.attempt <= int(call.params.get("failures", 0)):
         raise NodeError(f"flaky failure on attempt {call.attempt}", TRANSIENT)
     return {"attempt": call.attempt}
+
+
+@register_node("test.gc", category="test")
+def gc_state(call):
+    """How many objects the garbage collector of the process running it leaves alone (gc.freeze)."""
+    return {"frozen": gc.get_freeze_count(), "pid": os.getpid()}
 
 
 @register_node("test.db_session", category="test")
