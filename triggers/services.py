@@ -316,7 +316,9 @@ def trigger_summaries(workflow, base, now=None):
     summaries = []
     nodes = workflow.definition.get("nodes") if isinstance(workflow.definition, dict) else None
     for node in nodes if isinstance(nodes, list) else []:
-        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+        # A draft may be saved invalid: a node without a type or a string id is not a trigger of it
+        # (validation says what is wrong), as trigger_nodes has it.
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str) or not isinstance(node.get("id"), str):
             continue
         try:
             node_type = registry.for_node(node)
@@ -324,7 +326,7 @@ def trigger_summaries(workflow, base, now=None):
             continue
         if not node_type.trigger:
             continue
-        node_id = node.get("id")
+        node_id = node["id"]
         live_params = trigger_node(live.definition, node_type.type, node_id) if live is not None else None
         summary = {"node_id": node_id, "type": node_type.type, "url": None, "test_url": None, "next_runs": []}
         endpoint = endpoints.get(node_id)

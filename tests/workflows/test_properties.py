@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nodes.registry import registry
@@ -116,6 +116,10 @@ bodies = st.one_of(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=bodies)
+# Found by this test in a full run: a draft's trigger node whose id is not a string (a list) made the
+# answer's `triggers` fail with a 500.
+@example(body={"api_version": "nodeflow/v1", "name": "x", "nodes": [{"id": ["hook"], "type": "trigger.webhook"}],
+               "edges": []})
 def test_the_api_answers_any_body_with_a_2xx_or_a_4xx_envelope(alice_client, body):
     for url, data in [("/api/v1/workflows/", body), ("/api/v1/workflows/validate/", body),
                       ("/api/v1/workflows/import/", {"format": "nodeflow", "document": body})]:
