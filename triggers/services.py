@@ -85,7 +85,9 @@ def seal_secrets(workflow, document, previous=None):
     sealed = []
     for node in nodes:
         if _has_secret(node):
-            secret = _sealed_secret(workflow, node["params"]["secret"], previous_refs.get(node.get("id")))
+            node_id = node.get("id")  # a draft may be saved invalid: an id that is not a string had no secret before
+            previous_ref = previous_refs.get(node_id) if isinstance(node_id, str) else None
+            secret = _sealed_secret(workflow, node["params"]["secret"], previous_ref)
             params = {key: value for key, value in node["params"].items() if key != "secret"}
             if secret is not None:
                 params["secret"] = secret

@@ -120,6 +120,8 @@ bodies = st.one_of(
 # answer's `triggers` fail with a 500.
 @example(body={"api_version": "nodeflow/v1", "name": "x", "nodes": [{"id": ["hook"], "type": "trigger.webhook"}],
                "edges": []})
+@example(body={"api_version": "nodeflow/v1", "name": "x", "edges": [], "nodes": [
+    {"id": ["hook"], "type": "trigger.webhook", "params": {"auth": "hmac", "secret": "s3cret"}}]})
 def test_the_api_answers_any_body_with_a_2xx_or_a_4xx_envelope(alice_client, body):
     for url, data in [("/api/v1/workflows/", body), ("/api/v1/workflows/validate/", body),
                       ("/api/v1/workflows/import/", {"format": "nodeflow", "document": body})]:
