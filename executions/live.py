@@ -3,9 +3,15 @@
 Broadcasting is off the node's critical path: each process hands its events to one
 sender thread that owns an event loop and the channel layer connection. Events leave
 in the order they were committed in this process; consumers put events from several
-processes in `seq` order and fill any gap from the database."""
+processes in `seq` order and fill any gap from the database.
+
+A process that ends (a command that started executions) sends what it queued first, for up
+to EXIT_DRAIN_S, and stops the thread's loop: left running, the thread was cut off by the
+interpreter's shutdown in the middle of a send, and that aborted the process (SIGABRT,
+"FATAL: exception not rethrown") after its work was done."""
 
 import asyncio
+import atexit
 import logging
 import os
 import threading
@@ -13,6 +19,8 @@ import threading
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger("nodeflow.live")
+
+EXIT_DRAIN_S = 2.0
 
 _sender = None
 _sender_pid = None
@@ -52,11 +60,31 @@ class _Sender:
         self.loop = asyncio.new_event_loop()
         self.layer = None
         self.lock = None  # an asyncio.Lock made on the loop: one send at a time keeps the order
-        thread = threading.Thread(target=self.loop.run_forever, name="nodeflow-live", daemon=True)
-        thread.start()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="nodeflow-live", daemon=True)
+        self.thread.start()
+        self.pid = os.getpid()
+        atexit.register(self.close)
 
     def submit(self, execution_id, workflow_id, message):
         asyncio.run_coroutine_threadsafe(self._send(execution_id, workflow_id, message), self.loop)
+
+    def close(self, timeout=None):
+        """Send what is queued (in order: after the sends before it), then stop the loop and its thread."""
+        if os.getpid() != self.pid or not self.thread.is_alive():
+            return  # a forked child's copy: its thread is the parent's
+        timeout = EXIT_DRAIN_S if timeout is None else timeout
+        try:
+            asyncio.run_coroutine_threadsafe(self._drained(), self.loop).result(timeout)
+        except Exception:  # noqa: BLE001 — not sent in time: consumers fill gaps from the database
+            logger.warning("live events still queued at exit were not sent")
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+
+    async def _drained(self):
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:  # queued behind every send submitted before
+            pass
 
     async def _send(self, execution_id, workflow_id, message):
         if self.lock is None:

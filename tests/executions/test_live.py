@@ -1,5 +1,6 @@
 """Execution state over REST, WebSocket and SSE (API.md Executions and Live updates)."""
 
+import asyncio
 import json
 import os
 import socket
@@ -242,3 +243,45 @@ def test_large_outputs_are_stored_once_outside_the_row_and_served_on_request(ali
     assert full.status_code == 200 and full.json() == big
     assert make["input"]["$nodeflow_output"].endswith("-input.json")  # the resolved params are large too
     assert len(list(tmp_path.rglob("*.json"))) == 2
+
+
+EXITING_SENDER = """
+import sys, django
+django.setup()
+from executions import live
+for seq in range(1, 51):
+    live._get_sender().submit(sys.argv[1], None, {"type": "execution.events", "execution_id": sys.argv[1],
+                                                   "events": [{"seq": seq}]})
+# and the process ends at once, its sends queued
+"""
+
+
+def test_a_process_that_ends_sends_its_queued_events_first_and_exits_cleanly():
+    """A command that started executions ends: its live events still go out, in order, and the sender
+    thread is stopped before the interpreter's shutdown (which cut it off mid-send, and aborted)."""
+    from channels.layers import get_channel_layer
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from executions.live import execution_group
+
+    layer = get_channel_layer()
+    execution_id = "0" * 8 + "-0000-0000-0000-" + os.urandom(6).hex()
+
+    async def listen():
+        channel = await layer.new_channel()
+        await layer.group_add(execution_group(execution_id), channel)
+        done = subprocess.run([sys.executable, "-c", EXITING_SENDER, execution_id], cwd=ROOT, env=service_env(),
+                              capture_output=True, text=True, timeout=60)
+        seqs = []
+        try:
+            while len(seqs) < 50:
+                message = await asyncio.wait_for(layer.receive(channel), 10)
+                seqs += [event["seq"] for event in message["events"]]
+        except (TimeoutError, RedisTimeoutError):  # nothing more came
+            pass
+        await layer.group_discard(execution_group(execution_id), channel)
+        return done, seqs
+
+    done, seqs = async_to_sync(listen)()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert seqs == list(range(1, 51))
