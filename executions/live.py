@@ -59,7 +59,7 @@ class _Sender:
     def __init__(self):
         self.loop = asyncio.new_event_loop()
         self.layer = None
-        self.lock = None  # an asyncio.Lock made on the loop: one send at a time keeps the order
+        self.lock = asyncio.Lock()  # one send at a time keeps the order (bound to the loop on first use)
         self.thread = threading.Thread(target=self.loop.run_forever, name="nodeflow-live", daemon=True)
         self.thread.start()
         self.pid = os.getpid()
@@ -81,14 +81,10 @@ class _Sender:
         self.thread.join(timeout)
 
     async def _drained(self):
-        if self.lock is None:
-            self.lock = asyncio.Lock()
         async with self.lock:  # queued behind every send submitted before
             pass
 
     async def _send(self, execution_id, workflow_id, message):
-        if self.lock is None:
-            self.lock = asyncio.Lock()
         async with self.lock:
             await self._send_now(execution_id, workflow_id, message)
 

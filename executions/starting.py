@@ -122,8 +122,8 @@ def start_execution(document, *, dispatcher, owner=None, owner_id=None, workflow
         if problems:
             raise InvalidInput(problems)
     with transaction.atomic():
-        # On PostgreSQL the definition is written, if it is new, with the execution (Transition.creating).
-        definition = Definition.of(document) if store.fast() else Definition.store(document)
+        # Written, if it is new, with the execution (Transition.creating → store.insert).
+        definition = Definition.of(document)
         compiled = compiled_for(definition.sha256, load_document=lambda: document)
         graph = compiled.graph
         start_node = _choose_trigger(compiled, trigger, trigger_node)

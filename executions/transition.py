@@ -98,24 +98,27 @@ class Transition:
     def run(self, node_id):
         run = self.runs.get(node_id)
         if run is None:
-            row = self._rows.pop(node_id, None)
-            if row is not None:
-                run = self.runs[node_id] = store.run_from(row)
-                return run
-            self.runs.update(store.load_runs(self.execution.pk, [node_id]))
+            self._fetch([node_id])
             run = self.runs.get(node_id)
             if run is None:
                 raise NodeRun.DoesNotExist(f"no node run {node_id!r} in execution {self.execution.pk}")
         return run
 
     def load_runs(self, node_ids):
+        self._fetch([node_id for node_id in node_ids if node_id not in self.runs])
+        return [self.runs[node_id] for node_id in node_ids]
+
+    def _fetch(self, node_ids):
+        """Make runs of `node_ids` (none loaded yet): from the rows read with the lock, the others from the database."""
+        missing = []
         for node_id in node_ids:
-            if node_id not in self.runs and node_id in self._rows:
-                self.runs[node_id] = store.run_from(self._rows.pop(node_id))
-        missing = [node_id for node_id in node_ids if node_id not in self.runs]
+            row = self._rows.pop(node_id, None)
+            if row is not None:
+                self.runs[node_id] = store.run_from(row)
+            else:
+                missing.append(node_id)
         if missing:
             self.runs.update(store.load_runs(self.execution.pk, missing))
-        return [self.runs[node_id] for node_id in node_ids]
 
     def load_all_runs(self):
         """Every node run of the execution (those loaded already as they are now)."""
