@@ -44,6 +44,9 @@ class CompiledWorkflow:
             node_id for node_id, node_type in self.node_types.items()
             if node_id in self.pins or node_type.instant and not self.graph.nodes[node_id].get("timeout_s") and node_type.type not in routes
         }
+        # Contained nodes found to need longer than a finish transaction gives them (finishing._run_here):
+        # in this process they run after the commit from then on.
+        self.not_here = set()
 
     def runs_locally(self, node_id):
         return node_id in self._local

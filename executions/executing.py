@@ -26,7 +26,7 @@ from executions import leases, stoppable, tracing
 from executions.contexts import load_node_entries
 from executions.dispatch import send
 from executions.finishing import Outcome, claim_and_run, finish_nodes, run_start_here
-from nodes.registry import NodeCall, NodeResult
+from nodes.registry import NodeCall, NodeResult, NotHere
 from variables import services as variables
 
 logger = logging.getLogger("nodeflow.engine")
@@ -140,33 +140,41 @@ def _execute_batch(batch):
         return [_execute_traced(prepared) for prepared in batch]
 
 
-def _execute_in_transaction(prepared, recorded):
-    """Execute an instant node inside the finish transaction that claimed it (finishing._run_here):
-    what it reads of the nodes finished in that transaction comes from `recorded`, not yet written."""
+def _execute_in_transaction(prepared, recorded, here_ms=None):
+    """Execute an instant or contained node inside the finish transaction that claimed it
+    (finishing._run_here): what it reads of the nodes finished in that transaction comes from
+    `recorded`, not yet written; a contained node may take `here_ms` there (None when it needs more)."""
     if not tracing.enabled():
-        return execute_node(prepared, recorded)
-    return _execute_traced(prepared, recorded)
+        return execute_node(prepared, recorded, here_ms)
+    return _execute_traced(prepared, recorded, here_ms)
 
 
-def _execute_traced(prepared, recorded=None):
+def _execute_traced(prepared, recorded=None, here_ms=None):
     node_type = prepared.compiled.node_types[prepared.node_id]
     with tracing.node_span(prepared.execution_id, prepared.execution_info["workflow_id"], prepared.node_id,
                            f"{node_type.type} v{node_type.version}", prepared.attempt) as span:
-        outcome = execute_node(prepared, recorded)
+        outcome = execute_node(prepared, recorded, here_ms)
+        if outcome is None:
+            span.set_attribute("nodeflow.status", "not_here")
+            return None
         span.set_attribute("nodeflow.status", outcome.status)
         if outcome.error is not None:
             span.set_attribute("nodeflow.error_class", outcome.error.error_class)
     return outcome
 
 
-def execute_node(prepared, recorded=None):
+def execute_node(prepared, recorded=None, here_ms=None):
     """Render the params and call the node type's run function. Never raises.
 
     Whatever secrets the node used (its credentials) are masked in everything that
-    will be stored or sent: params, output, variable writes, logs and the error."""
+    will be stored or sent: params, output, variable writes, logs and the error.
+    `here_ms`: it runs inside a finish transaction and may take that long there (NodeCall.here_ms);
+    None is returned when it needed more (NotHere), for it to run after the commit."""
     secrets, resources = set(), {}
     cpu_started = time.thread_time()
-    outcome = _execute(prepared, secrets, recorded, resources)
+    outcome = _execute(prepared, secrets, recorded, resources, here_ms)
+    if outcome is None:
+        return None
     outcome.resources = resources_of(resources, time.thread_time() - cpu_started)
     if secrets:
         outcome.params = redact(outcome.params, secrets)
@@ -193,8 +201,9 @@ def resources_of(reported, thread_cpu_s):
     return figures
 
 
-def _execute(prepared, secrets, recorded=None, resources=None):
-    """The run's Outcome; the node adds the secret values it used to `secrets`, its figures to `resources`."""
+def _execute(prepared, secrets, recorded=None, resources=None, here_ms=None):
+    """The run's Outcome (None: NotHere); the node adds the secret values it used to `secrets`, its figures
+    to `resources`."""
     compiled, node_id = prepared.compiled, prepared.node_id
     node = compiled.graph.node(node_id)
     node_type = compiled.node_types[node_id]
@@ -220,6 +229,7 @@ def _execute(prepared, secrets, recorded=None, resources=None):
         secrets=secrets,
         try_number=prepared.try_number,
         resources=resources if resources is not None else {},
+        here_ms=here_ms,
     )
     try:
         rendered = {
@@ -231,6 +241,8 @@ def _execute(prepared, secrets, recorded=None, resources=None):
             value = stoppable.run_stoppable(node_type.run, call, node["timeout_s"])  # killed at the timeout
         else:
             value = node_type.run(call)
+    except NotHere:
+        return None
     except expressions.ExpressionError as exc:
         return Outcome(error=NodeError(str(exc), PERMANENT, code="expression"), params=params, logs=call.logs,
                        started_at=started_at)

@@ -174,10 +174,10 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
         # The input goes on to the nodes claimed here (it never changes; nodes only read it).
         claimed = claim_local(transition, worker, first.input_data) if worker else []
         if execute is not None:
-            claimed = _run_here(transition, claimed, execute, deadline, worker, first.input_data)
-            if worker and not claimed:  # a chain of code or HTTP nodes goes on here, without the broker
-                claimed = claim_continuation(transition, worker, first.compiled.queue(first.node_id),
-                                             first.input_data)
+            # A chain of code or HTTP nodes goes on in this worker, without the broker: its contained
+            # nodes (code) inside this transaction while the budget lasts, the next one after the commit.
+            claimed = _run_here(transition, claimed, execute, deadline, worker, first.input_data,
+                                queue=first.compiled.queue(first.node_id) if worker else None)
             if (worker and not claimed and HAND_OFF_ITERATIONS
                     and transition.execution.parent_index is not None):  # a loop's iteration: it may start the next
                 transition.start_here = _start_here(worker, execute, deadline, first.compiled.queue(first.node_id))
@@ -216,25 +216,65 @@ def claim_and_run(execution_id, node_ids, *, dispatcher, worker, execute=None, d
     return bool(claimed), later
 
 
-def _run_here(transition, claimed, execute, deadline, worker, input_data):
+def _run_here(transition, claimed, execute, deadline, worker, input_data, queue=None):
     """Run claimed instant nodes inside the transaction, and those they make ready, until none is
     left or the deadline passes; what is claimed and not run is returned.
 
-    They hold the execution's lock while they run: instant nodes take microseconds, and the
-    deadline bounds the rest. A worker that dies meanwhile rolls the whole transaction back, so
-    what ran here is run again, as for a worker lost during any finish."""
-    while claimed and time.monotonic() < deadline:
+    With `queue` (that of the node a worker finished), a chain goes on here too (claim_continuation):
+    the one node made ready, on `queue`, is claimed for this worker, and runs inside the transaction
+    as well when it is contained (a code node) and the deadline leaves it time; otherwise it is
+    returned, to run after the commit.
+
+    They hold the execution's lock while they run: instant nodes take microseconds, a contained node
+    at most LOCAL_RUN_CONTAINED_MS (one that needs longer is stopped, runs after the commit, and is not
+    run inside a transaction of this process again), and the deadline bounds the rest. A worker that
+    dies meanwhile rolls the whole transaction back, so what ran here is run again, as for a worker
+    lost during any finish: that is why only nodes that reach nothing outside run here."""
+    later = []
+    while True:
+        if not claimed and queue is not None and not later:
+            claimed = claim_continuation(transition, worker, queue, input_data)
+            if not claimed or _here_ms(transition, claimed[0], deadline) is None:
+                return later + claimed
+        if not claimed or time.monotonic() >= deadline:
+            return later + claimed
         # What a claim left queued (more than LOCAL_RUN_BATCH at once, or not instant) is sent to
         # the broker after the commit, where other workers share it; only what the nodes run here
         # make ready is claimed next.
         sent, transition.to_start = transition.to_start, []
-        done = [(prepared, _stored(prepared, execute(prepared, transition.recorded))) for prepared in claimed]
-        transition.claimed = [prepared for prepared in transition.claimed if prepared not in claimed]
+        done = []
+        for prepared in claimed:
+            if transition.compiled.runs_locally(prepared.node_id):
+                done.append((prepared, _stored(prepared, execute(prepared, transition.recorded))))
+                continue
+            here_ms = _here_ms(transition, prepared, deadline)
+            outcome = execute(prepared, transition.recorded, here_ms) if here_ms is not None else None
+            if outcome is None:  # no time left for it, or it needs longer: it runs after the commit
+                if here_ms is not None:
+                    transition.compiled.not_here.add(prepared.node_id)
+                later.append(prepared)
+            else:
+                done.append((prepared, _stored(prepared, outcome)))
+        ran = [prepared for prepared, _ in done]
+        transition.claimed = [prepared for prepared in transition.claimed if prepared not in ran]
         for prepared, result in done:
             _record_finish(transition, prepared, result)
         claimed = claim_local(transition, worker, input_data)
         transition.to_start = sent + transition.to_start
-    return claimed
+
+
+# The least wall time a contained node is given inside a transaction (a sandbox run's floor,
+# sandbox.limits.MINIMA): with less of the budget left, it runs after the commit.
+CONTAINED_MIN_MS = 50
+
+
+def _here_ms(transition, prepared, deadline):
+    """How long a node that is not instant may run inside the transaction (None: it may not run there)."""
+    compiled, node_id = transition.compiled, prepared.node_id
+    if not compiled.node_types[node_id].contained or node_id in compiled.not_here:
+        return None
+    here_ms = min(settings.NODEFLOW["LOCAL_RUN_CONTAINED_MS"], int((deadline - time.monotonic()) * 1000))
+    return here_ms if here_ms >= CONTAINED_MIN_MS else None
 
 
 def _start_here(worker, execute, deadline, queue):

@@ -339,6 +339,9 @@ NODEFLOW = {
     "LOCAL_RUN_BUDGET_S": env_float("NODEFLOW_LOCAL_RUN_BUDGET_S", 1.0, minimum=0.0),
     # ... and how many of them one transaction claims at most (the rest of a wider fan-out is sent).
     "LOCAL_RUN_BATCH": env_int("NODEFLOW_LOCAL_RUN_BATCH", 1000, minimum=1),
+    # ... and how long a contained node (code.python) that goes on a chain there may run inside that
+    # transaction (within the budget): one that needs longer is stopped and runs after the commit. 0: never.
+    "LOCAL_RUN_CONTAINED_MS": env_int("NODEFLOW_LOCAL_RUN_CONTAINED_MS", 100, minimum=0),
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
     # Recovery (executions.recovery): a queued node run not claimed this long after it was
     # queued is sent again (then after twice its age, and so on), and a timer or retry not

@@ -63,6 +63,11 @@ class NodeType:
     # Does no network or sandbox work and returns at once: the worker that made such a node
     # ready runs it itself, with no trip through the broker (see executions.executing.run_nodes).
     instant: bool = False
+    # Reaches nothing outside its own process (a sandboxed code node: no network, no files), so a
+    # run can be stopped and run again with nobody outside the wiser: a worker that finished the node
+    # before it in a chain may run it inside that finish's transaction, within `NodeCall.here_ms`
+    # (executions.finishing._run_here). Its run function raises NotHere when it cannot finish in it.
+    contained: bool = False
 
     def output_ports(self, node):
         """Every port a node of this type can emit, given the node (its params and on_error)."""
@@ -114,6 +119,9 @@ class NodeCall:
     # What the run used outside this thread, as the node type measures it (stored with the node run):
     # a code node its sandbox child's sandbox_cpu_ms and peak_memory_kb, an HTTP node bytes_in and bytes_out.
     resources: dict = field(default_factory=dict)
+    # Set when a contained node runs inside a finish transaction: the most milliseconds it may take
+    # there. One that needs longer raises NotHere, and runs again after the commit.
+    here_ms: int | None = None
 
     def idempotency_key(self):
         """The same for every run of this try of this node in this execution, and for no other."""
@@ -125,6 +133,10 @@ class NodeCall:
     def upstream_outputs(self):
         """{node id: output} of the taken predecessors, in edge order."""
         return {node_id: self.context["nodes"][node_id]["output"] for node_id in self.upstream}
+
+
+class NotHere(Exception):
+    """A contained node could not finish within its NodeCall.here_ms: it runs after the commit instead."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +294,7 @@ def register_node(
     join_mode=None,
     check_params=None,
     instant=False,
+    contained=False,
     target_registry=None,
 ):
     """Register a function as a node type: `@register_node(type="acme.score", version=1, params_schema={…})`.
@@ -308,6 +321,7 @@ def register_node(
                 join_mode=join_mode,
                 check_params=check_params,
                 instant=instant,
+                contained=contained,
             )
         )
         return run

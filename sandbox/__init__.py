@@ -11,14 +11,14 @@ Importable without Django: the Django settings glue calls configure().
 from .launch import SandboxUnavailable, current_plan
 from .limits import SandboxLimits
 from .result import SandboxResult
-from .runner import run_code
+from .runner import effective_limits, run_code
 from .settings import ALLOW_WEAK_SETTING, DEFAULT_ALLOWED_MODULES, configure
 from .syntax import check_syntax
 from .zygote import get_zygote, shutdown
 
 __all__ = [
     "ALLOW_WEAK_SETTING", "DEFAULT_ALLOWED_MODULES", "SandboxLimits", "SandboxResult",
-    "SandboxUnavailable", "check_syntax", "configure", "run_code", "sandbox_status",
+    "SandboxUnavailable", "check_syntax", "configure", "effective_limits", "run_code", "sandbox_status",
     "shutdown", "warm_up",
 ]
 

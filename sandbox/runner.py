@@ -33,6 +33,14 @@ EXIT_OUT_OF_MEMORY = 71
 RESTARTS_BEFORE_A_RUN = 2  # jail/zygote.py: the child could not even report a MemoryError
 
 
+def effective_limits(limits=None):
+    """The SandboxLimits a run given `limits` (a node's `limits` param, or None) gets: the configured
+    defaults where it says nothing, each clamped to the server maxima. TypeError or ValueError for
+    limits that are not valid."""
+    current = sandbox_settings.current()
+    return clamp_limits(coerce_limits(limits if limits is not None else current.default_limits), current.max_limits)
+
+
 def run_code(code: str, ctx: dict, limits=None, *, trace: dict | None = None) -> SandboxResult:
     """Run `code`'s run(ctx) in the sandbox; never raises for anything the code does.
 
@@ -46,9 +54,7 @@ def run_code(code: str, ctx: dict, limits=None, *, trace: dict | None = None) ->
         return (time.perf_counter() - started) * 1000
 
     try:
-        effective = clamp_limits(coerce_limits(limits if limits is not None
-                                               else current.default_limits),
-                                 current.max_limits)
+        effective = effective_limits(limits)
     except (TypeError, ValueError) as exc:
         return failure(make_error("permanent", f"Invalid sandbox limits: {exc}"),
                        duration_ms=elapsed())

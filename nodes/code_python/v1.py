@@ -5,7 +5,7 @@ from django.conf import settings
 from engine.errors import PERMANENT, SANDBOX, NodeError
 from engine.context import diff_vars
 from engine.globals import DELETE, SET, GlobalWrite
-from nodes.registry import NodeResult, register_node
+from nodes.registry import NodeResult, NotHere, register_node
 
 
 def _check_code(params):
@@ -24,6 +24,7 @@ def _check_code(params):
     title="Python code",
     category="code",
     queue="sandbox",
+    contained=True,  # the sandbox lets it reach nothing outside: a run here may be stopped and run again
     raw_params=("code", "limits"),
     check_params=_check_code,
     description=(
@@ -74,7 +75,10 @@ def run_code(call):
     if "globals" in context:  # the owner's global variables, every key as of now (engine.globals.Snapshot)
         ctx["globals"] = context["globals"].materialise() if hasattr(context["globals"], "materialise") \
             else dict(context["globals"])
-    result = sandbox.run_code(code, ctx, call.params.get("limits"))
+    limits, lowered = _limits_here(sandbox, call.params.get("limits"), call.here_ms)
+    result = sandbox.run_code(code, ctx, limits)
+    if lowered and not result.ok and (result.error or {}).get("limit") == "wall":
+        raise NotHere(f"the code needs more than the {call.here_ms} ms it may take inside a finish")
     call.logs.extend(result.logs)
     if result.resources:  # the child's own figures (a run killed at a limit reports none)
         call.resources.update(sandbox_cpu_ms=result.resources.get("cpu_ms"),
@@ -94,6 +98,20 @@ def run_code(call):
     if writes:
         call.log(f"writes globals: {', '.join(f'{w.key} ({w.op})' for w in writes)}")
     return NodeResult(output=result.value, vars=changed, deleted_vars=tuple(deleted), globals=writes)
+
+
+def _limits_here(sandbox, limits, here_ms):
+    """(the limits to run with, whether its wall time was lowered to `here_ms`): inside a finish
+    transaction (NodeCall.here_ms) the run may take at most that long."""
+    if here_ms is None:
+        return limits, False
+    try:
+        own = sandbox.effective_limits(limits)
+    except (TypeError, ValueError):  # the run reports them
+        return limits, False
+    if own.wall_ms <= here_ms:
+        return limits, False
+    return {**own.as_dict(), "wall_ms": here_ms}, True
 
 
 def _global_writes(before, after, versions):

@@ -83,8 +83,8 @@ def test_an_iteration_whose_start_the_budget_cut_short_still_runs_in_its_worker(
     # (its lease), and what follows it goes through the dispatcher.
     run_here = finishing._run_here
 
-    def out_of_budget(transition, claimed, *args):
-        return claimed if transition._creating else run_here(transition, claimed, *args)
+    def out_of_budget(transition, claimed, *args, **kwargs):
+        return claimed if transition._creating else run_here(transition, claimed, *args, **kwargs)
 
     monkeypatch.setattr(finishing, "_run_here", out_of_budget)
     execution, dispatcher = _calling_loop(httpserver, [0, 1, 2, 3], concurrency=1)

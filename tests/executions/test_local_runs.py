@@ -219,3 +219,98 @@ def test_a_fan_out_a_time_limit_or_another_queue_still_goes_through_the_broker(s
     execution, sent = run(document(nodes, edges) | {"name": uuid.uuid4().hex})
     assert execution.status == "succeeded", execution.error
     assert sorted(sent) == sorted(["start", "s0", "left", "right", "limited", "other"])
+
+
+# Contained nodes (code.python: the sandbox lets them reach nothing outside) that go on a chain run
+# inside the transaction that finished the node before them, within LOCAL_RUN_CONTAINED_MS each.
+
+def add_one(node_id):
+    return {"id": node_id, "type": "code.python",
+            "params": {"code": "def run(ctx):\n    nodes = ctx['nodes']\n"
+                               "    return max([n['output'] for n in nodes.values() if isinstance(n['output'], int)] or [0]) + 1\n"}}
+
+
+def busy(node_id, **limits):
+    # About 0.1–0.3 s of CPU here: longer than the 60 ms these tests give a contained node.
+    code = "def run(ctx):\n    x = 0\n    for i in range(3_000_000):\n        x += i\n    return 'done'\n"
+    return {"id": node_id, "type": "code.python", "params": {"code": code, "limits": limits}}
+
+
+def counting_finishes(monkeypatch):
+    from executions import finishing
+
+    calls = []
+    record = finishing._record
+
+    def counted(stored, *args, **kwargs):
+        calls.append([prepared.node_id for prepared, _ in stored])
+        return record(stored, *args, **kwargs)
+
+    monkeypatch.setattr(finishing, "_record", counted)
+    return calls
+
+
+def test_a_chain_of_code_nodes_runs_inside_the_finish_of_the_first_and_keeps_every_state_and_event(monkeypatch):
+    finishes = counting_finishes(monkeypatch)
+    doc = chain(*[add_one(f"c{i}") for i in range(4)],
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.c3.output }}"}})
+    execution, sent = run(doc)
+
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == 4  # each read the one before it, which the database did not have yet
+    assert sent == ["start", "c0"]
+    # c0 ran after its claim's commit; its finish ran c1–c3 and the terminal node, and recorded them.
+    assert finishes == [["c0"]]
+    runs = {run.node_id: run for run in execution.node_runs.all()}
+    for node_id in ["c1", "c2", "c3"]:
+        assert states(execution, node_id) == ["queued", "running", "completed"]
+        assert runs[node_id].attempt == 1 and runs[node_id].lease_expires_at is None
+        assert runs[node_id].resources["sandbox_cpu_ms"] >= 0
+    assert runs["c2"].start_seq > runs["c1"].finish_seq
+    seqs = list(execution.events.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, execution.last_seq + 1))
+
+
+def test_a_code_node_that_needs_longer_than_a_finish_gives_it_is_stopped_and_runs_after_the_commit(settings,
+                                                                                                  monkeypatch):
+    from executions.compiled import compiled_for
+    from executions.models import Definition
+
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_CONTAINED_MS": 60}
+    finishes = counting_finishes(monkeypatch)
+    doc = chain(add_one("c0"), busy("slow", cpu_ms=5000, wall_ms=10_000), add_one("after"),
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.after.output }}"}})
+    execution, sent = run(doc)
+
+    assert execution.status == "succeeded", execution.error
+    assert execution.result == 2 and sent == ["start", "c0"]
+    runs = {run.node_id: run for run in execution.node_runs.all()}
+    # Stopped inside c0's finish, it ran once more after the commit, as the same attempt, and finished.
+    assert runs["slow"].output == "done" and runs["slow"].attempt == 1
+    assert states(execution, "slow") == ["queued", "running", "completed"]
+    assert finishes == [["c0"], ["slow"]]  # `after` ran inside the finish of `slow`
+    assert "slow" in compiled_for(Definition.of(doc).sha256, load_document=lambda: doc).not_here
+
+    # This process knows it now: the next execution runs it after the commit at once.
+    finishes.clear()
+    execution, _ = run(doc)
+    assert execution.status == "succeeded" and finishes == [["c0"], ["slow"]]
+
+
+def test_a_code_node_whose_own_wall_limit_is_the_shorter_fails_at_it_as_anywhere(settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_CONTAINED_MS": 500}
+    doc = chain(add_one("c0"), busy("limited", cpu_ms=5000, wall_ms=60), {"id": "done", "type": "flow.terminal"})
+    execution, _ = run(doc)
+
+    run_ = execution.node_runs.get(node_id="limited")
+    assert execution.status == "failed"
+    assert run_.status == "failed" and run_.error["details"]["limit"] == "wall", run_.error
+    assert run_.attempt == 1
+
+
+def test_with_no_time_for_contained_nodes_a_chain_of_code_nodes_goes_on_after_each_commit(settings, monkeypatch):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_CONTAINED_MS": 0}
+    finishes = counting_finishes(monkeypatch)
+    execution, sent = run(chain(*[add_one(f"c{i}") for i in range(3)], {"id": "done", "type": "flow.terminal"}))
+    assert execution.status == "succeeded" and sent == ["start", "c0"]
+    assert finishes == [["c0"], ["c1"], ["c2"]]
