@@ -1,0 +1,37 @@
+"""The project's Redis broker transport (nodeflow.broker), on the suite's Redis."""
+
+import uuid
+
+from kombu.transport import redis as kombu_redis
+
+from nodeflow import broker
+from nodeflow.celery import app
+
+
+def test_a_channel_publishes_through_one_redis_client_and_a_new_pool_gets_a_new_one(monkeypatch):
+    made = []
+    create = kombu_redis.Channel._create_client
+
+    def counted(channel, asynchronous=False):
+        client = create(channel, asynchronous=asynchronous)
+        if not asynchronous:
+            made.append(client)
+        return client
+
+    monkeypatch.setattr(kombu_redis.Channel, "_create_client", counted)
+    queue = f"nodeflow-test-broker-{uuid.uuid4().hex}"
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        assert isinstance(channel, broker.Channel)
+        producer = connection.Producer(channel)
+        for n in range(5):
+            producer.publish({"n": n}, exchange="", routing_key=queue)
+        assert channel._size(queue) == 5
+        assert len(made) == 1  # kombu alone made one per message (and one more for the size)
+
+        channel._disconnect_pools()  # as after a fork: the pool the client used is gone
+        producer.publish({"n": 5}, exchange="", routing_key=queue)
+        assert len(made) == 2 and made[1].connection_pool is channel.pool
+        assert channel._size(queue) == 6
+        channel._purge(queue)
+
