@@ -9,7 +9,7 @@ from celery.signals import task_prerun, worker_init, worker_process_init
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nodeflow.settings")
 
 app = Celery("nodeflow")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("nodeflow.celeryconfig", namespace="CELERY")
 app.autodiscover_tasks()
 
 

@@ -35,3 +35,17 @@ def test_a_channel_publishes_through_one_redis_client_and_a_new_pool_gets_a_new_
         assert channel._size(queue) == 6
         channel._purge(queue)
 
+
+def test_celery_is_configured_with_the_celery_settings_of_django(settings):
+    from django.conf import settings as django_settings
+
+    from nodeflow import celeryconfig
+
+    assert app.conf.task_acks_late is settings.CELERY_TASK_ACKS_LATE is True
+    assert app.conf.task_default_queue == settings.CELERY_TASK_DEFAULT_QUEUE == "default"
+    assert app.conf.broker_transport_options == settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert app.conf.broker_transport_options["global_keyprefix"].startswith("nodeflow-test-")
+    assert app.conf.worker_prefetch_multiplier == settings.CELERY_WORKER_PREFETCH_MULTIPLIER
+    # Every CELERY_* setting, and nothing else, was copied.
+    names = {name for name in vars(celeryconfig) if name.isupper()}
+    assert names == {name for name in dir(django_settings) if name.startswith("CELERY_")}
