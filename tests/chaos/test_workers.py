@@ -95,3 +95,40 @@ def test_waits_across_a_kill_of_every_worker_fire_when_a_worker_is_back(deployme
     report("flow.wait across a SIGKILL of every worker", executions=len(ids), wait_s=wait_s,
            down_s=round(restarted - killed, 1), after_restart_s=round(recovered_s, 1), lost=lost_runs(ids),
            repeated_http_calls=repeated)
+
+
+def test_a_worker_killed_while_a_chain_of_code_nodes_runs_inside_one_transaction_loses_none(deployment):
+    from django.db import connection
+
+    from executions.models import Execution
+    from tests.chaos.conftest import document
+
+    # c0 runs after its claim's commit, leased; its finish runs c1–c7 inside its transaction, about
+    # 40 ms each (within LOCAL_RUN_CONTAINED_MS), and the worker is killed while that is open.
+    code = ("import time\n\ndef run(ctx):\n    end = time.monotonic() + 0.04\n    while time.monotonic() < end:\n"
+            "        pass\n    return max([n['output'] for n in ctx['nodes'].values() if isinstance(n['output'], int)]"
+            " or [0]) + 1\n")
+    chain = [f"c{i}" for i in range(8)]
+    nodes = [{"id": "start", "type": "trigger.manual"},
+             *[{"id": node_id, "type": "code.python", "params": {"code": code}} for node_id in chain],
+             {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.c7.output }}"}}]
+    names = [node["id"] for node in nodes]
+    doc = document(nodes, [{"from": a, "to": b} for a, b in zip(names, names[1:])])
+    victim = deployment.worker()
+    ids = deployment.start(doc, 4)
+
+    def in_a_finish():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND state = 'idle in transaction' AND xact_start < now() - interval '60 milliseconds'")
+            return cursor.fetchone()[0] > 0
+
+    wait_until(in_a_finish, 30, "a worker inside a finish transaction that runs code nodes")
+    victim.kill()
+    killed = time.monotonic()
+    deployment.worker()
+    recovered_s = wait_all_succeeded(ids, since=killed)
+    assert_each_node_completed_once(ids, names)
+    assert list(Execution.objects.filter(pk__in=ids).values_list("result", flat=True)) == [8] * len(ids)
+    report("worker SIGKILL inside a finish running code nodes", executions=len(ids),
+           after_kill_s=round(recovered_s, 1), lost=lost_runs(ids))
