@@ -266,15 +266,22 @@ def _globals_snapshot(owner_id, keys):
 
 
 def _entries_loader(execution_id, recorded):
-    """How the context reads `nodes.<id>`: from the database, or first from `recorded` (the runs
-    finished in the transaction this node runs in, which the database does not have yet)."""
-    if not recorded:
+    """How the context reads `nodes.<id>`: from the database, or, inside a transaction (`recorded`),
+    first from `recorded`: the runs finished in it, which the database does not have yet, and the
+    entries a node run before in it read. The execution is locked meanwhile, so those cannot change
+    but by a finish in this transaction, which records its entry there: a chain of nodes run in one
+    transaction reads each earlier entry once."""
+    if recorded is None:
         return lambda ids: load_node_entries(execution_id, ids)
 
     def load(ids):
         entries = {node_id: recorded[node_id] for node_id in ids if node_id in recorded}
         rest = [node_id for node_id in ids if node_id not in entries]
-        return {**load_node_entries(execution_id, rest), **entries} if rest else entries
+        if rest:
+            loaded = load_node_entries(execution_id, rest)
+            recorded.update(loaded)
+            entries.update(loaded)
+        return entries
     return load
 
 

@@ -314,3 +314,24 @@ def test_with_no_time_for_contained_nodes_a_chain_of_code_nodes_goes_on_after_ea
     execution, sent = run(chain(*[add_one(f"c{i}") for i in range(3)], {"id": "done", "type": "flow.terminal"}))
     assert execution.status == "succeeded" and sent == ["start", "c0"]
     assert finishes == [["c0"], ["c1"], ["c2"]]
+
+
+def test_nodes_run_in_one_transaction_read_each_earlier_entry_from_the_database_once(monkeypatch):
+    from executions import executing
+
+    reads = []
+    load = executing.load_node_entries
+
+    def counted(execution_id, node_ids, *args, **kwargs):
+        reads.append(sorted(node_ids))
+        return load(execution_id, node_ids, *args, **kwargs)
+
+    monkeypatch.setattr(executing, "load_node_entries", counted)
+    doc = chain(*[add_one(f"c{i}") for i in range(5)],
+                {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.c4.output }}"}})
+    execution, _ = run(doc)
+
+    assert execution.status == "succeeded" and execution.result == 5
+    # c0 ran on its own and read the trigger's entry; c1–c4 and the terminal node ran in c0's finish,
+    # where c1 read it once more and every later node found it, and c0–c3's, in memory.
+    assert reads == [["start"], ["start"]]
