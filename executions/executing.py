@@ -268,8 +268,8 @@ def _globals_snapshot(owner_id, keys):
 def _entries_loader(execution_id, recorded):
     """How the context reads `nodes.<id>`: from the database, or, inside a transaction (`recorded`),
     first from `recorded`: the runs finished in it, which the database does not have yet, and the
-    entries a node run before in it read. The execution is locked meanwhile, so those cannot change
-    but by a finish in this transaction, which records its entry there: a chain of nodes run in one
+    entries a node run before in it read. The execution is locked meanwhile, so those can only change
+    by a finish in this transaction, which records its entry there: a chain of nodes run in one
     transaction reads each earlier entry once."""
     if recorded is None:
         return lambda ids: load_node_entries(execution_id, ids)

@@ -340,8 +340,10 @@ NODEFLOW = {
     # ... and how many of them one transaction claims at most (the rest of a wider fan-out is sent).
     "LOCAL_RUN_BATCH": env_int("NODEFLOW_LOCAL_RUN_BATCH", 1000, minimum=1),
     # ... and how long a contained node (code.python) that goes on a chain there may run inside that
-    # transaction (within the budget): one that needs longer is stopped and runs after the commit. 0: never.
-    "LOCAL_RUN_CONTAINED_MS": env_int("NODEFLOW_LOCAL_RUN_CONTAINED_MS", 100, minimum=0),
+    # transaction (within the budget): one that needs longer is stopped and runs after the commit. 0: never,
+    # the default on SQLite, whose transactions lock the whole database (PostgreSQL's lock one execution).
+    "LOCAL_RUN_CONTAINED_MS": env_int("NODEFLOW_LOCAL_RUN_CONTAINED_MS",
+                                      0 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 100, minimum=0),
     "REAPER_INTERVAL_S": env_int("NODEFLOW_REAPER_INTERVAL_S", 5, minimum=1),
     # Recovery (executions.recovery): a queued node run not claimed this long after it was
     # queued is sent again (then after twice its age, and so on), and a timer or retry not

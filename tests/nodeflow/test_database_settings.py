@@ -55,3 +55,19 @@ def test_a_bad_pool_size_is_refused_with_its_name():
     result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
                             env=service_env(DATABASE_POOL_SIZE="many"), capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "DATABASE_POOL_SIZE='many' is not a whole number" in result.stderr
+
+
+@pytest.mark.parametrize(("database", "expected"), [("sqlite", 0), ("postgres", 100), ("sqlite-set", 70)])
+def test_code_nodes_run_inside_finish_transactions_by_default_only_on_postgres(tmp_path, database, expected):
+    # On SQLite a transaction locks the whole database, so a code node run inside one would hold back
+    # every other write of the embedded server; an operator may still ask for it.
+    env = service_env(NODEFLOW_LOCAL_RUN_CONTAINED_MS="70") if database == "sqlite-set" else service_env()
+    if database.startswith("sqlite"):
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'nodeflow.sqlite3'}"
+    if database != "sqlite-set":
+        env.pop("NODEFLOW_LOCAL_RUN_CONTAINED_MS", None)
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+                             "print(settings.NODEFLOW['LOCAL_RUN_CONTAINED_MS'])"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.strip().splitlines()[-1]) == expected
