@@ -231,8 +231,8 @@ def add_one(node_id):
 
 
 def busy(node_id, **limits):
-    # About 0.1–0.3 s of CPU here: longer than the 60 ms these tests give a contained node.
-    code = "def run(ctx):\n    x = 0\n    for i in range(3_000_000):\n        x += i\n    return 'done'\n"
+    # 0.3 s on any machine: longer than the 60 ms these tests give a contained node.
+    code = "import time\n\ndef run(ctx):\n    time.sleep(0.3)\n    return 'done'\n"
     return {"id": node_id, "type": "code.python", "params": {"code": code, "limits": limits}}
 
 
@@ -278,7 +278,7 @@ def test_a_code_node_that_needs_longer_than_a_finish_gives_it_is_stopped_and_run
 
     settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_CONTAINED_MS": 60}
     finishes = counting_finishes(monkeypatch)
-    doc = chain(add_one("c0"), busy("slow", cpu_ms=5000, wall_ms=10_000), add_one("after"),
+    doc = chain(add_one("c0"), busy("slow", wall_ms=10_000), add_one("after"),
                 {"id": "done", "type": "flow.terminal", "params": {"result": "{{ nodes.after.output }}"}})
     execution, sent = run(doc)
 
@@ -299,7 +299,7 @@ def test_a_code_node_that_needs_longer_than_a_finish_gives_it_is_stopped_and_run
 
 def test_a_code_node_whose_own_wall_limit_is_the_shorter_fails_at_it_as_anywhere(settings):
     settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_CONTAINED_MS": 500}
-    doc = chain(add_one("c0"), busy("limited", cpu_ms=5000, wall_ms=60), {"id": "done", "type": "flow.terminal"})
+    doc = chain(add_one("c0"), busy("limited", wall_ms=60), {"id": "done", "type": "flow.terminal"})
     execution, _ = run(doc)
 
     run_ = execution.node_runs.get(node_id="limited")
