@@ -38,13 +38,21 @@ def _options(start):
     return options
 
 
+def _signature(task, *args, **options):
+    """`task.si(*args)` with `options`, and two that spare Celery work on every message it sends: the
+    arguments' repr for its headers (else made by its pure-Python saferepr), and no declaration of the
+    queue (else kombu copies and binds the queue on every send to find it declared already; a Redis
+    queue takes messages undeclared, and each worker declares the queues it consumes when it starts)."""
+    return task.si(*args).set(**options, argsrepr=repr(args), kwargsrepr="{}", declare=[])
+
+
 class CeleryDispatcher:
     """Sends node runs to Celery queues; fan-out goes out together as one group."""
 
     after_commit = True
 
     def dispatch(self, execution_id, starts):
-        signatures = [run_node.si(execution_id, start.node_id, start.whole).set(**_options(start))
+        signatures = [_signature(run_node, execution_id, start.node_id, start.whole, **_options(start))
                       for start in starts if not start.instant]
         # Instant nodes (a fan-out wider than one local batch) go in tasks of up to a batch each.
         instant = [start for start in starts if start.instant]
@@ -54,10 +62,8 @@ class CeleryDispatcher:
             priority = limits.BROKER_PRIORITY[instant[0].priority]  # one execution: one priority
             whole = instant[0].whole
             for chunk in (node_ids[i:i + size] for i in range(0, len(node_ids), size)):
-                if len(chunk) == 1:
-                    signatures.append(run_node.si(execution_id, chunk[0], whole).set(queue=queue, priority=priority))
-                else:
-                    signatures.append(run_nodes.si(execution_id, chunk, whole).set(queue=queue, priority=priority))
+                task, nodes = (run_node, chunk[0]) if len(chunk) == 1 else (run_nodes, chunk)
+                signatures.append(_signature(task, execution_id, nodes, whole, queue=queue, priority=priority))
         if len(signatures) == 1:
             signatures[0].apply_async()
         else:

@@ -49,3 +49,23 @@ def test_celery_is_configured_with_the_celery_settings_of_django(settings):
     # Every CELERY_* setting, and nothing else, was copied.
     names = {name for name in vars(celeryconfig) if name.isupper()}
     assert names == {name for name in dir(django_settings) if name.startswith("CELERY_")}
+
+
+
+def test_a_node_run_is_sent_with_its_arguments_repr_and_declares_no_queue(monkeypatch):
+    from kombu import Producer
+
+    from executions.dispatch import Start
+    from executions.tasks import CeleryDispatcher
+
+    declared = []
+    monkeypatch.setattr(Producer, "maybe_declare", lambda self, entity, **kwargs: declared.append(entity))
+    queue = f"nodeflow-test-dispatch-{uuid.uuid4().hex}"
+    CeleryDispatcher().dispatch("e1", [Start("a", queue, None, "task-a", False, 1, True),
+                                       Start("b", queue, None, "task-b", False, 1, True)])
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        messages = [channel.message_to_python(channel._get(queue)) for _ in range(channel._size(queue))]
+    assert not declared
+    assert sorted(message.headers["argsrepr"] for message in messages) == ["('e1', 'a', True)", "('e1', 'b', True)"]
+    assert sorted(message.decode()[0] for message in messages) == [["e1", "a", True], ["e1", "b", True]]
