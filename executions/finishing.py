@@ -176,11 +176,11 @@ def _record(stored, dispatcher, worker, execute=None, deadline=None):
         if execute is not None:
             # A chain of code or HTTP nodes goes on in this worker, without the broker: its contained
             # nodes (code) inside this transaction while the budget lasts, the next one after the commit.
-            claimed = _run_here(transition, claimed, execute, deadline, worker, first.input_data,
-                                queue=first.compiled.queue(first.node_id) if worker else None)
+            queue = first.compiled.queue(first.node_id) if worker else None
+            claimed = _run_here(transition, claimed, execute, deadline, worker, first.input_data, queue=queue)
             if (worker and not claimed and HAND_OFF_ITERATIONS
                     and transition.execution.parent_index is not None):  # a loop's iteration: it may start the next
-                transition.start_here = _start_here(worker, execute, deadline, first.compiled.queue(first.node_id))
+                transition.start_here = _start_here(worker, execute, deadline, queue)
         transition.settle()
         transition.flush()
     return claimed or transition.handed

@@ -297,8 +297,12 @@ def test_a_code_node_that_needs_longer_than_a_finish_gives_it_is_stopped_and_run
     assert execution.status == "succeeded" and finishes == [["c0"], ["slow"]]
 
 
-def test_a_code_node_whose_own_wall_limit_is_the_shorter_fails_at_it_as_anywhere(settings):
+def test_a_code_node_whose_own_wall_limit_is_the_shorter_fails_at_it_as_anywhere(settings, monkeypatch):
+    from executions.compiled import compiled_for
+    from executions.models import Definition
+
     settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_CONTAINED_MS": 500}
+    finishes = counting_finishes(monkeypatch)
     doc = chain(add_one("c0"), busy("limited", wall_ms=60), {"id": "done", "type": "flow.terminal"})
     execution, _ = run(doc)
 
@@ -306,6 +310,10 @@ def test_a_code_node_whose_own_wall_limit_is_the_shorter_fails_at_it_as_anywhere
     assert execution.status == "failed"
     assert run_.status == "failed" and run_.error["details"]["limit"] == "wall", run_.error
     assert run_.attempt == 1
+    # It failed inside c0's finish, at its own limit: not taken for one that needs longer than the finish
+    # gives it (stopped there, and run again after the commit).
+    assert finishes == [["c0"]]
+    assert "limited" not in compiled_for(Definition.of(doc).sha256, load_document=lambda: doc).not_here
 
 
 def test_with_no_time_for_contained_nodes_a_chain_of_code_nodes_goes_on_after_each_commit(settings, monkeypatch):
