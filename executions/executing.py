@@ -95,6 +95,32 @@ class StartHere:
             batch = _finish(list(zip(batch, outcomes)), dispatcher, None, self.deadline)
 
 
+def start_here(start, dispatcher):
+    """`start(run_here)`, a start_execution or run_workflow with its other arguments bound, made to run
+    the new execution's instant nodes in the transaction that creates it, in this thread (StartHere),
+    unless LOCAL_RUN_ON_START is off: what a run started through the API and a sync webhook do. A
+    workflow of instant nodes has then ended when this returns, written once, without a trip through
+    the broker or a transaction of its own in a worker; what is not instant goes to the workers.
+
+    A result the database refuses rolls that transaction back: the start is made again without, and
+    the workers run the nodes. The instant runs claimed when LOCAL_RUN_BUDGET_S ran out run after the
+    commit; should that fail, their leases hand them to the workers."""
+    if not settings.NODEFLOW["LOCAL_RUN_ON_START"]:
+        return start(None)
+    here = StartHere()
+    try:
+        execution = start(here)
+    except (DataError, IntegrityError):
+        logger.warning("a new execution's instant nodes could not be written; its workers run them", exc_info=True)
+        return start(None)
+    try:
+        here.finish(dispatcher)
+    except Exception:  # noqa: BLE001 - started and committed: their leases hand them to the workers
+        logger.warning("a new execution's last instant nodes were not run where it started; the workers take them "
+                       "when their leases expire", exc_info=True)
+    return execution
+
+
 # While the database is unreachable, a finished batch waits this long (seconds, in turn) before
 # each new try to record its results, its leases held; then it gives up (see _finish).
 FINISH_RETRY_DELAYS_S = (0.5, 1, 2, 4, 8, 15)

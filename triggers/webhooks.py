@@ -16,11 +16,11 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DataError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from engine.states import EXECUTION_FINAL
-from executions.executing import StartHere
+from executions.executing import start_here
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import error_response, unstorable_json
@@ -397,30 +397,17 @@ def forget_signed(hook, mark):
 
 
 def _start(hook, key, input_data):
-    # A sync-mode hook's execution runs its instant nodes in this request, in the transaction that
-    # creates it: a workflow of instant nodes has its result when that commits (executing.StartHere).
-    here = StartHere() if hook.params["response"] == "sync" and key is None else None
-
     def run(run_here=None):
         return run_workflow(hook.workflow, dispatcher=dispatcher, input_data=input_data, version=hook.version,
                             trigger="webhook", trigger_node=hook.endpoint.node_id, run_here=run_here)
 
     try:
-        if here is not None:
-            try:
-                execution = run(here)
-            except (DataError, IntegrityError):  # a result the database refused: the workers run it instead
-                logger.warning("a sync webhook's instant nodes could not be written; its workers run them",
-                               exc_info=True)
-                execution = run()
-            else:
-                try:
-                    here.finish(dispatcher)
-                except Exception:  # noqa: BLE001 — started and committed: their leases hand them to the workers
-                    logger.warning("a sync webhook's last instant nodes were not run in the request; the workers "
-                                   "take them when their leases expire", exc_info=True)
-                if execution.status in EXECUTION_FINAL:
-                    return Accepted(str(execution.pk), hook, ended=(execution.status, execution.result, execution.error))
+        if hook.params["response"] == "sync" and key is None:
+            # Its instant nodes run in this request, in the transaction that creates it
+            # (executing.start_here): a workflow of instant nodes has its result when that commits.
+            execution = start_here(run, dispatcher)
+            if execution.status in EXECUTION_FINAL:
+                return Accepted(str(execution.pk), hook, ended=(execution.status, execution.result, execution.error))
         elif key is None:
             execution = run()  # one transaction of its own (no savepoint round trips)
         else:

@@ -22,6 +22,7 @@ from engine import policy
 from engine.pins import pins_of
 from executions import testing
 from executions.partial import PartialRunRefused
+from executions.executing import start_here
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
@@ -287,10 +288,11 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         input_data = data.get("input", None if "start_at" in data else {})
         try:
-            execution = run_workflow(workflow, dispatcher=dispatcher, input_data=input_data, version=data["version"],
-                                     from_execution=data.get("from_execution"), start_at=data.get("start_at"),
-                                     stop_after=data.get("stop_after"),
-                                     debug=policy.debug_request(**data["debug"]) if "debug" in data else None)
+            execution = start_here(lambda here: run_workflow(
+                workflow, dispatcher=dispatcher, input_data=input_data, version=data["version"],
+                from_execution=data.get("from_execution"), start_at=data.get("start_at"),
+                stop_after=data.get("stop_after"),
+                debug=policy.debug_request(**data["debug"]) if "debug" in data else None, run_here=here), dispatcher)
         except PartialRunRefused as exc:
             raise ApiError("invalid", str(exc), {exc.field: [str(exc)]}) from None
         except InvalidWorkflow as exc:

@@ -37,7 +37,10 @@ HOOKED = {
 }
 
 
-def test_tiny_workflow_runs_on_a_worker_process_through_the_api(celery_worker, alice_client):
+def test_tiny_workflow_runs_on_a_worker_process_through_the_api(celery_worker, alice_client, settings):
+    # Every node to the worker: with the default a run of instant nodes ends in the request
+    # (tests/triggers/test_runs.py), and the worker process is what this test is about.
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START": False}
     created = alice_client.post("/api/v1/workflows/", {"name": "Tiny", "definition": TINY}, format="json")
     assert created.status_code == 201, created.content
     workflow_id = created.json()["id"]
@@ -157,7 +160,8 @@ def test_embedded_mode_runs_the_tiny_workflow_with_no_external_service(tmp_path)
             time.sleep(0.05)
         assert execution["status"] == "succeeded" and execution["result"] == {"hello": "bo"}
         _, nodes = _request(f"{base}/api/v1/executions/{run['execution_id']}/nodes/", token=token)
-        assert [n["worker"] for n in nodes] == ["embedded@nodeflow"] * 3
+        # Its nodes are all instant: they ran in the request that started it (executing.start_here).
+        assert [n["worker"] for n in nodes] == [f"inline@{socket.gethostname()}"] * 3
 
         # A webhook: embedded mode mounts no webhook door (SQLite), Django's view starts the run.
         status, hooked = _request(f"{base}/api/v1/workflows/", {"name": "Hooked", "definition": HOOKED}, token)
@@ -175,6 +179,8 @@ def test_embedded_mode_runs_the_tiny_workflow_with_no_external_service(tmp_path)
             assert time.monotonic() < deadline, execution
             time.sleep(0.05)
         assert execution["status"] == "succeeded" and execution["result"] == {"hello": "hook"}
+        _, nodes = _request(f"{base}/api/v1/executions/{accepted['execution_id']}/nodes/", token=token)
+        assert [n["worker"] for n in nodes] == ["embedded@nodeflow"] * 3  # an async webhook's: the embedded worker
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=20)

@@ -50,7 +50,8 @@ def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(
     versions = []
     for version in ("draft", "published", 1):
         answer = alice_client.post(run, {"input": {"name": "x"}, "version": version}, format="json")
-        assert answer.status_code == 202 and answer.json()["status"] == "queued"
+        # Its instant nodes ran in the request (executing.start_here): the answer says it has ended.
+        assert answer.status_code == 202 and answer.json()["status"] == "succeeded"
         versions.append(Execution.objects.get(pk=answer.json()["execution_id"]).version)
     assert versions == [None, 2, 1]
     assert_error(alice_client.post(run, {"version": 9}, format="json"), 404, "no_such_version")
@@ -59,17 +60,83 @@ def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(
 
 def test_a_manual_run_is_queued_without_a_worker_and_runs_when_one_comes(_session_worker, transactional_db,
                                                                           alice_client):
-    workflow = create(alice_client, manual_doc())
+    doc = manual_doc()  # start → code → done: the code node is no instant node, the workers run it
+    doc["nodes"].insert(1, {"id": "code", "type": "code.python",
+                            "params": {"code": "def run(ctx):\n    return ctx['input']['name'].upper()\n"}})
+    doc["nodes"][2]["params"]["result"] = {"hi": "{{ nodes.code.output }}"}
+    doc["edges"] = [{"from": "start", "to": "code"}, {"from": "code", "to": "done"}]
+    workflow = create(alice_client, doc)
     _session_worker.stop()
     try:
         answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"name": "ada"}}, format="json")
         assert answer.status_code == 202, answer.content
-        # Its task was sent before the answer (on commit) and no process can take it: it stays queued.
-        assert Execution.objects.get(pk=answer.json()["execution_id"]).status == "queued"
+        # The trigger ran in the request; the code node's task was sent before the answer (on commit)
+        # and no process can take it: it stays queued.
+        assert answer.json()["status"] == "running"
+        runs = dict(NodeRun.objects.filter(execution_id=answer.json()["execution_id"]).values_list("node_id", "status"))
+        assert runs == {"start": "completed", "code": "queued", "done": "pending"}
     finally:
         _session_worker.start()
     execution = wait_for_execution(answer.json()["execution_id"], timeout=20)
+    assert execution.status == "succeeded" and execution.result == {"hi": "ADA"}
+
+
+def test_a_manual_runs_instant_nodes_end_in_its_request_without_a_worker(_session_worker, transactional_db,
+                                                                         alice_client):
+    steps = [{"id": f"s{i}", "type": "data.set", "params": {"vars": {"n": "{{ input.n }}" if i == 0 else
+                                                                      "{{ vars.n + 1 }}"}}} for i in range(3)]
+    chain = ["start", *(step["id"] for step in steps), "done"]
+    doc = manual_doc()
+    doc["nodes"][1:1] = steps
+    doc["nodes"][-1]["params"]["result"] = {"n": "{{ vars.n }}"}
+    doc["edges"] = [{"from": a, "to": b} for a, b in zip(chain, chain[1:])]
+    workflow = create(alice_client, doc)
+    _session_worker.stop()  # no worker takes anything: only the request itself can have run it
+    try:
+        answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"n": 7}}, format="json")
+    finally:
+        _session_worker.start()
+    assert answer.status_code == 202, answer.content
+    assert answer.json()["status"] == "succeeded"
+    execution = Execution.objects.get(pk=answer.json()["execution_id"])
+    assert execution.result == {"n": 9} and execution.created_at <= execution.started_at <= execution.finished_at
+    runs = NodeRun.objects.filter(execution=execution)
+    assert sorted(runs.values_list("node_id", flat=True)) == sorted(chain)
+    assert set(runs.values_list("status", "worker")) == {("completed", executing.worker_name())}
+    # The same log as through the workers: every node queued, running, completed, numbered without a gap.
+    events = list(ExecutionEvent.objects.filter(execution=execution).order_by("seq").values_list("seq", "node_id",
+                                                                                                 "data"))
+    assert [seq for seq, _, _ in events] == list(range(1, len(events) + 1))
+    for node_id in chain:
+        assert [data["status"] for _, node, data in events if node == node_id and "status" in data] == [
+            "queued", "running", "completed"], node_id
+
+
+def test_with_local_run_on_start_off_a_manual_run_goes_to_the_workers(celery_worker, alice_client, settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START": False}
+    workflow = create(alice_client, manual_doc())
+    answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"name": "ada"}}, format="json")
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+    execution = wait_for_execution(answer.json()["execution_id"], timeout=20)
     assert execution.status == "succeeded" and execution.result == {"hi": "ada"}
+    workers = set(NodeRun.objects.filter(execution=execution).values_list("worker", flat=True))
+    assert workers and executing.worker_name() not in workers
+
+
+def test_a_manual_run_whose_instant_nodes_cannot_be_written_here_is_run_by_the_workers(celery_worker, alice_client,
+                                                                                      monkeypatch):
+    def refused(*args):
+        raise DataError("a value the database refused")
+
+    monkeypatch.setattr(executing, "run_start_here", refused)
+    workflow = create(alice_client, manual_doc())
+    answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"name": "ada"}}, format="json")
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+    execution = wait_for_execution(answer.json()["execution_id"], timeout=20)
+    assert execution.status == "succeeded" and execution.result == {"hi": "ada"}
+    assert Execution.objects.count() == 1  # the refused start left nothing behind
+    workers = set(NodeRun.objects.filter(execution=execution).values_list("worker", flat=True))
+    assert workers and executing.worker_name() not in workers
 
 
 # -- webhooks on a worker -------------------------------------------------------------------
