@@ -79,13 +79,18 @@ class StartHere:
     workers after the commit. `finish()`, after the commit, runs the instant runs it had claimed when
     LOCAL_RUN_BUDGET_S ran out, without claiming more."""
 
-    def __init__(self):
+    def __init__(self, worker=None, deadline=None):
+        """`worker`: the name its node runs are claimed under (this process's, worker_name(), when None);
+        `deadline`: when to stop running nodes here (LOCAL_RUN_BUDGET_S after the start, when None):
+        starts made in one transaction share one."""
         self.left = []
-        self.deadline = None
+        self.worker = worker or worker_name()
+        self.deadline = deadline
 
     def __call__(self, transition):
-        self.deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
-        _prepared, self.left = run_start_here(transition, worker_name(), _execute_in_transaction, self.deadline)
+        if self.deadline is None:
+            self.deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+        _prepared, self.left = run_start_here(transition, self.worker, _execute_in_transaction, self.deadline)
         transition.settle()
 
     def finish(self, dispatcher):

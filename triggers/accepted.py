@@ -9,13 +9,14 @@ their task was never sent (the web process died after its commit, or Redis was a
 died with its worker."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from executions.executing import run_nodes
+from executions.executing import StartHere, run_nodes
 from executions.starting import InvalidInput, start_execution
 from nodes.validation import InvalidWorkflow, validate_document
 from triggers.models import AcceptedRequest
@@ -28,11 +29,25 @@ def start_accepted(ids, dispatcher, *, run_here=False, worker=None):
 
     One transaction for the batch: the rows are locked together, each version is loaded and
     validated once, and the rows go in one DELETE (a request at a time paid eight round trips).
-    With `run_here` (the task, in a worker's pool) each execution's trigger node then runs in
-    this process, with the instant nodes it makes ready (executions.executing.run_nodes), instead
-    of going through the broker first; recovery, in the worker's main process, sends them."""
-    done, started = [], 0
+    With `run_here` (the task, in a worker's pool) each execution's instant nodes run in that same
+    transaction, in this process (executions.executing.StartHere, under one LOCAL_RUN_BUDGET_S for
+    the batch), and what they leave instant and queued runs here after the commit
+    (executions.executing.run_nodes), instead of going through the broker; recovery, in the worker's
+    main process, sends them. A result the database refuses rolls the batch back: it is started again
+    with only the trigger nodes run after the commit, each in a transaction of its own."""
+    if run_here:
+        try:
+            return _start_accepted(ids, dispatcher, worker, here=True)
+        except (DataError, IntegrityError):
+            logger.warning("accepted webhook requests' instant nodes could not be written where they started; "
+                           "they run after the start", exc_info=True)
+    return _start_accepted(ids, dispatcher, worker, here=False, run_here=run_here)
+
+
+def _start_accepted(ids, dispatcher, worker, *, here, run_here=True):
+    done, started, starts_here = [], 0, []
     collected = _Collected()
+    deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
     with transaction.atomic():
         rows = list(AcceptedRequest.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("endpoint__workflow").filter(pk__in=ids).order_by("received_at"))
@@ -42,13 +57,16 @@ def start_accepted(ids, dispatcher, *, run_here=False, worker=None):
             key = (workflow.pk, row.version)
             if key not in documents:
                 documents[key] = _runnable(workflow, row.version)
+            start_here = StartHere(worker, deadline) if here else None
             try:
                 if isinstance(documents[key], Exception):
                     raise documents[key]
                 start_execution(documents[key], dispatcher=collected, owner_id=workflow.owner_id, workflow=workflow,
                                 version=row.version, input_data=row.input, trigger="webhook", trigger_node=node_id,
-                                execution_id=row.pk)
+                                execution_id=row.pk, run_here=start_here)
                 started += 1
+                if start_here is not None:
+                    starts_here.append(start_here)
             except (InvalidWorkflow, InvalidInput, LookupError, ValueError) as exc:
                 # The door checked all of this against the same version: only a version that went away gets here.
                 logger.error("accepted webhook request %s cannot run and is dropped: %s: %s", row.pk,
@@ -56,6 +74,12 @@ def start_accepted(ids, dispatcher, *, run_here=False, worker=None):
             done.append(row.pk)
         if done:
             AcceptedRequest.objects.filter(pk__in=done).delete()
+    for start_here in starts_here:  # committed: the instant runs claimed when the budget ran out
+        try:
+            start_here.finish(dispatcher)
+        except Exception:  # noqa: BLE001 — their leases hand them to the workers
+            logger.warning("an accepted webhook's last instant nodes were not run; the workers take them when "
+                           "their leases expire", exc_info=True)
     for execution_id, starts in collected.sent:  # committed: the node runs are queued, due for recovery
         _first_nodes(execution_id, starts, dispatcher, run_here, worker)
     return started

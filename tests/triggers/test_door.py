@@ -133,6 +133,50 @@ def test_a_202_is_answered_once_the_request_is_a_row_and_its_start_makes_the_exe
     assert Execution.objects.count() == 1
 
 
+def test_a_batch_of_accepted_requests_runs_their_instant_nodes_in_the_transaction_that_starts_them(
+        alice_client, door, no_worker, monkeypatch):
+    from executions import finishing
+
+    def not_after_the_commit(*args, **kwargs):
+        raise AssertionError("a node was claimed after the start's commit")
+
+    monkeypatch.setattr(accepted, "run_nodes", not_after_the_commit)
+    inserts = []
+    real_insert = finishing.Transition.flush
+
+    def counting_flush(transition):
+        inserts.append(transition.execution.pk)
+        return real_insert(transition)
+
+    monkeypatch.setattr(finishing.Transition, "flush", counting_flush)
+    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(3)]
+    assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 3
+    executions = Execution.objects.filter(pk__in=ids)
+    assert {str(e.pk): (e.status, e.result) for e in executions} == {pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    assert {run.worker for e in executions for run in e.node_runs.all()} == {"w1@test"}
+    assert len(inserts) == 3  # each written once, when it was created: no transaction of its own after
+    assert not AcceptedRequest.objects.exists()
+
+
+def test_accepted_requests_whose_instant_nodes_cannot_be_written_where_they_start_run_them_after(
+        alice_client, door, no_worker, monkeypatch):
+    from django.db import DataError
+
+    from executions import executing
+
+    def refused(*args):
+        raise DataError("a value the database refused")
+
+    monkeypatch.setattr(executing, "run_start_here", refused)
+    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(2)]
+    assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 2
+    executions = Execution.objects.filter(pk__in=ids)
+    assert {str(e.pk): (e.status, e.result) for e in executions} == {pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    assert Execution.objects.count() == 2 and not AcceptedRequest.objects.exists()  # the refused batch left nothing
+
+
 def test_the_door_refuses_as_the_view_does_in_the_same_order(alice_client, door, settings):
     assert_error(door("POST", "/hooks/no-such-token"), 404, "not_found")
     _, path, _ = published_hook(alice_client, webhook_doc(auth="header", secret="open sesame", header_name="X-Token",
