@@ -10,7 +10,7 @@ from django.conf import settings
 
 from bench import composition, ops, variables, webhooks
 from bench.n8n import peer
-from bench.support import chain_doc, fan_out_doc, fibo_code, run_nodeflow, small_doc
+from bench.support import chain_doc, fan_out_doc, fibo_code, machine_cpu_s, run_nodeflow, small_doc
 from bench.tasks import mark, noop
 from executions.models import Execution
 
@@ -53,12 +53,36 @@ def p1_chain(quick, ctx):
 
 
 def p2_throughput(quick, ctx):
+    """Executions started one after the other as the API starts them (their instant nodes in the
+    transaction that creates them); then the same all on the workers, as an async webhook's run or
+    any run with NODEFLOW_LOCAL_RUN_ON_START=0 goes: the workers' own rate, next to the same baseline."""
     count = 200 if quick else 1000
-    seconds, _ = run_nodeflow(small_doc(), count)
-    celery = baseline_chain(3, count)
-    return {"id": "P2", "scenario": f"{count} executions of manual → data.set → terminal: executions/s", "unit": "exec/s",
-            "nodeflow": count / seconds, "baseline": count / celery, "target": "≥ 250 exec/s",
-            "lower_is_better": False, "node_runs_per_s": 3 * count / seconds}
+    (seconds, _), here_cpu = _with_machine_cpu(lambda: run_nodeflow(small_doc(), count))
+    (on_workers, _), workers_cpu = _with_machine_cpu(lambda: run_nodeflow(small_doc(), count, here=False))
+    celery, celery_cpu = _with_machine_cpu(lambda: baseline_chain(3, count))
+    scenario = f"{count} executions of manual → data.set → terminal"
+    per_execution = {"baseline_cpu_ms_per_execution": _per(celery_cpu, count)}
+    return [{"id": "P2", "scenario": f"{scenario}, started as the API starts them: executions/s", "unit": "exec/s",
+             "nodeflow": count / seconds, "baseline": count / celery, "target": "≥ 250 exec/s",
+             "lower_is_better": False, "node_runs_per_s": 3 * count / seconds,
+             "cpu_ms_per_execution": _per(here_cpu, count), **per_execution},
+            {"id": "P2/workers", "scenario": f"{scenario}, every node on the 2 worker processes: executions/s",
+             "unit": "exec/s", "nodeflow": count / on_workers, "baseline": count / celery, "target": "—",
+             "lower_is_better": False, "node_runs_per_s": 3 * count / on_workers,
+             "cpu_ms_per_execution": _per(workers_cpu, count), **per_execution}]
+
+
+def _with_machine_cpu(measure):
+    """(what `measure()` returns, the machine's CPU seconds spent meanwhile, or None)."""
+    before = machine_cpu_s()
+    result = measure()
+    after = machine_cpu_s()
+    return result, (after - before if before is not None and after is not None else None)
+
+
+def _per(cpu_s, count):
+    """Milliseconds of the machine's CPU per execution (every process: starter, workers, PostgreSQL, Redis)."""
+    return None if cpu_s is None else round(cpu_s / count * 1000, 2)
 
 
 def p3_fan_out(quick, ctx):

@@ -77,14 +77,21 @@ def wait_executions(ids, timeout):
         raise RuntimeError(f"{failed} benchmark executions failed")
 
 
-def run_nodeflow(document, count=1, timeout=600):
+def run_nodeflow(document, count=1, timeout=600, *, here=True):
+    """Start `count` executions of `document` one after the other and wait for all: (seconds, their ids).
+
+    They start as the API starts a run: their instant nodes run in the transaction that creates them,
+    in this process (executing.start_here). `here=False` leaves every node to the workers, for the
+    scenarios that measure the workers' memory (P7, P9)."""
     from executions.executing import start_here
     from executions.starting import start_execution
     from executions.tasks import dispatcher
 
-    def start(number):  # as the API starts a run
-        return start_here(lambda here: start_execution(document, dispatcher=dispatcher, input_data={"n": number},
-                                                       run_here=here), dispatcher)
+    def start(number):
+        def create(run_here):
+            return start_execution(document, dispatcher=dispatcher, input_data={"n": number}, run_here=run_here)
+
+        return start_here(create, dispatcher) if here else create(None)
 
     started = time.perf_counter()
     ids = [start(i).pk for i in range(count)]
@@ -93,6 +100,18 @@ def run_nodeflow(document, count=1, timeout=600):
 
 
 # Measuring.
+
+def machine_cpu_s():
+    """CPU time the whole machine has spent busy so far (every process: this one, the workers, PostgreSQL,
+    Redis), in seconds, from /proc/stat; None where there is none. A difference over a scenario, divided by
+    what it did, is what that costs the machine, wherever it ran."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
 
 def percentile(values, fraction):
     values = sorted(values)
