@@ -21,8 +21,8 @@ from engine import document as document_schemas
 from engine import policy
 from engine.pins import pins_of
 from executions import testing
-from executions.partial import PartialRunRefused
 from executions.executing import start_here
+from executions.partial import PartialRunRefused
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import DOCUMENT_DESCRIPTION, ApiError, DocumentField, ErrorSerializer
