@@ -278,7 +278,11 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     @extend_schema(summary="Run a workflow", request=RunSerializer,
                    description="A manual run of the draft whose problems all lie in nodes no trigger leads to runs "
                    "the part the triggers reach; the answer's `left_out` lists the node ids it left out. Otherwise an "
-                   "invalid draft is refused with `invalid_workflow`.",
+                   "invalid draft is refused with `invalid_workflow`. The run's instant nodes (flow, data, logic, "
+                   "triggers) run in this request, in the transaction that creates it (unless "
+                   "NODEFLOW_LOCAL_RUN_ON_START=0), so the answer's `status` is the run's as that commits: "
+                   "`queued` or `running` when nodes are left for the workers, `succeeded` or `failed` when it "
+                   "has ended.",
                    responses={202: OpenApiTypes.OBJECT, **_ERRORS})
     @action(detail=True, methods=["post"], throttle_classes=[RunThrottle])
     def run(self, request, pk=None):
