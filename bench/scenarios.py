@@ -55,7 +55,7 @@ def p1_chain(quick, ctx):
 def p2_throughput(quick, ctx):
     """Executions started one after the other as the API starts them (their instant nodes in the
     transaction that creates them); then the same all on the workers, as an async webhook's run or
-    any run with NODEFLOW_LOCAL_RUN_ON_START=0 goes: the workers' own rate, next to the same baseline."""
+    any run with NODEFLOW_LOCAL_RUN_ON_START_S=0 goes: the workers' own rate, next to the same baseline."""
     count = 200 if quick else 1000
     (seconds, _), here_cpu = _with_machine_cpu(lambda: run_nodeflow(small_doc(), count))
     (on_workers, _), workers_cpu = _with_machine_cpu(lambda: run_nodeflow(small_doc(), count, here=False))

@@ -79,17 +79,19 @@ class StartHere:
     workers after the commit. `finish()`, after the commit, runs the instant runs it had claimed when
     LOCAL_RUN_BUDGET_S ran out, without claiming more."""
 
-    def __init__(self, worker=None, deadline=None):
+    def __init__(self, worker=None, deadline=None, budget_s=None):
         """`worker`: the name its node runs are claimed under (this process's, worker_name(), when None);
-        `deadline`: when to stop running nodes here (LOCAL_RUN_BUDGET_S after the start, when None):
-        starts made in one transaction share one."""
+        `deadline`: when to stop running nodes here (starts made in one transaction share one); without
+        it, LOCAL_RUN_BUDGET_S (or `budget_s` when shorter) after the start."""
         self.left = []
         self.worker = worker or worker_name()
         self.deadline = deadline
+        self.budget_s = budget_s
 
     def __call__(self, transition):
         if self.deadline is None:
-            self.deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+            budget = settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+            self.deadline = time.monotonic() + (budget if self.budget_s is None else min(budget, self.budget_s))
         _prepared, self.left = run_start_here(transition, self.worker, _execute_in_transaction, self.deadline)
         transition.settle()
 
@@ -103,16 +105,19 @@ class StartHere:
 def start_here(start, dispatcher):
     """`start(run_here)`, a start_execution or run_workflow with its other arguments bound, made to run
     the new execution's instant nodes in the transaction that creates it, in this thread (StartHere),
-    unless LOCAL_RUN_ON_START is off: what a run started through the API and a sync webhook do. A
-    workflow of instant nodes has then ended when this returns, written once, without a trip through
-    the broker or a transaction of its own in a worker; what is not instant goes to the workers.
+    for up to LOCAL_RUN_ON_START_S (0: not at all): what a run started through the API and a sync
+    webhook do. A workflow of instant nodes has then ended when this returns, written once, without a
+    trip through the broker or a transaction of its own in a worker; what is not instant, or not run
+    within that time, goes to the workers. (A web process runs its sync views in one thread: the
+    bound keeps a long run of instant nodes from holding every other request of the process.)
 
     A result the database refuses rolls that transaction back: the start is made again without, and
     the workers run the nodes. The instant runs claimed when LOCAL_RUN_BUDGET_S ran out run after the
     commit; should that fail, their leases hand them to the workers."""
-    if not settings.NODEFLOW["LOCAL_RUN_ON_START"]:
+    budget = settings.NODEFLOW["LOCAL_RUN_ON_START_S"]
+    if budget <= 0:
         return start(None)
-    here = StartHere()
+    here = StartHere(budget_s=budget)
     try:
         execution = start(here)
     except (DataError, IntegrityError):

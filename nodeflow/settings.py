@@ -338,9 +338,10 @@ NODEFLOW = {
     # How long a worker goes on running instant nodes it made ready before sending the rest to the broker.
     "LOCAL_RUN_BUDGET_S": env_float("NODEFLOW_LOCAL_RUN_BUDGET_S", 1.0, minimum=0.0),
     # A run started through the API or a sync webhook runs its instant nodes in the transaction that
-    # creates it, in that request (executions.executing.start_here), within the same budget; off: the
-    # workers run every node, and the web processes none.
-    "LOCAL_RUN_ON_START": env_bool("NODEFLOW_LOCAL_RUN_ON_START", True),
+    # creates it, in that request (executions.executing.start_here), for up to this long (and the budget
+    # above); the rest goes to the workers. A web process runs its sync views in one thread, which this
+    # bounds. 0: the workers run every node, and the web processes none.
+    "LOCAL_RUN_ON_START_S": env_float("NODEFLOW_LOCAL_RUN_ON_START_S", 0.1, minimum=0.0),
     # ... and how many of them one transaction claims at most (the rest of a wider fan-out is sent).
     "LOCAL_RUN_BATCH": env_int("NODEFLOW_LOCAL_RUN_BATCH", 1000, minimum=1),
     # ... and how long a contained node (code.python) that goes on a chain there may run inside that

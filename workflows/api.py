@@ -279,8 +279,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
                    description="A manual run of the draft whose problems all lie in nodes no trigger leads to runs "
                    "the part the triggers reach; the answer's `left_out` lists the node ids it left out. Otherwise an "
                    "invalid draft is refused with `invalid_workflow`. The run's instant nodes (flow, data, logic, "
-                   "triggers) run in this request, in the transaction that creates it (unless "
-                   "NODEFLOW_LOCAL_RUN_ON_START=0), so the answer's `status` is the run's as that commits: "
+                   "triggers) run in this request, in the transaction that creates it (for up to "
+                   "NODEFLOW_LOCAL_RUN_ON_START_S), so the answer's `status` is the run's as that commits: "
                    "`queued` or `running` when nodes are left for the workers, `succeeded` or `failed` when it "
                    "has ended.",
                    responses={202: OpenApiTypes.OBJECT, **_ERRORS})

@@ -40,7 +40,7 @@ HOOKED = {
 def test_tiny_workflow_runs_on_a_worker_process_through_the_api(celery_worker, alice_client, settings):
     # Every node to the worker: with the default a run of instant nodes ends in the request
     # (tests/triggers/test_runs.py), and the worker process is what this test is about.
-    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START": False}
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 0}
     created = alice_client.post("/api/v1/workflows/", {"name": "Tiny", "definition": TINY}, format="json")
     assert created.status_code == 201, created.content
     workflow_id = created.json()["id"]

@@ -112,8 +112,10 @@ def test_a_manual_runs_instant_nodes_end_in_its_request_without_a_worker(_sessio
             "queued", "running", "completed"], node_id
 
 
-def test_with_local_run_on_start_off_a_manual_run_goes_to_the_workers(celery_worker, alice_client, settings):
-    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START": False}
+@pytest.mark.parametrize("seconds", [0, 1e-9], ids=["off", "no-time-left"])
+def test_without_time_to_run_here_a_manual_run_goes_to_the_workers(celery_worker, alice_client, settings, seconds):
+    # 1e-9: LOCAL_RUN_ON_START_S bounds the run here, not the worker's LOCAL_RUN_BUDGET_S (1 s).
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": seconds}
     workflow = create(alice_client, manual_doc())
     answer = alice_client.post(f"{LIST}{workflow['id']}/run/", {"input": {"name": "ada"}}, format="json")
     assert answer.status_code == 202 and answer.json()["status"] == "queued"

@@ -522,7 +522,7 @@ export interface paths {
         put?: never;
         /**
          * Run a workflow
-         * @description A manual run of the draft whose problems all lie in nodes no trigger leads to runs the part the triggers reach; the answer's `left_out` lists the node ids it left out. Otherwise an invalid draft is refused with `invalid_workflow`. The run's instant nodes (flow, data, logic, triggers) run in this request, in the transaction that creates it (unless NODEFLOW_LOCAL_RUN_ON_START=0), so the answer's `status` is the run's as that commits: `queued` or `running` when nodes are left for the workers, `succeeded` or `failed` when it has ended.
+         * @description A manual run of the draft whose problems all lie in nodes no trigger leads to runs the part the triggers reach; the answer's `left_out` lists the node ids it left out. Otherwise an invalid draft is refused with `invalid_workflow`. The run's instant nodes (flow, data, logic, triggers) run in this request, in the transaction that creates it (for up to NODEFLOW_LOCAL_RUN_ON_START_S), so the answer's `status` is the run's as that commits: `queued` or `running` when nodes are left for the workers, `succeeded` or `failed` when it has ended.
          */
         post: operations["v1_workflows_run_create"];
         delete?: never;
