@@ -108,8 +108,8 @@ def start_here(start, dispatcher):
     for up to LOCAL_RUN_ON_START_S (0: not at all): what a run started through the API and a sync
     webhook do. A workflow of instant nodes has then ended when this returns, written once, without a
     trip through the broker or a transaction of its own in a worker; what is not instant, or not run
-    within that time, goes to the workers. (A web process runs its sync views in one thread: the
-    bound keeps a long run of instant nodes from holding every other request of the process.)
+    within that time, goes to the workers. (The bound keeps the answer prompt, and a long run of
+    instant nodes, pure Python, from taking the GIL from the web process's other requests for long.)
 
     A result the database refuses rolls that transaction back: the start is made again without, and
     the workers run the nodes. The instant runs claimed when LOCAL_RUN_BUDGET_S ran out run after the

@@ -339,8 +339,9 @@ NODEFLOW = {
     "LOCAL_RUN_BUDGET_S": env_float("NODEFLOW_LOCAL_RUN_BUDGET_S", 1.0, minimum=0.0),
     # A run started through the API or a sync webhook runs its instant nodes in the transaction that
     # creates it, in that request (executions.executing.start_here), for up to this long (and the budget
-    # above); the rest goes to the workers. A web process runs its sync views in one thread, which this
-    # bounds. 0: the workers run every node, and the web processes none.
+    # above); the rest goes to the workers. It bounds how long the answer waits, and how long the run's
+    # pure-Python work takes the GIL from the process's other requests. 0: the workers run every node,
+    # and the web processes none.
     "LOCAL_RUN_ON_START_S": env_float("NODEFLOW_LOCAL_RUN_ON_START_S", 0.1, minimum=0.0),
     # ... and how many of them one transaction claims at most (the rest of a wider fan-out is sent).
     "LOCAL_RUN_BATCH": env_int("NODEFLOW_LOCAL_RUN_BATCH", 1000, minimum=1),
