@@ -85,7 +85,8 @@ def _leftovers():
     from triggers.models import AcceptedRequest
 
     accepted = AcceptedRequest.objects.count()
-    queued = NodeRun.objects.filter(status__in=["queued", "retrying"], execution__status__in=["queued", "running"]).count()
+    queued = NodeRun.objects.filter(status__in=["queued", "retrying"],
+                                    execution__status__in=["queued", "running"]).count()
     parts = [f"{accepted} accepted webhook requests not started"] if accepted else []
     parts += [f"{queued} queued node runs"] if queued else []
     return " and ".join(parts)

@@ -74,10 +74,11 @@ def run_nodes(execution_id, node_ids, *, dispatcher, worker=None, whole=False):
 class StartHere:
     """What starting.start_execution calls (`run_here`) to run a new execution's instant nodes in the
     transaction that creates it, in this thread, as a worker would after a trip through the broker:
-    a sync webhook's workflow of instant nodes has ended when its start commits, written once (its node
-    runs inserted as they ended, not inserted and then updated). What is not instant is sent to the
-    workers after the commit. `finish()`, after the commit, runs the instant runs it had claimed when
-    LOCAL_RUN_BUDGET_S ran out, without claiming more."""
+    a workflow of instant nodes started by the API or a sync webhook (start_here), or accepted by the
+    webhook door (triggers.accepted), has ended when its start commits, written once (its node runs
+    inserted as they ended, not inserted and then updated). What is not instant is sent to the workers
+    after the commit. `finish()`, after the commit, runs the instant runs it had claimed when its time
+    ran out, without claiming more."""
 
     def __init__(self, worker=None, deadline=None, budget_s=None):
         """`worker`: the name its node runs are claimed under (this process's, worker_name(), when None);
@@ -112,7 +113,7 @@ def start_here(start, dispatcher):
     instant nodes, pure Python, from taking the GIL from the web process's other requests for long.)
 
     A result the database refuses rolls that transaction back: the start is made again without, and
-    the workers run the nodes. The instant runs claimed when LOCAL_RUN_BUDGET_S ran out run after the
+    the workers run the nodes. The instant runs claimed when the time ran out run here after the
     commit; should that fail, their leases hand them to the workers."""
     budget = settings.NODEFLOW["LOCAL_RUN_ON_START_S"]
     if budget <= 0:

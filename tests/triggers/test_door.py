@@ -142,18 +142,19 @@ def test_a_batch_of_accepted_requests_runs_their_instant_nodes_in_the_transactio
 
     monkeypatch.setattr(accepted, "run_nodes", not_after_the_commit)
     inserts = []
-    real_insert = finishing.Transition.flush
+    real_flush = finishing.Transition.flush
 
     def counting_flush(transition):
         inserts.append(transition.execution.pk)
-        return real_insert(transition)
+        return real_flush(transition)
 
     monkeypatch.setattr(finishing.Transition, "flush", counting_flush)
     _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
     ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(3)]
     assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 3
     executions = Execution.objects.filter(pk__in=ids)
-    assert {str(e.pk): (e.status, e.result) for e in executions} == {pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    assert {str(e.pk): (e.status, e.result) for e in executions} == {
+        pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
     assert {run.worker for e in executions for run in e.node_runs.all()} == {"w1@test"}
     assert len(inserts) == 3  # each written once, when it was created: no transaction of its own after
     assert not AcceptedRequest.objects.exists()
@@ -173,7 +174,8 @@ def test_accepted_requests_whose_instant_nodes_cannot_be_written_where_they_star
     ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(2)]
     assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 2
     executions = Execution.objects.filter(pk__in=ids)
-    assert {str(e.pk): (e.status, e.result) for e in executions} == {pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    assert {str(e.pk): (e.status, e.result) for e in executions} == {
+        pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
     assert Execution.objects.count() == 2 and not AcceptedRequest.objects.exists()  # the refused batch left nothing
 
 
