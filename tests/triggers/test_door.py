@@ -133,6 +133,18 @@ def test_a_202_is_answered_once_the_request_is_a_row_and_its_start_makes_the_exe
     assert Execution.objects.count() == 1
 
 
+def accepted_and_started(alice_client, door, count):
+    """`count` requests the door accepted, started as the worker's task starts them (triggers.tasks); their
+    executions, each seen to have succeeded with its own request's number."""
+    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(count)]
+    assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == count
+    executions = Execution.objects.filter(pk__in=ids)
+    assert {str(e.pk): (e.status, e.result) for e in executions} == {
+        pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    return executions
+
+
 def test_a_batch_of_accepted_requests_runs_their_instant_nodes_in_the_transaction_that_starts_them(
         alice_client, door, no_worker, monkeypatch):
     from executions import finishing
@@ -149,12 +161,7 @@ def test_a_batch_of_accepted_requests_runs_their_instant_nodes_in_the_transactio
         return real_flush(transition)
 
     monkeypatch.setattr(finishing.Transition, "flush", counting_flush)
-    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
-    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(3)]
-    assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 3
-    executions = Execution.objects.filter(pk__in=ids)
-    assert {str(e.pk): (e.status, e.result) for e in executions} == {
-        pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    executions = accepted_and_started(alice_client, door, 3)
     assert {run.worker for e in executions for run in e.node_runs.all()} == {"w1@test"}
     assert len(inserts) == 3  # each written once, when it was created: no transaction of its own after
     assert not AcceptedRequest.objects.exists()
@@ -170,12 +177,7 @@ def test_accepted_requests_whose_instant_nodes_cannot_be_written_where_they_star
         raise DataError("a value the database refused")
 
     monkeypatch.setattr(executing, "run_start_here", refused)
-    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
-    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(2)]
-    assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 2
-    executions = Execution.objects.filter(pk__in=ids)
-    assert {str(e.pk): (e.status, e.result) for e in executions} == {
-        pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    accepted_and_started(alice_client, door, 2)
     assert Execution.objects.count() == 2 and not AcceptedRequest.objects.exists()  # the refused batch left nothing
 
 
