@@ -77,30 +77,29 @@ class StartHere:
     a workflow of instant nodes started by the API or a sync webhook (start_here), or accepted by the
     webhook door (triggers.accepted), has ended when its start commits, written once (its node runs
     inserted as they ended, not inserted and then updated). What is not instant is sent to the workers
-    after the commit. `finish()`, after the commit, runs the instant runs it had claimed when its time
-    ran out, without claiming more."""
+    after the commit. `finish()`, after the commit, runs the instant runs it had claimed when its
+    `deadline` (time.monotonic()) passed, without claiming more; starts made in one transaction share
+    one. `worker`: the name its node runs are claimed under (this process's, worker_name(), when None)."""
 
-    def __init__(self, worker=None, deadline=None, budget_s=None):
-        """`worker`: the name its node runs are claimed under (this process's, worker_name(), when None);
-        `deadline`: when to stop running nodes here (starts made in one transaction share one); without
-        it, LOCAL_RUN_BUDGET_S (or `budget_s` when shorter) after the start."""
+    def __init__(self, deadline, worker=None):
         self.left = []
-        self.worker = worker or worker_name()
         self.deadline = deadline
-        self.budget_s = budget_s
+        self.worker = worker or worker_name()
 
     def __call__(self, transition):
-        if self.deadline is None:
-            budget = settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
-            self.deadline = time.monotonic() + (budget if self.budget_s is None else min(budget, self.budget_s))
         _prepared, self.left = run_start_here(transition, self.worker, _execute_in_transaction, self.deadline)
         transition.settle()
 
     def finish(self, dispatcher):
+        """Never raises: what it could not run (the database went away), their leases hand to the workers."""
         batch, self.left = self.left, []
-        while batch:
-            outcomes = _execute_batch(batch)
-            batch = _finish(list(zip(batch, outcomes)), dispatcher, None, self.deadline)
+        try:
+            while batch:
+                outcomes = _execute_batch(batch)
+                batch = _finish(list(zip(batch, outcomes)), dispatcher, None, self.deadline)
+        except Exception:  # noqa: BLE001 - started and committed: their leases hand them to the workers
+            logger.warning("a new execution's last instant nodes were not run where it started; the workers take "
+                           "them when their leases expire", exc_info=True)
 
 
 def start_here(start, dispatcher):
@@ -115,20 +114,16 @@ def start_here(start, dispatcher):
     A result the database refuses rolls that transaction back: the start is made again without, and
     the workers run the nodes. The instant runs claimed when the time ran out run here after the
     commit; should that fail, their leases hand them to the workers."""
-    budget = settings.NODEFLOW["LOCAL_RUN_ON_START_S"]
+    budget = min(settings.NODEFLOW["LOCAL_RUN_ON_START_S"], settings.NODEFLOW["LOCAL_RUN_BUDGET_S"])
     if budget <= 0:
         return start(None)
-    here = StartHere(budget_s=budget)
+    here = StartHere(time.monotonic() + budget)
     try:
         execution = start(here)
     except (DataError, IntegrityError):
         logger.warning("a new execution's instant nodes could not be written; its workers run them", exc_info=True)
         return start(None)
-    try:
-        here.finish(dispatcher)
-    except Exception:  # noqa: BLE001 - started and committed: their leases hand them to the workers
-        logger.warning("a new execution's last instant nodes were not run where it started; the workers take them "
-                       "when their leases expire", exc_info=True)
+    here.finish(dispatcher)
     return execution
 
 

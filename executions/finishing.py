@@ -255,8 +255,9 @@ def _run_here(transition, claimed, execute, deadline, worker, input_data, queue=
                 later.append(prepared)
             else:
                 done.append((prepared, _stored(prepared, outcome)))
-        ran = [prepared for prepared, _ in done]
-        transition.claimed = [prepared for prepared in transition.claimed if prepared not in ran]
+        # By identity: a Prepared compares field by field, and a wide fan-out claims a thousand of them.
+        ran = {id(prepared) for prepared, _ in done}
+        transition.claimed = [prepared for prepared in transition.claimed if id(prepared) not in ran]
         for prepared, result in done:
             _record_finish(transition, prepared, result)
         claimed = claim_local(transition, worker, input_data)

@@ -57,7 +57,7 @@ def _start_accepted(ids, dispatcher, worker, *, here, run_here=True):
             key = (workflow.pk, row.version)
             if key not in documents:
                 documents[key] = _runnable(workflow, row.version)
-            start_here = StartHere(worker, deadline) if here else None
+            start_here = StartHere(deadline, worker) if here else None
             try:
                 if isinstance(documents[key], Exception):
                     raise documents[key]
@@ -75,11 +75,7 @@ def _start_accepted(ids, dispatcher, worker, *, here, run_here=True):
         if done:
             AcceptedRequest.objects.filter(pk__in=done).delete()
     for start_here in starts_here:  # committed: the instant runs claimed when the budget ran out
-        try:
-            start_here.finish(dispatcher)
-        except Exception:  # noqa: BLE001 — their leases hand them to the workers
-            logger.warning("an accepted webhook's last instant nodes were not run; the workers take them when "
-                           "their leases expire", exc_info=True)
+        start_here.finish(dispatcher)
     for execution_id, starts in collected.sent:  # committed: the node runs are queued, due for recovery
         _first_nodes(execution_id, starts, dispatcher, run_here, worker)
     return started
