@@ -51,7 +51,6 @@ def test_celery_is_configured_with_the_celery_settings_of_django(settings):
     assert names == {name for name in dir(django_settings) if name.startswith("CELERY_")}
 
 
-
 def test_a_node_run_is_sent_with_its_arguments_repr_and_declares_no_queue(monkeypatch):
     from kombu import Producer
 
