@@ -1,0 +1,80 @@
+"""P5's load client (bench/webhooks.py) against a real local HTTP server that stalls on one post.
+
+An open loop (`post_at_rate`) sends on a schedule and charges a stall to every post it held
+up; a closed loop (`post_all`) waits out the stall and measures the posts after it from when
+it sent them, so the same stall shows in one latency only."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bench.webhooks import post_all, post_at_rate
+
+STALL_S = 0.3
+STALLED = 10  # the post that waits STALL_S for its answer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the bench's clients use it
+    wbufsize = -1  # headers and body in one write (in two, Nagle and delayed ACKs hold each answer 40 ms)
+
+    def do_POST(self):  # noqa: N802 — http.server's name
+        number = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["n"]
+        if number == STALLED:
+            time.sleep(STALL_S)
+        body = json.dumps({"execution_id": f"e{number}"}).encode()
+        self.send_response(202)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def port():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def by_number(run):
+    return {sample["number"]: sample for sample in run.samples}
+
+
+def test_an_open_loop_posts_on_schedule_and_charges_a_stall_to_every_post_it_held_up(port):
+    started = time.perf_counter()
+    run = post_at_rate(port, "/hook", count=40, rate=100, clients=2)
+    elapsed = time.perf_counter() - started
+
+    samples = by_number(run)
+    assert sorted(samples) == list(range(40))
+    assert {sample["status"] for sample in run.samples} == {202}
+    assert samples[7]["execution_id"] == "e7"
+    assert elapsed >= 0.39  # post 39 was due 0.39 s after the first: the client did not run ahead
+    assert samples[STALLED]["latency_ms"] >= STALL_S * 1000
+    # Posts 12 and 14 were due 20 and 40 ms after the stalled one, on its client: sent late, and charged for it.
+    for number in (STALLED + 2, STALLED + 4):
+        assert samples[number]["late_ms"] >= STALL_S * 1000 - 60
+        assert samples[number]["latency_ms"] >= samples[number]["late_ms"]
+    # The other client kept its schedule.
+    assert samples[STALLED + 1]["latency_ms"] < 100
+    assert samples[STALLED + 1]["late_ms"] < 50
+
+
+def test_a_closed_loop_measures_each_post_from_when_it_was_sent(port):
+    run = post_all(port, "/hook", count=40, clients=2)
+
+    samples = by_number(run)
+    assert sorted(samples) == list(range(40))
+    assert samples[STALLED]["latency_ms"] >= STALL_S * 1000
+    assert sum(sample["latency_ms"] >= STALL_S * 1000 for sample in run.samples) == 1
+    assert {sample["late_ms"] for sample in run.samples} == {0.0}
