@@ -2,18 +2,27 @@
 
 The door answered 202 with an execution id once the row was committed; here a worker
 creates the execution with that id and deletes the row in one transaction. The row is
-taken FOR UPDATE SKIP LOCKED, so the task sent after the door's commit and recovery
-(every worker's `AcceptedRecovery` step, triggers.tasks) never both start it; a row that
-is gone was started. Recovery takes the rows older than NODEFLOW_RECOVER_QUEUED_AFTER_S:
-their task was never sent (the web process died after its commit, or Redis was away) or
-died with its worker."""
+taken FOR UPDATE SKIP LOCKED, so two workers, or a worker and recovery (every worker's
+`AcceptedRecovery` step, triggers.tasks), never both start it; a row that is gone was
+started. Recovery takes the rows older than NODEFLOW_RECOVER_QUEUED_AFTER_S: their task
+was never sent (the web process died after its commit, or Redis was away) or died with
+its worker.
+
+The door rings a bell after its commit (`ring`): it sends the task only when no start is
+pending already, and the task answers (`bell_answered`) before it starts every request
+waiting, oldest first (`start_waiting`). A request committed while a start is pending is
+therefore taken by that start, and the batches grow with the load: under 500 requests/s
+a task (a broker trip, the pool's hand-over, the rows' lookup, the version's validation, a
+commit) per request took more of the machine than the requests' executions."""
 
 import logging
 import time
 from datetime import timedelta
 
+from cachetools import TTLCache
 from django.conf import settings
-from django.db import DataError, IntegrityError, transaction
+from django.core.cache import cache
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from executions.executing import StartHere, run_nodes
@@ -22,6 +31,71 @@ from nodes.validation import InvalidWorkflow, validate_document
 from triggers.models import AcceptedRequest
 
 logger = logging.getLogger("nodeflow.triggers")
+
+BELL_KEY = "nodeflow:accepted:bell"
+# How long a ring counts as pending: the bound on how long requests wait when the task it sent was lost (after
+# that the next commit rings again; recovery takes them in any case). A task still queued then is sent twice:
+# the second finds nothing left to start.
+BELL_TTL_S = 2
+SWEEP_BATCH = 50  # requests started in one transaction by start_waiting
+
+
+def ring():
+    """After the door's commit: True when no start is pending, and the caller sends one (the task)."""
+    try:
+        return cache.add(BELL_KEY, 1, timeout=BELL_TTL_S)
+    except Exception:  # noqa: BLE001 — Redis away: a start is sent all the same (and fails alike, for recovery)
+        logger.warning("the accepted webhook requests' bell could not be rung; a start is sent", exc_info=True)
+        return True
+
+
+def bell_answered():
+    """The task, before it looks for waiting requests: what is committed from now on rings again."""
+    try:
+        cache.delete(BELL_KEY)
+    except Exception:  # noqa: BLE001 — the ring expires after BELL_TTL_S
+        logger.warning("the accepted webhook requests' bell could not be answered", exc_info=True)
+
+
+def start_waiting(dispatcher, *, worker=None, budget_s=None):
+    """Start the accepted requests waiting, oldest first, SWEEP_BATCH to a transaction as start_accepted does
+    with `run_here`, until none is left or `budget_s` (LOCAL_RUN_BUDGET_S) has passed; (how many started,
+    whether some may be left).
+
+    The candidates are read FOR UPDATE SKIP LOCKED and let go at once: rows another worker is starting
+    are not candidates, and start_accepted takes each candidate again, skipping what went meanwhile. A
+    batch that fails (not the database being away: the task retries then) is started a request at a
+    time, so that one request whose start fails holds up no other; that one is left to recovery."""
+    deadline = time.monotonic() + (settings.NODEFLOW["LOCAL_RUN_BUDGET_S"] if budget_s is None else budget_s)
+    started = 0
+    while True:
+        with transaction.atomic():
+            ids = list(AcceptedRequest.objects.select_for_update(skip_locked=True).exclude(pk__in=list(_failing))
+                       .order_by("received_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+        if not ids:
+            return started, False
+        started += _start_isolated(ids, dispatcher, worker)
+        if time.monotonic() >= deadline:
+            return started, True
+
+
+def _start_isolated(ids, dispatcher, worker):
+    """start_accepted(ids) for start_waiting; if it fails, each request alone, and one that fails alone is
+    skipped for a while."""
+    try:
+        return start_accepted(ids, dispatcher, run_here=True, worker=worker)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 — a bug's victim: the others go on, recovery tries it again meanwhile
+        if len(ids) == 1:
+            _failing[ids[0]] = True
+            logger.exception("accepted webhook request %s could not be started; recovery tries again", ids[0])
+            return 0
+    return sum(_start_isolated([one], dispatcher, worker) for one in ids)
+
+
+# Requests whose start failed, skipped by start_waiting for a while (recovery tries them meanwhile).
+_failing = TTLCache(maxsize=1024, ttl=60)
 
 
 def start_accepted(ids, dispatcher, *, run_here=False, worker=None):

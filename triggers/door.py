@@ -41,7 +41,7 @@ from psycopg_pool import PoolTimeout
 from executions.starting import input_problems
 from nodeflow.api import error_response
 from nodeflow.outages import RETRY_AFTER_S, unavailable_service
-from triggers import hookcache, webhooks
+from triggers import accepted, hookcache, webhooks
 from triggers.doorstore import store_for_loop
 from triggers.tasks import start_accepted
 
@@ -171,9 +171,11 @@ def _with_connection_hygiene(function, *args):
 
 
 def _after_commit(ids):
-    """In a thread, after the door's insert committed: a worker starts the executions; /metrics counts the 202s."""
+    """In a thread, after the door's insert committed: a worker starts the executions (unless a start is pending
+    already, which takes these too: triggers.accepted); /metrics counts the 202s."""
     try:
-        start_accepted.apply_async(args=[ids])
+        if accepted.ring():
+            start_accepted.apply_async(args=[ids])
     finally:
         webhooks.count_request(202, len(ids))  # once per batch: once per request took a quarter of the door's threads
 

@@ -19,11 +19,16 @@ def purge_idempotency_keys():
 
 
 @shared_task(name="triggers.start_accepted", bind=True, ignore_result=True, **RETRIED)
-def start_accepted(self, ids):
-    """Start the executions of webhook requests the door accepted, and run their first nodes here
-    (triggers.accepted)."""
+def start_accepted(self, ids=None):
+    """Answer the door's bell and start every webhook request waiting, `ids` (the batch that rang) and all
+    committed since, running their first nodes here (triggers.accepted). What the time budget left goes to
+    the next task, behind whatever else is queued."""
     worker = engine_tasks.worker_name_override or self.request.hostname
-    return accepted.start_accepted(ids, dispatcher, run_here=True, worker=worker)
+    accepted.bell_answered()
+    started, more = accepted.start_waiting(dispatcher, worker=worker)
+    if more and accepted.ring():
+        start_accepted.apply_async()
+    return started
 
 
 class AcceptedRecovery(bootsteps.StartStopStep):

@@ -93,6 +93,7 @@ def door():
         loop.run_until_complete(sync_to_async(connections.close_all)())
         loop.close()
         stop_threads()
+        accepted.bell_answered()  # a ring whose task a test kept would hold the next test's starts for BELL_TTL_S
 
 
 @pytest.fixture
@@ -179,6 +180,103 @@ def test_accepted_requests_whose_instant_nodes_cannot_be_written_where_they_star
     monkeypatch.setattr(executing, "run_start_here", refused)
     accepted_and_started(alice_client, door, 2)
     assert Execution.objects.count() == 2 and not AcceptedRequest.objects.exists()  # the refused batch left nothing
+
+
+class Starts:
+    """What the door did after its commits: its rings of the bell, and the start tasks it sent."""
+
+    def __init__(self):
+        self.rings, self.sent = 0, []
+
+    def settled(self, commits, timeout=10):
+        """Wait until the door has rung after each of `commits` commits (it does, in a thread, after the 202)."""
+        deadline = time.monotonic() + timeout
+        while self.rings < commits:
+            assert time.monotonic() < deadline, f"the door rang {self.rings} times after {commits} commits"
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def door_starts(monkeypatch):
+    """The door's start tasks kept here instead of going to the broker (Starts), its bell answered first."""
+    from triggers import door as door_module
+
+    accepted.bell_answered()
+    starts = Starts()
+    real_ring = accepted.ring
+
+    def ring():
+        rang = real_ring()
+        starts.rings += 1
+        return rang
+
+    class Task:
+        @staticmethod
+        def apply_async(args=()):
+            starts.sent.append(list(args))
+
+    monkeypatch.setattr(accepted, "ring", ring)
+    monkeypatch.setattr(door_module, "start_accepted", Task)
+    return starts
+
+
+def test_a_start_pending_takes_the_requests_committed_after_it_and_its_task_rings_again(
+        alice_client, door, no_worker, door_starts):
+    from triggers.tasks import start_accepted as start_task
+
+    _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(4)]
+    door_starts.settled(4)
+    assert door_starts.sent == [[[ids[0]]]]  # four commits, one start: the first one's, pending for the other three
+    assert AcceptedRequest.objects.count() == 4
+
+    assert start_task.run([ids[0]]) == 4  # the pending task takes every request waiting
+    executions = Execution.objects.filter(pk__in=ids)
+    assert {str(e.pk): (e.status, e.result) for e in executions} == {
+        pk: ("succeeded", {"got": n}) for n, pk in enumerate(ids)}
+    assert not AcceptedRequest.objects.exists()
+    later = accepted_id(door("POST", path, json.dumps({"n": 4}).encode()))  # answered: the next commit rings
+    door_starts.settled(5)
+    assert door_starts.sent[1:] == [[[later]]]
+
+
+def test_waiting_requests_start_oldest_first_in_batches_and_a_task_whose_budget_is_spent_hands_on(
+        alice_client, door, no_worker, door_starts, monkeypatch, settings):
+    from triggers.tasks import start_accepted as start_task
+
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    ids = [accepted_id(door("POST", path)) for _ in range(5)]
+    door_starts.settled(5)
+    monkeypatch.setattr(accepted, "SWEEP_BATCH", 2)
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_BUDGET_S": 0}
+    handed_on = []
+    monkeypatch.setattr(start_task, "apply_async", lambda *args, **kwargs: handed_on.append(args))
+
+    assert start_task.run([ids[0]]) == 2  # one batch, the oldest two, and its turn is over
+    assert set(map(str, Execution.objects.values_list("pk", flat=True))) == set(ids[:2])
+    assert len(handed_on) == 1  # the next task goes on, behind what else is queued
+    assert accepted.start_waiting(dispatcher, worker="w1@test", budget_s=1) == (3, False)
+    assert Execution.objects.count() == 5 and not AcceptedRequest.objects.exists()
+
+
+def test_a_request_whose_start_fails_holds_up_no_other(alice_client, door, no_worker, door_starts, monkeypatch):
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(3)]
+    door_starts.settled(3)
+    real_start = accepted.start_execution
+
+    def start_execution(document, **kwargs):
+        if kwargs["input_data"]["body"] == {"n": 1}:
+            raise RuntimeError("a bug's victim")
+        return real_start(document, **kwargs)
+
+    monkeypatch.setattr(accepted, "start_execution", start_execution)
+    monkeypatch.setattr(accepted, "_failing", accepted.TTLCache(maxsize=8, ttl=60))
+
+    assert accepted.start_waiting(dispatcher, worker="w1@test") == (2, False)
+    assert set(map(str, Execution.objects.values_list("pk", flat=True))) == {ids[0], ids[2]}
+    assert list(AcceptedRequest.objects.values_list("pk", flat=True)) == [uuid.UUID(ids[1])]  # left to recovery
+    assert accepted.start_waiting(dispatcher, worker="w1@test") == (0, False)  # and not tried again meanwhile
 
 
 def test_the_door_refuses_as_the_view_does_in_the_same_order(alice_client, door, settings):
