@@ -187,11 +187,13 @@ def _runnable(workflow, number):
     return InvalidWorkflow(errors) if errors else version
 
 
-def recover_accepted(dispatcher, now=None, limit=100):
+def recover_accepted(dispatcher, now=None, limit=100, hand_on=None):
     """Start the accepted requests that have waited longer than NODEFLOW_RECOVER_QUEUED_AFTER_S; how many.
 
     At most `limit` per round, in one transaction: recovery runs in the worker's main process,
-    whose timer it holds meanwhile; a backlog goes over the next rounds."""
+    whose timer it holds meanwhile. When it found that many, more may be waiting (a backlog left by
+    processes that died, or by Redis away): `hand_on()` then asks the pool to start them (the task,
+    start_waiting) instead of leaving them to later rounds, `limit` every REAPER_INTERVAL_S."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"])
     ids = list(AcceptedRequest.objects.filter(received_at__lte=cutoff).order_by("received_at")
@@ -201,4 +203,6 @@ def recover_accepted(dispatcher, now=None, limit=100):
     started = start_accepted(ids, dispatcher)
     if started:
         logger.warning("recovery: started %d accepted webhook requests whose start was not under way", started)
+    if len(ids) == limit and hand_on is not None:
+        hand_on()
     return started

@@ -26,9 +26,16 @@ def start_accepted(self, ids=None):
     worker = engine_tasks.worker_name_override or self.request.hostname
     accepted.bell_answered()
     started, more = accepted.start_waiting(dispatcher, worker=worker)
-    if more and accepted.ring():
-        start_accepted.apply_async()
+    if more:
+        _hand_on()
     return started
+
+
+def _hand_on():
+    """Requests are left waiting (a task's budget spent, or a backlog recovery found): the pool starts them,
+    unless a start is pending already, which takes them."""
+    if accepted.ring():
+        start_accepted.apply_async()
 
 
 class AcceptedRecovery(bootsteps.StartStopStep):
@@ -49,7 +56,7 @@ class AcceptedRecovery(bootsteps.StartStopStep):
 def _recover():
     close_old_connections()
     try:
-        accepted.recover_accepted(dispatcher)
+        accepted.recover_accepted(dispatcher, hand_on=_hand_on)
     except (OperationalError, InterfaceError):
         logger.warning("accepted webhook recovery skipped: the database is unreachable")
     except Exception:  # never take the worker down; the next round tries again

@@ -427,6 +427,20 @@ def test_recovery_starts_accepted_requests_left_waiting_and_only_those(alice_cli
     assert list(AcceptedRequest.objects.values_list("pk", flat=True)) == [uuid.UUID(fresh)]
 
 
+def test_recovery_hands_a_backlog_on_to_the_pool(alice_client, door, no_worker, settings):
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    ids = [accepted_id(door("POST", path)) for _ in range(3)]
+    waited = timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"] + 1)
+    AcceptedRequest.objects.update(received_at=timezone.now() - waited)
+    handed_on = []
+
+    assert accepted.recover_accepted(dispatcher, limit=2, hand_on=lambda: handed_on.append(True)) == 2
+    assert handed_on == [True]  # as many as its limit: more may be waiting
+    assert accepted.recover_accepted(dispatcher, limit=2, hand_on=lambda: handed_on.append(True)) == 1
+    assert handed_on == [True]  # fewer: recovery has seen them all
+    assert Execution.objects.count() == 3 and not AcceptedRequest.objects.exists()
+
+
 def test_a_batch_with_a_row_the_database_refuses_stores_the_others_in_one_commit(alice_client):
     _, path, _ = published_hook(alice_client, webhook_doc())
     endpoint = WebhookEndpoint.objects.get(token=path.rsplit("/", 1)[-1])
