@@ -137,7 +137,7 @@ def _start_accepted(ids, dispatcher, worker, *, here, run_here=True):
                     raise documents[key]
                 start_execution(documents[key], dispatcher=collected, owner_id=workflow.owner_id, workflow=workflow,
                                 version=row.version, input_data=row.input, trigger="webhook", trigger_node=node_id,
-                                execution_id=row.pk, run_here=start_here)
+                                execution_id=row.pk, run_here=start_here, savepoint=False)
                 started += 1
                 if start_here is not None:
                     starts_here.append(start_here)

@@ -259,6 +259,21 @@ def test_waiting_requests_start_oldest_first_in_batches_and_a_task_whose_budget_
     assert Execution.objects.count() == 5 and not AcceptedRequest.objects.exists()
 
 
+def test_a_request_its_version_cannot_start_is_dropped_and_the_rest_of_its_batch_starts(
+        alice_client, door, no_worker):
+    # Each start of a batch writes in the batch's transaction, without a savepoint of its own: what a start
+    # refuses, it refuses before writing, and the batch goes on.
+    workflow, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
+    ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(3)]
+    gone = WebhookEndpoint.objects.create(workflow_id=workflow["id"], node_id="a-node-no-version-has")
+    AcceptedRequest.objects.filter(pk=ids[1]).update(endpoint=gone)
+
+    assert accepted.start_accepted(ids, dispatcher, run_here=True, worker="w1@test") == 2
+    assert {str(e.pk): (e.status, e.result) for e in Execution.objects.all()} == {
+        ids[0]: ("succeeded", {"got": 0}), ids[2]: ("succeeded", {"got": 2})}
+    assert not AcceptedRequest.objects.exists()
+
+
 def test_a_request_whose_start_fails_holds_up_no_other(alice_client, door, no_worker, door_starts, monkeypatch):
     _, path, _ = published_hook(alice_client, webhook_doc())
     ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(3)]
