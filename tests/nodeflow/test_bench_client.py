@@ -5,11 +5,11 @@ up; a closed loop (`post_all`) waits out the stall and measures the posts after 
 it sent them, so the same stall shows in one latency only."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from bench.webhooks import post_all, post_at_rate
 
@@ -17,33 +17,23 @@ STALL_S = 0.3
 STALLED = 10  # the post that waits STALL_S for its answer
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the bench's clients use it
-    wbufsize = -1  # headers and body in one write (in two, Nagle and delayed ACKs hold each answer 40 ms)
-
-    def do_POST(self):  # noqa: N802 — http.server's name
-        number = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["n"]
-        if number == STALLED:
-            time.sleep(STALL_S)
-        body = json.dumps({"execution_id": f"e{number}"}).encode()
-        self.send_response(202)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def port():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    """A local HTTP server (threaded, as a web server is) answering each post 202 with an execution id of its
+    number; post STALLED waits STALL_S first."""
+    server = HTTPServer(threaded=True)
+
+    def answer(request):
+        number = request.get_json()["n"]
+        if number == STALLED:
+            time.sleep(STALL_S)
+        return Response(json.dumps({"execution_id": f"e{number}"}), status=202, content_type="application/json")
+
+    server.expect_request("/hook", method="POST").respond_with_handler(answer)
+    server.start()
+    yield server.port
+    server.clear()
+    server.stop()
 
 
 def by_number(run):
