@@ -41,9 +41,9 @@ from psycopg_pool import PoolTimeout
 from executions.starting import input_problems
 from nodeflow.api import error_response
 from nodeflow.outages import RETRY_AFTER_S, unavailable_service
-from triggers import accepted, hookcache, webhooks
+from triggers import hookcache, webhooks
 from triggers.doorstore import store_for_loop
-from triggers.tasks import start_accepted
+from triggers.tasks import send_start
 
 logger = logging.getLogger("nodeflow.triggers")
 
@@ -174,8 +174,7 @@ def _after_commit(ids):
     """In a thread, after the door's insert committed: a worker starts the executions (unless a start is pending
     already, which takes these too: triggers.accepted); /metrics counts the 202s."""
     try:
-        if accepted.ring():
-            start_accepted.apply_async(args=[ids])
+        send_start(ids)
     finally:
         webhooks.count_request(202, len(ids))  # once per batch: once per request took a quarter of the door's threads
 

@@ -27,15 +27,20 @@ def start_accepted(self, ids=None):
     accepted.bell_answered()
     started, more = accepted.start_waiting(dispatcher, worker=worker)
     if more:
-        _hand_on()
+        send_start()
     return started
 
 
-def _hand_on():
-    """Requests are left waiting (a task's budget spent, or a backlog recovery found): the pool starts them,
-    unless a start is pending already, which takes them."""
-    if accepted.ring():
-        start_accepted.apply_async()
+def send_start(ids=()):
+    """Ring the bell, and send a start task unless one is pending already (which takes the requests waiting):
+    after the door's commit (`ids`, its batch), when a task's budget is spent, when recovery finds a backlog."""
+    if not accepted.ring():
+        return
+    try:
+        start_accepted.apply_async(args=[list(ids)])
+    except Exception:
+        accepted.bell_answered()  # none is pending after all: the next commit tries again
+        raise
 
 
 class AcceptedRecovery(bootsteps.StartStopStep):
@@ -56,7 +61,7 @@ class AcceptedRecovery(bootsteps.StartStopStep):
 def _recover():
     close_old_connections()
     try:
-        accepted.recover_accepted(dispatcher, hand_on=_hand_on)
+        accepted.recover_accepted(dispatcher, hand_on=send_start)
     except (OperationalError, InterfaceError):
         logger.warning("accepted webhook recovery skipped: the database is unreachable")
     except Exception:  # never take the worker down; the next round tries again

@@ -32,6 +32,8 @@ from triggers.door import stop_threads
 from triggers.doorstore import AcceptedStore, close_loop_store
 from triggers.models import AcceptedRequest, WebhookEndpoint
 from triggers.services import HOOK_GENERATION_KEY
+from triggers.tasks import send_start
+from triggers.tasks import start_accepted as start_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -198,8 +200,9 @@ class Starts:
 
 @pytest.fixture
 def door_starts(monkeypatch):
-    """The door's start tasks kept here instead of going to the broker (Starts), its bell answered first."""
-    from triggers import door as door_module
+    """The start tasks sent (triggers.tasks.send_start) kept here instead of going to the broker (Starts), the
+    bell answered first."""
+    from triggers import tasks
 
     accepted.bell_answered()
     starts = Starts()
@@ -216,14 +219,12 @@ def door_starts(monkeypatch):
             starts.sent.append(list(args))
 
     monkeypatch.setattr(accepted, "ring", ring)
-    monkeypatch.setattr(door_module, "start_accepted", Task)
+    monkeypatch.setattr(tasks, "start_accepted", Task)
     return starts
 
 
 def test_a_start_pending_takes_the_requests_committed_after_it_and_its_task_rings_again(
         alice_client, door, no_worker, door_starts):
-    from triggers.tasks import start_accepted as start_task
-
     _, path, _ = published_hook(alice_client, webhook_doc(result={"got": "{{ input.body.n }}"}))
     ids = [accepted_id(door("POST", path, json.dumps({"n": n}).encode())) for n in range(4)]
     door_starts.settled(4)
@@ -240,21 +241,32 @@ def test_a_start_pending_takes_the_requests_committed_after_it_and_its_task_ring
     assert door_starts.sent[1:] == [[[later]]]
 
 
+def test_a_ring_whose_start_could_not_be_sent_is_answered_at_once(monkeypatch):
+    from triggers import tasks
+
+    accepted.bell_answered()
+
+    def broker_away(*args, **kwargs):
+        raise ConnectionError("the broker is away")
+
+    monkeypatch.setattr(tasks.start_accepted, "apply_async", broker_away)
+    with pytest.raises(ConnectionError):
+        send_start(["an-accepted-id"])
+    assert accepted.ring()  # nothing is pending: the next commit sends a start (recovery covers the one lost)
+    accepted.bell_answered()
+
+
 def test_waiting_requests_start_oldest_first_in_batches_and_a_task_whose_budget_is_spent_hands_on(
         alice_client, door, no_worker, door_starts, monkeypatch, settings):
-    from triggers.tasks import start_accepted as start_task
-
     _, path, _ = published_hook(alice_client, webhook_doc())
     ids = [accepted_id(door("POST", path)) for _ in range(5)]
     door_starts.settled(5)
     monkeypatch.setattr(accepted, "SWEEP_BATCH", 2)
     settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_BUDGET_S": 0}
-    handed_on = []
-    monkeypatch.setattr(start_task, "apply_async", lambda *args, **kwargs: handed_on.append(args))
 
     assert start_task.run([ids[0]]) == 2  # one batch, the oldest two, and its turn is over
     assert set(map(str, Execution.objects.values_list("pk", flat=True))) == set(ids[:2])
-    assert len(handed_on) == 1  # the next task goes on, behind what else is queued
+    assert door_starts.sent == [[[ids[0]]], [[]]]  # the door's, then the next task: it goes on behind what is queued
     assert accepted.start_waiting(dispatcher, worker="w1@test", budget_s=1) == (3, False)
     assert Execution.objects.count() == 5 and not AcceptedRequest.objects.exists()
 
