@@ -185,7 +185,7 @@ def test_accepted_requests_whose_instant_nodes_cannot_be_written_where_they_star
 
 
 class Starts:
-    """What the door did after its commits: its rings of the bell, and the start tasks it sent."""
+    """The bell's rings and the start tasks sent: by the door after its commits, by a task that hands on."""
 
     def __init__(self):
         self.rings, self.sent = 0, []
@@ -456,7 +456,8 @@ def test_recovery_starts_accepted_requests_left_waiting_and_only_those(alice_cli
 
 def test_recovery_hands_a_backlog_on_to_the_pool(alice_client, door, no_worker, settings):
     _, path, _ = published_hook(alice_client, webhook_doc())
-    ids = [accepted_id(door("POST", path)) for _ in range(3)]
+    for _ in range(3):
+        accepted_id(door("POST", path))
     waited = timedelta(seconds=settings.NODEFLOW["RECOVER_QUEUED_AFTER_S"] + 1)
     AcceptedRequest.objects.update(received_at=timezone.now() - waited)
     handed_on = []
