@@ -15,6 +15,7 @@ finished time is reported for both runs. The baseline is the same client against
 Run it alone with `python manage.py nodeflow bench [--quick] --only P5`. The server, the
 published hook and the client are also what bench/n8n/peer.py measures NodeFlow with."""
 
+import collections
 import contextlib
 import http.client
 import json
@@ -113,9 +114,7 @@ def p5_webhooks(quick):
 
 def _accepted_ids(run, count):
     """The execution ids of a run's answers; an error unless each of its `count` posts got a 202 of its own."""
-    statuses = {}
-    for sample in run.samples:
-        statuses[sample["status"]] = statuses.get(sample["status"], 0) + 1
+    statuses = run.statuses()
     if statuses != {202: count}:
         raise RuntimeError(f"P5: not every webhook was accepted: {statuses}")
     ids = [sample["execution_id"] for sample in run.samples]
@@ -200,6 +199,10 @@ class _Run:
 
     def latencies_ms(self):
         return [sample["latency_ms"] for sample in self.samples]
+
+    def statuses(self):
+        """{HTTP status: how many answers had it}."""
+        return dict(collections.Counter(sample["status"] for sample in self.samples))
 
 
 def post_all(port, url, count, clients=CLIENTS):

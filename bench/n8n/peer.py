@@ -362,7 +362,7 @@ def _webhook_rows(quick, port, n8n, user):
     warm = post_all(port, f"/hooks/{warm_token}", CLIENTS * 4)
     wait_finished(Execution, [sample["execution_id"] for sample in warm.samples], timeout)
     hooks = post_all(port, f"/hooks/{token}", count)
-    statuses = _statuses(hooks)
+    statuses = hooks.statuses()
     if statuses != {202: count}:
         raise RuntimeError(f"N8N: not every NodeFlow webhook was accepted: {statuses}")
     finished = wait_finished(Execution, [sample["execution_id"] for sample in hooks.samples], timeout)
@@ -373,11 +373,11 @@ def _webhook_rows(quick, port, n8n, user):
     before = n8n.last_execution_id()
     warm = post_all(n8n.port, n8n.url("set"), CLIENTS * 4)
     executions, _ = n8n.wait_executions("set", before, CLIENTS * 4, timeout)
-    if _statuses(warm) != {200: CLIENTS * 4} or executions != {"success": CLIENTS * 4}:
-        raise RuntimeError(f"N8N: n8n's warm-up failed: answers {_statuses(warm)}, executions {executions}")
+    if warm.statuses() != {200: CLIENTS * 4} or executions != {"success": CLIENTS * 4}:
+        raise RuntimeError(f"N8N: n8n's warm-up failed: answers {warm.statuses()}, executions {executions}")
     before = n8n.last_execution_id()
     answers = post_all(n8n.port, n8n.url("set"), count)
-    n8n_statuses = _statuses(answers)
+    n8n_statuses = answers.statuses()
     executions, last_stopped = n8n.wait_executions("set", before, count, timeout)
     accepted = n8n_statuses.get(200, 0)
     if last_stopped is None:
@@ -397,10 +397,3 @@ def _webhook_rows(quick, port, n8n, user):
          "unit": "exec/s", "nodeflow": count / nodeflow_done, "baseline": executions.get("success", 0) / n8n_done,
          "target": "above n8n", "lower_is_better": False, **common},
     ]
-
-
-def _statuses(run):
-    statuses = {}
-    for sample in run.samples:
-        statuses[sample["status"]] = statuses.get(sample["status"], 0) + 1
-    return statuses
