@@ -43,8 +43,24 @@ application = ProtocolTypeRouter(
     }
 )
 
+
+def _ready_for_first_requests():
+    """Make now what the first requests would make while the others wait: the URLconf, the node types, and
+    what sending a task takes (the Celery app finalized, its broker transport and Redis client imported, by
+    the webhook door's first send_start otherwise). A web process that met its first webhooks in a burst
+    spent 190–240 ms on that in one of them — compiling modules where no bytecode is cached, holding the
+    import lock that its other threads' first use of the cache waited for — and answered the burst late."""
+    from nodeflow.celery import app
+    from nodes.registry import registry
+
+    get_resolver().url_patterns
+    registry.all()  # the node types' modules, imported by the first lookup of a trigger otherwise
+    app.tasks  # finalizes the app
+    app.producer_pool  # resolves the broker's transport (imported); it connects on first use
+
+
+_ready_for_first_requests()
 # What start-up made lives as long as the process: out of the garbage collector's way. Each full
 # collection scanned the 110,000 objects of Django, the apps and what they import (62 ms here), in
 # the middle of whichever request set it off: the slowest answers of a burst of webhooks.
-get_resolver().url_patterns  # the URLconf, imported now rather than by the first request
 gc.freeze()
