@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from executions import store
 from executions.executing import StartHere, run_nodes
 from executions.starting import InvalidInput, start_execution
 from nodes.validation import InvalidWorkflow, validate_document
@@ -102,7 +103,9 @@ def start_accepted(ids, dispatcher, *, run_here=False, worker=None):
     """Start the execution of each accepted request still waiting, all in one transaction; how many.
 
     One transaction for the batch: the rows are locked together, each version is loaded and
-    validated once, and the rows go in one DELETE (a request at a time paid eight round trips).
+    validated once, the executions with their node runs and events go in one INSERT per table
+    (executions.store.inserted_together), and the rows in one DELETE (a request at a time paid
+    eight round trips).
     With `run_here` (the task, in a worker's pool) each execution's instant nodes run in that same
     transaction, in this process (executions.executing.StartHere, under one LOCAL_RUN_BUDGET_S for
     the batch), and what they leave instant and queued runs here after the commit
@@ -119,33 +122,12 @@ def start_accepted(ids, dispatcher, *, run_here=False, worker=None):
 
 
 def _start_accepted(ids, dispatcher, worker, *, here, run_here=True):
-    done, started, starts_here = [], 0, []
     collected = _Collected()
-    deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
     with transaction.atomic():
         rows = list(AcceptedRequest.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("endpoint__workflow").filter(pk__in=ids).order_by("received_at"))
-        documents = {}
-        for row in rows:  # a row missing from `rows` was started already, or is being started elsewhere
-            workflow, node_id = row.endpoint.workflow, row.endpoint.node_id
-            key = (workflow.pk, row.version)
-            if key not in documents:
-                documents[key] = _runnable(workflow, row.version)
-            start_here = StartHere(deadline, worker) if here else None
-            try:
-                if isinstance(documents[key], Exception):
-                    raise documents[key]
-                start_execution(documents[key], dispatcher=collected, owner_id=workflow.owner_id, workflow=workflow,
-                                version=row.version, input_data=row.input, trigger="webhook", trigger_node=node_id,
-                                execution_id=row.pk, run_here=start_here, savepoint=False)
-                started += 1
-                if start_here is not None:
-                    starts_here.append(start_here)
-            except (InvalidWorkflow, InvalidInput, LookupError, ValueError) as exc:
-                # The door checked all of this against the same version: only a version that went away gets here.
-                logger.error("accepted webhook request %s cannot run and is dropped: %s: %s", row.pk,
-                             type(exc).__name__, exc)
-            done.append(row.pk)
+        with store.inserted_together():
+            started, done, starts_here = _start_rows(rows, collected, worker, here)
         if done:
             AcceptedRequest.objects.filter(pk__in=done).delete()
     for start_here in starts_here:  # committed: the instant runs claimed when the budget ran out
@@ -153,6 +135,34 @@ def _start_accepted(ids, dispatcher, worker, *, here, run_here=True):
     for execution_id, starts in collected.sent:  # committed: the node runs are queued, due for recovery
         _first_nodes(execution_id, starts, dispatcher, run_here, worker)
     return started
+
+
+def _start_rows(rows, collected, worker, here):
+    """Start the execution of each row, in the caller's transaction; (how many started, the rows done with,
+    the StartHere of each whose instant nodes ran here)."""
+    started, done, starts_here, documents = 0, [], [], {}
+    deadline = time.monotonic() + settings.NODEFLOW["LOCAL_RUN_BUDGET_S"]
+    for row in rows:  # a row missing from `rows` was started already, or is being started elsewhere
+        workflow, node_id = row.endpoint.workflow, row.endpoint.node_id
+        key = (workflow.pk, row.version)
+        if key not in documents:
+            documents[key] = _runnable(workflow, row.version)
+        start_here = StartHere(deadline, worker) if here else None
+        try:
+            if isinstance(documents[key], Exception):
+                raise documents[key]
+            start_execution(documents[key], dispatcher=collected, owner_id=workflow.owner_id, workflow=workflow,
+                            version=row.version, input_data=row.input, trigger="webhook", trigger_node=node_id,
+                            execution_id=row.pk, run_here=start_here, savepoint=False)
+            started += 1
+            if start_here is not None:
+                starts_here.append(start_here)
+        except (InvalidWorkflow, InvalidInput, LookupError, ValueError) as exc:
+            # The door checked all of this against the same version: only a version that went away gets here.
+            logger.error("accepted webhook request %s cannot run and is dropped: %s: %s", row.pk,
+                         type(exc).__name__, exc)
+        done.append(row.pk)
+    return started, done, starts_here
 
 
 class _Collected:

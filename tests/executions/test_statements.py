@@ -166,3 +166,68 @@ def test_a_small_workflows_finishes_make_runs_only_of_the_nodes_they_touch(monke
     # About two per node: its own run, and its successor's when it is queued (44 here; every run of
     # every transition made would be over 900, and the first claim alone making them all, 81).
     assert 0 < len(made) <= 3 * (length + 1), len(made)
+
+
+def test_executions_started_together_are_inserted_in_one_round_trip(alice, monkeypatch):
+    # What a worker does with a batch of accepted webhooks (triggers.accepted): their executions, node runs and
+    # events go in one INSERT per table, as if each had been inserted when it started.
+    from executions import store
+    from executions.models import Definition, NodeRun
+    from workflows.models import Workflow
+
+    stored_doc = chain({"id": "a", "type": "flow.noop"})
+    new_doc = chain({"id": "a", "type": "flow.noop"}, {"id": "b", "type": "flow.noop"})
+    starting.start_execution(stored_doc, dispatcher=InlineDispatcher())
+    workflow = Workflow.objects.create(owner=alice, name="together", definition=new_doc)
+    written, insert_now = [], store._insert_now
+    monkeypatch.setattr(store, "_insert_now", lambda inserts: (written.append(inserts), insert_now(inserts)))
+    dispatcher = InlineDispatcher()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        with store.inserted_together():
+            started = [starting.start_execution(doc, dispatcher=dispatcher, owner=alice, workflow=workflow,
+                                                input_data={"n": n}, savepoint=False)
+                       for n, doc in enumerate([stored_doc, new_doc, new_doc, stored_doc])]
+            assert not statements(queries.captured_queries)  # nothing written yet
+    [inserts] = written
+    runs = {(execution.pk, run.node_id): run for execution, execution_runs, _, _ in inserts for run in execution_runs}
+    assert all(not run._state.adding for run in runs.values())
+    assert dict(((row.execution_id, row.node_id), row.pk) for row in NodeRun.objects.filter(
+        execution__in=started)) == {key: run.pk for key, run in runs.items()}  # each its own id, from RETURNING
+    sql = statements(queries.captured_queries)
+    assert len(sql) == 1, sql
+    tables = [s.split()[2] for s in sql[0].split("; ")]
+    assert tables == ["executions_definition", "executions_definition", "executions_execution", "executions_noderun",
+                      "executions_executionevent"]  # each definition once, unless stored: ON CONFLICT DO NOTHING
+    assert Definition.objects.count() == 2
+    for n, execution in enumerate(started):
+        stored = Execution.objects.get(pk=execution.pk)
+        assert stored.input == {"n": n} and stored.status == "queued" and stored.last_seq == 2
+        assert list(stored.events.order_by("seq").values_list("seq", "type", "node_id")) == [
+            (1, "EXECUTION_STATE_CHANGED", ""), (2, "NODE_STATE_CHANGED", "start")]
+    dispatcher.drain()  # the queued trigger nodes run on the rows as inserted
+    assert {e.status for e in Execution.objects.filter(pk__in=[e.pk for e in started])} == {"succeeded"}
+
+
+def test_a_statement_inside_inserted_together_sees_the_executions_started_before_it(alice):
+    # Whatever reads the database inside the block (a concurrency limit counting what runs) finds every
+    # execution started before it: the inserts waiting go first. An atomic block inside that fails takes
+    # its own starts with it, and only those.
+    from executions import store
+    from workflows.models import Workflow
+
+    doc = chain({"id": "a", "type": "flow.noop"}) | {"settings": {"max_concurrent": 1}}
+    workflow = Workflow.objects.create(owner=alice, name="limited", definition=doc)
+    with transaction.atomic(), store.inserted_together():
+        first = starting.start_execution(doc, dispatcher=InlineDispatcher(), owner=alice, workflow=workflow)
+        second = starting.start_execution(doc, dispatcher=InlineDispatcher(), owner=alice, workflow=workflow)
+        assert Execution.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            starting.start_execution(doc, dispatcher=InlineDispatcher(), owner=alice, workflow=workflow)
+            # Its insert would fail (the first's id): dropped, not written, when its block is rolled back.
+            failed = starting.start_execution(doc, dispatcher=InlineDispatcher(), workflow=workflow, savepoint=False,
+                                              execution_id=first.pk)
+            1 / 0
+        third = starting.start_execution(doc, dispatcher=InlineDispatcher(), owner=alice, workflow=workflow)
+    assert (first.held, second.held, third.held) == ("", "workflow", "workflow")  # each limit counted the first
+    assert set(Execution.objects.values_list("pk", flat=True)) == {first.pk, second.pk, third.pk}
+    assert Execution.objects.get(pk=failed.pk).owner == alice  # the first's
