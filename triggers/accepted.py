@@ -19,7 +19,7 @@ import logging
 import time
 from datetime import timedelta
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, transaction
@@ -76,6 +76,8 @@ def start_waiting(dispatcher, *, worker=None, budget_s=None):
         if not ids:
             return started, False
         started += _start_isolated(ids, dispatcher, worker)
+        if len(ids) < SWEEP_BATCH:  # all there was: what is committed from now on rang the bell again
+            return started, False
         if time.monotonic() >= deadline:
             return started, True
 
@@ -189,12 +191,26 @@ def _first_nodes(execution_id, starts, dispatcher, run_here, worker):
 
 
 def _runnable(workflow, number):
-    """The document of version `number` of the workflow, or the exception that says why it cannot run."""
-    version = workflow.versions.filter(number=number).values_list("definition", flat=True).first()
-    if version is None:
+    """The document of version `number` of the workflow, or the exception that says why it cannot run.
+
+    A published version does not change: once loaded and found valid it is kept in this process
+    (each batch of a busy hook loaded and validated it again, most of a small batch's cost)."""
+    key = (workflow.pk, number)
+    document = _valid_versions.get(key)
+    if document is not None:
+        return document
+    document = workflow.versions.filter(number=number).values_list("definition", flat=True).first()
+    if document is None:
         return LookupError(f"the workflow has no version {number}")
-    errors = validate_document(version)
-    return InvalidWorkflow(errors) if errors else version
+    errors = validate_document(document)
+    if errors:
+        return InvalidWorkflow(errors)
+    _valid_versions[key] = document
+    return document
+
+
+# (workflow id, version number) → its document, valid: what _runnable found.
+_valid_versions = LRUCache(maxsize=256)
 
 
 def recover_accepted(dispatcher, now=None, limit=100, hand_on=None):

@@ -18,8 +18,9 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from psycopg import IntegrityError
 
@@ -269,6 +270,25 @@ def test_waiting_requests_start_oldest_first_in_batches_and_a_task_whose_budget_
     assert door_starts.sent == [[[ids[0]]], [[]]]  # the door's, then the next task: it goes on behind what is queued
     assert accepted.start_waiting(dispatcher, worker="w1@test", budget_s=1) == (3, False)
     assert Execution.objects.count() == 5 and not AcceptedRequest.objects.exists()
+
+
+def test_a_sweep_loads_a_version_once_and_ends_with_a_batch_that_was_not_full(
+        alice_client, door, no_worker, door_starts, monkeypatch):
+    # A published version does not change: each batch of a busy hook loaded and validated it again. A batch
+    # smaller than SWEEP_BATCH took every request waiting: what is committed later rings the bell again.
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    ids = [accepted_id(door("POST", path)) for _ in range(3)]
+    door_starts.settled(3)
+    monkeypatch.setattr(accepted, "SWEEP_BATCH", 2)
+    monkeypatch.setattr(accepted, "_valid_versions", accepted.LRUCache(maxsize=8))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert accepted.start_waiting(dispatcher, worker="w1@test", budget_s=60) == (3, False)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "workflows_workflowversion"' in s for s in sql) == 1
+    candidates = [s for s in sql if s.startswith('SELECT "triggers_acceptedrequest"."id" AS "pk"')]
+    assert len(candidates) == 2  # two batches, and no third look
+    assert set(map(str, Execution.objects.values_list("pk", flat=True))) == set(ids)
 
 
 def test_a_request_its_version_cannot_start_is_dropped_and_the_rest_of_its_batch_starts(
