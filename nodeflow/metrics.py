@@ -24,6 +24,7 @@ from executions.leases import RENEWAL_FAILURES_KEY
 from executions.retention import PRUNED_KEY, PRUNED_KINDS
 from executions.models import Execution, NodeRun
 from nodeflow.api import error_response
+from nodeflow.cache import count as counter
 from nodes.http_request import breaker
 from nodes.registry import QUEUES
 
@@ -35,12 +36,7 @@ _WEBHOOK_KEY = "nodeflow:metrics:webhook:{}"
 def count_webhook_request(status, count=1):
     """Count webhook requests by their HTTP status (called by the webhook view, and by the door for
     each batch it committed)."""
-    key = _WEBHOOK_KEY.format(int(status))
-    try:
-        cache.incr(key, count)
-    except ValueError:
-        cache.add(key, 0, timeout=None)
-        cache.incr(key, count)
+    counter(_WEBHOOK_KEY.format(int(status)), count)
 
 
 class _DatabaseCollector:

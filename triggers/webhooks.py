@@ -24,6 +24,7 @@ from executions.executing import start_here
 from executions.starting import InvalidInput, run_workflow
 from executions.tasks import dispatcher
 from nodeflow.api import error_response, unstorable_json
+from nodeflow.cache import count as counter
 from nodes.validation import InvalidWorkflow
 from triggers import services
 from triggers.models import IdempotencyKey, WebhookEndpoint
@@ -183,15 +184,7 @@ def check_rate(hook):
     limit = rate_limit(hook)
     if not limit:
         return
-    key = f"hook-rate:{hook.endpoint.token}"
-    if cache.add(key, 1, timeout=RATE_WINDOW_S):
-        return
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window closed between add() and incr()
-        cache.add(key, 1, timeout=RATE_WINDOW_S)
-        return
-    if count > limit:
+    if counter(f"hook-rate:{hook.endpoint.token}", timeout=RATE_WINDOW_S) > limit:
         raise Refused(429, "rate_limited", f"more than {limit} requests in a minute to this webhook",
                       {"limit_per_min": limit}, headers={"Retry-After": str(RATE_WINDOW_S)})
 

@@ -50,3 +50,30 @@ def test_one_redis_client_serves_every_operation_and_thread():
     for thread in threads:
         thread.join()
     assert len(seen) == 1
+
+
+def test_a_counter_is_made_and_counted_in_one_round_trip_and_keeps_its_window(monkeypatch):
+    # The webhook rate limit's window and the door's 202 counter: Django's add() then incr() (which asks
+    # whether the key exists first) cost up to three round trips a request.
+    import redis.connection
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from nodeflow.cache import count
+
+    cache.delete_many(["nodeflow:test:window", "nodeflow:test:forever"])
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command",
+                        lambda self, *args, **kwargs: (sent.append(1), send(self, *args, **kwargs))[1])
+    assert [count("nodeflow:test:window", timeout=60) for _ in range(3)] == [1, 2, 3]
+    assert len(sent) == 3  # one round trip each
+    assert cache.get("nodeflow:test:window") == 3  # what Django's cache reads
+    client = cache._cache.get_client(write=True)
+    ttl = client.ttl(cache.make_key("nodeflow:test:window"))
+    assert 55 < ttl <= 60  # the first count opened the window; the others did not extend it
+    assert count("nodeflow:test:forever", 5) == 5 and client.ttl(cache.make_key("nodeflow:test:forever")) == -1
+    # Other caches (embedded mode's): add, then incr.
+    monkeypatch.setitem(caches._settings, "locmem", {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})
+    assert isinstance(caches["locmem"], LocMemCache)
+    assert [count("w", 2, timeout=60, alias="locmem") for _ in range(2)] == [2, 4]
