@@ -6,8 +6,10 @@ the 202. Here a request pays a cached lookup (triggers.hookcache), the checks, a
 row in a batched insert (triggers.doorstore): the 202 is answered once that row is
 committed, and a worker turns it into the execution with the id the 202 gave
 (triggers.accepted). Every check is triggers.webhooks' own, in the same order — token
-(404), method (405), rate limit (429), size (413), auth (401), body (400), replay — run
-in a thread since they use the cache and, on a miss, the ORM.
+(404), method (405), rate limit (429), size (413), auth (401), body (400), replay. The
+first three run in a thread since they use the cache and, on a miss, the ORM; the others
+too when the hook has auth (its secret, the signed request's replay mark), and on the
+event loop when it has none (nothing there but CPU: a trip to a thread and back cost more).
 
 A plain ASGI callable rather than Starlette: the door has one route and one answer
 shape; what it needs of a framework — headers and the query string as the checks read
@@ -76,7 +78,10 @@ class WebhookDoor:
             if body is None:
                 return None  # the client went away
             request = DoorRequest(scope["method"], meta, headers, body)
-            input_data, mark = await _in_thread(_prepare, entry, request)
+            if entry.hook.params["auth"] == "none":  # nothing but CPU: not worth a trip to a thread and back
+                input_data, mark = _prepare(entry, request)
+            else:  # the secret, and the signed request's replay mark, are in the database and the cache
+                input_data, mark = await _in_thread(_prepare, entry, request)
             execution_id = uuid.uuid4()
             try:
                 store = store_for_loop(_after_commit)

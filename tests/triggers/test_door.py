@@ -342,6 +342,28 @@ def test_the_door_refuses_as_the_view_does_in_the_same_order(alice_client, door,
     assert AcceptedRequest.objects.count() == 1
 
 
+def test_an_unsigned_request_takes_one_trip_to_the_doors_threads_and_a_signed_one_two(
+        alice_client, door, no_worker, monkeypatch):
+    # A hook without auth checks its body and input on the event loop: nothing but CPU, not worth a thread.
+    from triggers import door as door_module
+
+    trips, in_thread = [], door_module._in_thread
+
+    async def counted(function, *args):
+        trips.append(function.__name__)
+        return await in_thread(function, *args)
+
+    monkeypatch.setattr(door_module, "_in_thread", counted)
+    _, path, _ = published_hook(alice_client, webhook_doc())
+    accepted_id(door("POST", path))
+    assert trips == ["_admit"]
+    assert_error(door("POST", path, b"{not json"), 400, "invalid_json")  # refused on the loop as in a thread
+    trips.clear()
+    _, path, _ = published_hook(alice_client, webhook_doc(auth="header", secret="open sesame", header_name="X-Token"))
+    accepted_id(door("POST", path, X_Token="open sesame"))
+    assert trips == ["_admit", "_prepare"]
+
+
 def test_a_signed_request_is_accepted_once_and_again_when_it_was_not_stored(alice_client, door):
     _, path, _ = published_hook(alice_client, webhook_doc(auth="hmac", secret="k3y"))
     body = b'{"n": 1}'
