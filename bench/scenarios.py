@@ -164,8 +164,17 @@ def _node_times(execution_ids, node_type):
     return statistics.median(in_node), statistics.median(between)
 
 
+STOLEN_NOTE_PCT = 5  # the share of steal above which P5 says its latencies are a slower machine's
+
+
 def p5_webhooks(quick, ctx):
-    return webhooks.p5_webhooks(quick)
+    rows = webhooks.p5_webhooks(quick)
+    paced = next(row for row in rows if row["id"] == f"P5/to-202@{webhooks.RATE}")
+    stolen = max(paced["steal_pct"] or 0, paced["baseline_steal_pct"] or 0)
+    if stolen >= STOLEN_NOTE_PCT:
+        ctx.note(f"P5: the hypervisor took {stolen}% of this machine's CPU while it posted at {webhooks.RATE}/s "
+                 "(steal, /proc/stat): its latencies are those of a slower machine")
+    return rows
 
 
 def p6_live(quick, ctx):

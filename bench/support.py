@@ -105,12 +105,34 @@ def machine_cpu_s():
     """CPU time the whole machine has spent busy so far (every process: this one, the workers, PostgreSQL,
     Redis), in seconds, from /proc/stat; None where there is none. A difference over a scenario, divided by
     what it did, is what that costs the machine, wherever it ran."""
+    ticks = cpu_ticks()
+    if not ticks:
+        return None
+    busy = sum(ticks[kind] for kind in ("user", "nice", "system", "irq", "softirq", "steal"))
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+_CPU_KINDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def cpu_ticks():
+    """The machine's CPU time so far by kind ({"user": ticks, …, "steal": ticks}) from /proc/stat; {} where there
+    is none."""
     try:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     except OSError:
+        return {}
+    return dict(zip(_CPU_KINDS, (int(value) for value in fields)))
+
+
+def stolen_share(before, after):
+    """Of the machine's CPU time between two cpu_ticks(), the share its hypervisor gave to other machines
+    (steal), 0 to 1; None where unknown. A virtual machine's host that is busy takes it: up to half of this
+    machine's at times, when every latency measured is a slower machine's."""
+    if not before or not after:
         return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    total = sum(after.values()) - sum(before.values())
+    return (after["steal"] - before["steal"]) / total if total > 0 else None
 
 
 def percentile(values, fraction):

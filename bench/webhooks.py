@@ -31,7 +31,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-from bench.support import ROOT, environment, free_port, percentile, wait_http
+from bench.support import ROOT, cpu_ticks, environment, free_port, percentile, stolen_share, wait_http
 
 CLIENTS = 20
 SERVER_WORKERS = 2
@@ -102,7 +102,8 @@ def p5_webhooks(quick):
          "unit": "ms", **_latencies(paced_202, base_paced_202),
          "target": "p50 ≤ 10 ms, p99 ≤ 50 ms", "lower_is_better": True,
          "offered_per_s": RATE, "sent_per_s": paced / hooks_paced.seconds,
-         "client_late_p99_ms": percentile([sample["late_ms"] for sample in hooks_paced.samples], 0.99)},
+         "client_late_p99_ms": percentile([sample["late_ms"] for sample in hooks_paced.samples], 0.99),
+         "steal_pct": _percent(hooks_paced.stolen), "baseline_steal_pct": _percent(baseline_paced.stolen)},
         {"id": "P5/to-finished", "scenario": "webhook → execution finished at the highest rate, p50 (p95)",
          "unit": "ms", "nodeflow": statistics.median(to_finish), "nodeflow_p95": percentile(to_finish, 0.95),
          "baseline": float("nan"), "baseline_p95": float("nan"), "target": "—", "lower_is_better": True},
@@ -110,6 +111,10 @@ def p5_webhooks(quick):
          "unit": "ms", "nodeflow": statistics.median(paced_finish), "nodeflow_p95": percentile(paced_finish, 0.95),
          "baseline": float("nan"), "baseline_p95": float("nan"), "target": "—", "lower_is_better": True},
     ]
+
+
+def _percent(share):
+    return None if share is None else round(share * 100, 1)
 
 
 def _accepted_ids(run, count):
@@ -192,10 +197,11 @@ def _server_environment():
 
 
 class _Run:
-    """What one load run measured: per request its status, answer, execution id, send time and latency."""
+    """What one load run measured: per request its status, answer, execution id, send time and latency; and the
+    share of the machine's CPU its hypervisor took meanwhile (`stolen`, stolen_share)."""
 
-    def __init__(self, samples, seconds):
-        self.samples, self.seconds = samples, seconds
+    def __init__(self, samples, seconds, stolen=None):
+        self.samples, self.seconds, self.stolen = samples, seconds, stolen
 
     def latencies_ms(self):
         return [sample["latency_ms"] for sample in self.samples]
@@ -271,6 +277,7 @@ def _load(port, url, clients, posts):
             connection.close()
 
     threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    ticks = cpu_ticks()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -279,7 +286,7 @@ def _load(port, url, clients, posts):
     seconds = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} bench clients failed against {url}: {errors[:3]}")
-    return _Run(samples, seconds)
+    return _Run(samples, seconds, stolen_share(ticks, cpu_ticks()))
 
 
 def wait_finished(Execution, ids, timeout):

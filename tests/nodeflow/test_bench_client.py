@@ -11,6 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from bench.support import stolen_share
 from bench.webhooks import post_all, post_at_rate
 
 STALL_S = 0.3
@@ -68,3 +69,12 @@ def test_a_closed_loop_measures_each_post_from_when_it_was_sent(port):
     assert samples[STALLED]["latency_ms"] >= STALL_S * 1000
     assert sum(sample["latency_ms"] >= STALL_S * 1000 for sample in run.samples) == 1
     assert {sample["late_ms"] for sample in run.samples} == {0.0}
+
+
+def test_a_run_says_how_much_of_the_machines_cpu_its_hypervisor_took(port):
+    run = post_all(port, "/hook", count=10, clients=2)
+    assert 0 <= run.stolen <= 1  # /proc/stat's steal over the run
+    before = {"user": 100, "nice": 0, "system": 50, "idle": 800, "iowait": 0, "irq": 0, "softirq": 0, "steal": 50}
+    after = {**before, "user": 250, "idle": 900, "steal": 150}
+    assert stolen_share(before, after) == 100 / 350
+    assert stolen_share({}, after) is None and stolen_share(before, before) is None
