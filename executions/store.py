@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from itertools import chain
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -384,6 +384,10 @@ def inserted_together():
         with connection.execute_wrapper(inserts.before_statement):
             yield
             inserts.write()
+    except BaseException:
+        if inserts.waiting:  # not written: the transaction must not commit the rest without them
+            transaction.set_rollback(True)
+        raise
     finally:
         _together.inserts = None
 

@@ -231,3 +231,21 @@ def test_a_statement_inside_inserted_together_sees_the_executions_started_before
     assert (first.held, second.held, third.held) == ("", "workflow", "workflow")  # each limit counted the first
     assert set(Execution.objects.values_list("pk", flat=True)) == {first.pk, second.pk, third.pk}
     assert Execution.objects.get(pk=failed.pk).owner == alice  # the first's
+
+
+def test_starts_left_unwritten_by_an_error_roll_their_transaction_back(alice):
+    # An error out of inserted_together() leaves its starts unwritten: the transaction around it must not
+    # commit what else it did, even if the caller catches the error.
+    from django.db.transaction import TransactionManagementError
+
+    from executions import store
+
+    doc = chain({"id": "a", "type": "flow.noop"})
+    with transaction.atomic():
+        kept = starting.start_execution(doc, dispatcher=InlineDispatcher())
+        with pytest.raises(ZeroDivisionError), store.inserted_together():
+            starting.start_execution(doc, dispatcher=InlineDispatcher(), savepoint=False)
+            1 / 0
+        with pytest.raises(TransactionManagementError):
+            Execution.objects.filter(pk=kept.pk).exists()
+    assert not Execution.objects.filter(pk=kept.pk).exists()  # rolled back with the starts it lost
