@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from executions.models import NodeRun
+from nodeflow.cache import count as counter
 
 logger = logging.getLogger("nodeflow.engine")
 
@@ -110,8 +110,6 @@ def _record_failure(keys, exc):
                "past it the reaper runs them again): %s: %s", len(keys), failing_for, lease_seconds(),
                type(exc).__name__, exc)
     try:
-        cache.incr(RENEWAL_FAILURES_KEY)
-    except ValueError:
-        cache.add(RENEWAL_FAILURES_KEY, 1, timeout=None)
+        counter(RENEWAL_FAILURES_KEY)
     except Exception:  # noqa: BLE001 — the count is best effort; the log line above is the record
         pass

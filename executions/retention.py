@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -29,6 +28,7 @@ from django.utils import timezone
 from engine.states import ExecutionStatus
 from executions.models import Execution, ExecutionEvent, NodeRun
 from executions.outputs import OUTPUTS_FOLDER
+from nodeflow.cache import count as counter
 
 logger = logging.getLogger("nodeflow.retention")
 
@@ -255,9 +255,4 @@ def _count_metrics(report):
     for kind in PRUNED_KINDS:
         if not report.counts[kind]:
             continue
-        key = PRUNED_KEY.format(kind)
-        cache.add(key, 0, timeout=None)
-        try:
-            cache.incr(key, report.counts[kind])
-        except ValueError:  # evicted between add and incr
-            cache.set(key, report.counts[kind], timeout=None)
+        counter(PRUNED_KEY.format(kind), report.counts[kind])

@@ -343,25 +343,20 @@ class _Inserts:
 
     def __init__(self):
         self.waiting = []
-        self.writing = False
 
     def add(self, execution, runs, events, definition):
         self.waiting.append((execution, runs, events, definition))
 
     def write(self):
-        waiting, self.waiting = self.waiting, []
+        waiting, self.waiting = self.waiting, []  # emptied first: the INSERT itself passes before_statement
         if waiting:
-            self.writing = True
-            try:
-                _insert_now(waiting)
-            finally:
-                self.writing = False
+            _insert_now(waiting)
 
     def before_statement(self, execute, sql, params, many, context):
         """Django's execute_wrapper: any other statement on this connection sees every insert made before it.
         A rollback (to a savepoint: an atomic block that failed) drops those waiting instead: every statement
         writes them, a SAVEPOINT too, so they were all made inside what is rolled back."""
-        if self.waiting and not self.writing:
+        if self.waiting:
             if isinstance(sql, str) and sql.startswith("ROLLBACK"):
                 self.waiting = []
             else:

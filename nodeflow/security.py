@@ -28,6 +28,7 @@ from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from nodeflow.api import ApiError, error_body
+from nodeflow.cache import count as counter
 from nodeflow.outages import unavailable_service
 
 logger = logging.getLogger("nodeflow.security")
@@ -124,12 +125,7 @@ def record_login_failure(username, address):
     if not limit:
         return
     for key in _failure_keys(username, address):
-        # add() starts the window on the first failure; incr() keeps its expiry.
-        if not cache.add(key, 1, timeout=window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, timeout=window)
+        counter(key, timeout=window)  # the first failure starts the window; the others keep its expiry
 
 
 def clear_login_failures(username, address):
