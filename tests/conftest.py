@@ -84,7 +84,7 @@ class WorkerProcess:
         self.process = None
         self.log_path = Path(os.environ.get("NODEFLOW_TEST_ARTIFACTS", ROOT / "test-artifacts")) / f"worker-{uuid.uuid4().hex[:6]}.log"
 
-    def start(self, timeout=30):
+    def start(self, timeout=60):  # a worker starts in seconds; the suite's other test processes load the machine
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "wb")
         command = [
