@@ -13,8 +13,12 @@ run: setup sandbox-deps
 sandbox-deps:
 	-@bash scripts/system-deps.sh bubblewrap libseccomp2
 
+# Test processes at once (pytest-xdist; 1 runs the suite in this process): its tests mostly wait on worker
+# processes, browsers, sockets and timers, so three keep a 2-core machine busy.
+TEST_PROCESSES ?= 3
+
 test: setup-dev services frontend-check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal --durations=20
 
 # The editor: vitest unit tests, type check, and the committed bundle rebuilt from source and compared.
 frontend-check:
