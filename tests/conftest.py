@@ -61,6 +61,8 @@ def service_env(**extra):
     from django.db import connection
 
     env = dict(os.environ)
+    # Not a pytest-xdist process: tests/settings.py would add that process's name to the prefix given here.
+    env.pop("PYTEST_XDIST_WORKER", None)
     settings_dict = connection.settings_dict
     env.update(
         DJANGO_SETTINGS_MODULE="nodeflow.settings",

@@ -35,10 +35,11 @@ def test_two_one_second_branches_run_at_the_same_time(celery_worker):
     assert execution.status == "succeeded"
     branches = [run for run in execution.node_runs.filter(node_id__in=["b0", "b1"])]
     outputs = [run.output for run in branches]
-    # They ran in two different worker processes, overlapping in time.
+    # They ran in two different worker processes, overlapping in time: one after the other would overlap by
+    # nothing; a loaded machine (the suite's other processes) may start the second a few tenths late.
     assert outputs[0]["pid"] != outputs[1]["pid"]
     overlap = min(o["finished"] for o in outputs) - max(o["started"] for o in outputs)
-    assert overlap > 0.8
+    assert overlap > 0.5
 
 
 def conflicting_writes(merge):
