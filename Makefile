@@ -14,11 +14,14 @@ sandbox-deps:
 	-@bash scripts/system-deps.sh bubblewrap libseccomp2
 
 # Test processes at once (pytest-xdist; 1 runs the suite in this process): its tests mostly wait on worker
-# processes, browsers, sockets and timers, so three keep a 2-core machine busy.
+# processes, browsers, sockets and timers, so three keep a 2-core machine busy. The chaos tests (tests/chaos/)
+# run after them, alone and one at a time: they kill and restart whole deployments and time outages, which a
+# machine loaded by two other test processes stretched past their timers.
 TEST_PROCESSES ?= 3
 
 test: setup-dev services frontend-check
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal --durations=20
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal --durations=20 -m "not chaos"
+	$(BIN)/python -m pytest --durations=10 -m chaos
 
 # The editor: vitest unit tests, type check, and the committed bundle rebuilt from source and compared.
 frontend-check:

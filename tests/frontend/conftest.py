@@ -26,7 +26,7 @@ class Chromium:
     (Chromium's own crash, seen in two CI runs, each time in a test's teardown) costs the test it
     crashed in one more try (see `pytest_collection_modifyitems`), not every browser test after it."""
 
-    current = None  # the package's one Chromium, for `went_away`
+    current = None  # the package's one Chromium, for `chromium_went_away`
 
     def __init__(self, playwright):
         self.playwright = playwright
@@ -161,10 +161,10 @@ def asgi_live_server(transactional_db):
 def pytest_collection_modifyitems(config, items):
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
-        # Chromium itself crashed in a browser test's teardown in two CI runs out of dozens (a Chromium
-        # bug; the crash took the browser process, not a page): such a test gets one more try, with a
-        # new browser, and shows as RERUN in the summary. A test that fails any other way fails at once,
-        # and a test that crashes Chromium each time fails on its second try.
+        # Chromium itself crashed (its crash reporter's lines in the error) in a browser test's teardown
+        # in two CI runs out of dozens: a test in which the browser or its page crashed gets one more
+        # try, with a new browser, and shows as RERUN in the summary. A test that fails any other way
+        # fails at once, and one that crashes Chromium every time fails on its second try.
         if "browser" in fixtures or "page" in fixtures:
             item.add_marker(pytest.mark.flaky(reruns=1, condition=chromium_went_away))
         # Under asgi_live_server the editor's bundle comes through Django, which warns that it streams
