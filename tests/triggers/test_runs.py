@@ -82,7 +82,10 @@ def test_a_manual_run_is_queued_without_a_worker_and_runs_when_one_comes(_sessio
 
 
 def test_a_manual_runs_instant_nodes_end_in_its_request_without_a_worker(_session_worker, transactional_db,
-                                                                         alice_client):
+                                                                         alice_client, settings):
+    # Where the run goes, not how fast: a machine loaded by the suite's other test processes can take
+    # longer than LOCAL_RUN_ON_START_S (0.1 s) for these nodes, and what is left then waits for a worker.
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}
     steps = [{"id": f"s{i}", "type": "data.set", "params": {"vars": {"n": "{{ input.n }}" if i == 0 else
                                                                       "{{ vars.n + 1 }}"}}} for i in range(3)]
     chain = ["start", *(step["id"] for step in steps), "done"]
@@ -159,7 +162,8 @@ def test_a_sync_webhook_answers_the_workflows_result_with_its_status(celery_work
 
 
 def test_a_sync_webhooks_instant_nodes_run_in_its_request_without_a_worker(_session_worker, transactional_db,
-                                                                            alice_client):
+                                                                            alice_client, settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}  # as in the manual run's test above
     steps = [{"id": f"s{i}", "type": "data.set", "params": {"vars": {"n": "{{ input.body.n }}" if i == 0 else
                                                                       "{{ vars.n + 1 }}"}}} for i in range(5)]
     doc = webhook_doc(result={"n": "{{ vars.n }}"}, response="sync", timeout_s=5, extra_nodes=steps)
