@@ -41,7 +41,8 @@ def test_a_manual_run_with_input_failing_the_input_schema_answers_400_naming_the
 
 
 @pytest.mark.django_db
-def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(alice_client):
+def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(alice_client, settings):
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}  # see the test without a worker below
     workflow = create(alice_client, manual_doc())
     run = f"{LIST}{workflow['id']}/run/"
     assert_error(alice_client.post(run, {"version": "published"}, format="json"), 404, "no_such_version")
