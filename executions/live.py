@@ -12,6 +12,7 @@ interpreter's shutdown in the middle of a send, and that aborted the process (SI
 
 import asyncio
 import atexit
+import collections
 import logging
 import os
 import threading
@@ -54,19 +55,33 @@ def _get_sender():
 
 
 class _Sender:
-    """One thread with its own event loop that sends queued broadcasts in order."""
+    """One thread with its own event loop that sends queued broadcasts in order.
+
+    What is queued while a send is under way leaves together: with a layer that has
+    group_send_many (nodeflow.redis_channels), one round trip finds which of the batch's groups
+    anyone listens to, and only those are sent to."""
+
+    BATCH = 500  # broadcasts per group_send_many at most
 
     def __init__(self):
         self.loop = asyncio.new_event_loop()
         self.layer = None
-        self.lock = asyncio.Lock()  # one send at a time keeps the order (bound to the loop on first use)
+        self.lock = asyncio.Lock()  # one batch at a time keeps the order (bound to the loop on first use)
+        self.queue = collections.deque()
+        self.queue_lock = threading.Lock()
+        self.draining = False  # a _drain is scheduled or running: it takes what is queued meanwhile
         self.thread = threading.Thread(target=self.loop.run_forever, name="nodeflow-live", daemon=True)
         self.thread.start()
         self.pid = os.getpid()
         atexit.register(self.close)
 
     def submit(self, execution_id, workflow_id, message):
-        asyncio.run_coroutine_threadsafe(self._send(execution_id, workflow_id, message), self.loop)
+        with self.queue_lock:
+            self.queue.append((execution_id, workflow_id, message))
+            if self.draining:
+                return
+            self.draining = True
+        asyncio.run_coroutine_threadsafe(self._drain(), self.loop)
 
     def close(self, timeout=None):
         """Send what is queued (in order: after the sends before it), then stop the loop and its thread."""
@@ -81,21 +96,35 @@ class _Sender:
         self.thread.join(timeout)
 
     async def _drained(self):
-        async with self.lock:  # queued behind every send submitted before
+        async with self.lock:  # queued behind the drain of every send submitted before
             pass
 
-    async def _send(self, execution_id, workflow_id, message):
+    async def _drain(self):
         async with self.lock:
-            await self._send_now(execution_id, workflow_id, message)
+            while True:
+                with self.queue_lock:
+                    batch = [self.queue.popleft() for _ in range(min(self.BATCH, len(self.queue)))]
+                    if not batch:
+                        self.draining = False
+                        return
+                await self._send_now(batch)
 
-    async def _send_now(self, execution_id, workflow_id, message):
+    async def _send_now(self, batch):
+        sends = []
+        for execution_id, workflow_id, message in batch:
+            sends.append((execution_group(execution_id), message))
+            if workflow_id:
+                sends.append((workflow_group(workflow_id), message))
         try:
             if self.layer is None:
                 self.layer = get_channel_layer()
             if self.layer is None:
                 return
-            await self.layer.group_send(execution_group(execution_id), message)
-            if workflow_id:
-                await self.layer.group_send(workflow_group(workflow_id), message)
+            send_many = getattr(self.layer, "group_send_many", None)
+            if send_many is not None:
+                await send_many(sends)
+                return
+            for group, message in sends:
+                await self.layer.group_send(group, message)
         except Exception:  # live updates must never break the engine; consumers repair gaps
-            logger.exception("broadcast to %s failed", execution_id)
+            logger.exception("broadcast of %d transition(s), the first of execution %s, failed", len(batch), batch[0][0])

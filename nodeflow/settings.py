@@ -277,7 +277,7 @@ if EMBEDDED:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "nodeflow.redis_channels.RedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"asgi:{env_str('NODEFLOW_BROKER_PREFIX', '')}"},
         },
     }

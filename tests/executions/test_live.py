@@ -285,3 +285,88 @@ def test_a_process_that_ends_sends_its_queued_events_first_and_exits_cleanly():
     done, seqs = async_to_sync(listen)()
     assert done.returncode == 0, done.stderr[-2000:]
     assert seqs == list(range(1, 51))
+
+
+def test_group_send_many_sends_to_the_groups_someone_is_in_alone_and_in_order():
+    """A transition's broadcast goes to its execution's and its workflow's groups; the layer asks Redis once
+    which of a batch's groups have a member, and sends to those alone (nodeflow.redis_channels)."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    assert hasattr(layer, "group_send_many")
+    tag = os.urandom(4).hex()
+    listened, other, empty = f"execution.a-{tag}", f"workflow.b-{tag}", f"execution.c-{tag}"
+    sent = []
+    group_send = layer.group_send
+
+    async def recorded(group, message):
+        sent.append(group)
+        await group_send(group, message)
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(listened, channel)
+        await layer.group_add(other, channel)
+        layer.group_send = recorded
+        try:
+            await layer.group_send_many([(listened, {"type": "t", "n": 1}), (empty, {"type": "t", "n": 2}),
+                                         (other, {"type": "t", "n": 3}), (listened, {"type": "t", "n": 4})])
+        finally:
+            del layer.group_send
+        received = [(await asyncio.wait_for(layer.receive(channel), 5))["n"] for _ in range(3)]
+        await layer.group_discard(listened, channel)
+        await layer.group_discard(other, channel)
+        return received
+
+    assert async_to_sync(scenario)() == [1, 3, 4]
+    assert sent == [listened, other, listened]
+
+
+def test_group_send_many_leaves_out_a_group_whose_only_member_has_expired():
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    group = f"execution.old-{os.urandom(4).hex()}"
+    sent = []
+
+    async def recorded(group, message):
+        sent.append(group)
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        joined_long_ago = time.time() - layer.group_expiry - 10
+        await layer.connection(layer.consistent_hash(group)).zadd(layer._group_key(group), {channel: joined_long_ago})
+        layer.group_send = recorded
+        try:
+            await layer.group_send_many([(group, {"type": "t"})])
+        finally:
+            del layer.group_send
+            await layer.group_discard(group, channel)
+
+    async_to_sync(scenario)()
+    assert sent == []
+
+
+def test_the_live_sender_sends_what_was_queued_during_a_send_as_one_batch_in_order():
+    from executions import live
+
+    class SlowLayer:
+        def __init__(self):
+            self.batches = []
+
+        async def group_send_many(self, sends):
+            self.batches.append([(group, message["n"]) for group, message in sends])
+            await asyncio.sleep(0.2 if len(self.batches) == 1 else 0)
+
+    sender = live._Sender()
+    sender.layer = SlowLayer()
+    try:
+        sender.submit("e0", "w", {"n": 0})
+        time.sleep(0.05)  # the first batch is being sent
+        for n in range(1, 21):
+            sender.submit(f"e{n}", None, {"n": n})
+    finally:
+        sender.close(timeout=5)
+    assert sender.layer.batches == [[("execution.e0", 0), ("workflow.w", 0)],
+                                    [(f"execution.e{n}", n) for n in range(1, 21)]]
