@@ -40,9 +40,16 @@ def test_a_manual_run_with_input_failing_the_input_schema_answers_400_naming_the
     assert not Execution.objects.exists()
 
 
+@pytest.fixture
+def room_to_run_here(settings):
+    """Tests of where a run's instant nodes run, not of how fast: a machine loaded by the suite's other test
+    processes can take longer than LOCAL_RUN_ON_START_S (0.1 s) for them, and what is left then waits for a
+    worker (test_without_time_to_run_here_a_manual_run_goes_to_the_workers tests the bound itself)."""
+    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}
+
+
 @pytest.mark.django_db
-def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(alice_client, settings):
-    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}  # see the test without a worker below
+def test_a_manual_run_picks_the_draft_the_published_version_or_a_version_number(alice_client, room_to_run_here):
     workflow = create(alice_client, manual_doc())
     run = f"{LIST}{workflow['id']}/run/"
     assert_error(alice_client.post(run, {"version": "published"}, format="json"), 404, "no_such_version")
@@ -83,10 +90,7 @@ def test_a_manual_run_is_queued_without_a_worker_and_runs_when_one_comes(_sessio
 
 
 def test_a_manual_runs_instant_nodes_end_in_its_request_without_a_worker(_session_worker, transactional_db,
-                                                                         alice_client, settings):
-    # Where the run goes, not how fast: a machine loaded by the suite's other test processes can take
-    # longer than LOCAL_RUN_ON_START_S (0.1 s) for these nodes, and what is left then waits for a worker.
-    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}
+                                                                         alice_client, room_to_run_here):
     steps = [{"id": f"s{i}", "type": "data.set", "params": {"vars": {"n": "{{ input.n }}" if i == 0 else
                                                                       "{{ vars.n + 1 }}"}}} for i in range(3)]
     chain = ["start", *(step["id"] for step in steps), "done"]
@@ -163,8 +167,7 @@ def test_a_sync_webhook_answers_the_workflows_result_with_its_status(celery_work
 
 
 def test_a_sync_webhooks_instant_nodes_run_in_its_request_without_a_worker(_session_worker, transactional_db,
-                                                                            alice_client, settings):
-    settings.NODEFLOW = {**settings.NODEFLOW, "LOCAL_RUN_ON_START_S": 5.0}  # as in the manual run's test above
+                                                                            alice_client, room_to_run_here):
     steps = [{"id": f"s{i}", "type": "data.set", "params": {"vars": {"n": "{{ input.body.n }}" if i == 0 else
                                                                       "{{ vars.n + 1 }}"}}} for i in range(5)]
     doc = webhook_doc(result={"n": "{{ vars.n }}"}, response="sync", timeout_s=5, extra_nodes=steps)
