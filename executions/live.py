@@ -127,4 +127,5 @@ class _Sender:
             for group, message in sends:
                 await self.layer.group_send(group, message)
         except Exception:  # live updates must never break the engine; consumers repair gaps
-            logger.exception("broadcast of %d transition(s), the first of execution %s, failed", len(batch), batch[0][0])
+            logger.exception("broadcast of %d transition(s), the first of execution %s, failed", len(batch),
+                             batch[0][0])

@@ -14,9 +14,10 @@ class RedisChannelLayer(channels_redis.core.RedisChannelLayer):
     Every transition is sent to its execution's group and its workflow's group, and nearly always
     nobody is in either (no page open on that execution or workflow, no sync webhook waiting for
     it). channels_redis's group_send still asks Redis twice per group (expire old members, then
-    list them): 0.18 ms of a worker's CPU per group on the bench's machine, about a fifth of what a
-    worker spent on a small execution. group_send_many asks once, in one pipeline for the whole
-    batch, which groups have a member that has not expired, and sends to those alone, in order."""
+    list them): 0.18 ms of CPU per group on the bench's machine, two groups per transition, about a
+    fifth of what a worker spent on a small execution. group_send_many asks once, in one pipeline
+    for the whole batch, which groups have a member that has not expired, and sends to those alone,
+    in order, through group_send (which asks its two questions again for them)."""
 
     async def group_send_many(self, sends):
         """group_send(group, message) for each of `sends` ([(group, message)], in order) whose group has a
