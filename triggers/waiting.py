@@ -33,6 +33,9 @@ from executions.models import Execution, ExecutionEvent
 logger = logging.getLogger("nodeflow.triggers")
 
 SAFETY_READ_S = 2.0
+# The longest a group_add or group_discard may take: a Redis connection that stopped answering
+# would otherwise hold the request past its timeout_s (the wait then reads the row instead).
+GROUP_CALL_S = 2.0
 POLL_FIRST_S = 0.005
 POLL_MAX_S = 0.05
 WAKING_EVENTS = frozenset({ExecutionEvent.STATE_CHANGED, ExecutionEvent.COMPLETED})
@@ -118,7 +121,8 @@ class _Listener:
         self.waiters.setdefault(execution_id, set()).add(wake)
         try:
             if first:
-                await self.layer.group_add(execution_group(execution_id), self.channel)
+                async with asyncio.timeout(GROUP_CALL_S):
+                    await self.layer.group_add(execution_group(execution_id), self.channel)
         except BaseException:
             await self.unregister(execution_id, wake)
             raise
@@ -133,7 +137,8 @@ class _Listener:
             if not waiting:
                 del self.waiters[execution_id]
                 try:
-                    await self.layer.group_discard(execution_group(execution_id), self.channel)
+                    async with asyncio.timeout(GROUP_CALL_S):
+                        await self.layer.group_discard(execution_group(execution_id), self.channel)
                 except Exception:  # noqa: BLE001 — the membership expires with the group
                     logger.warning("could not leave the group of execution %s", execution_id, exc_info=True)
         if not self.waiters and self.task is not None:

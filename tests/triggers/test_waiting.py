@@ -120,3 +120,30 @@ async def _closing(waited):
         return await waited
     finally:
         await sync_to_async(connections.close_all)()  # the reads' thread's connection
+
+
+@pytest.mark.parametrize("call", ["group_add", "group_discard"])
+def test_a_group_call_redis_never_answers_gives_up_and_the_wait_still_answers(transactional_db, alice, monkeypatch,
+                                                                             call):
+    """A Redis connection that stopped answering: joining the execution's group gives up after GROUP_CALL_S and
+    the wait reads the row instead; leaving the group gives up too. Without the bound the request waited for
+    ever, past its timeout_s."""
+    from executions.executing import start_here
+
+    monkeypatch.setattr(waiting, "GROUP_CALL_S", 0.2)
+    doc = webhook_doc(result={"n": "{{ input.body.n }}"})
+    run = start_here(lambda here: start_execution(doc, dispatcher=dispatcher, owner=alice, input_data={"body": {"n": 5}},
+                                                  trigger="webhook", run_here=here), dispatcher)
+    assert run.status == "succeeded"
+
+    async def never(*args):
+        await asyncio.Event().wait()
+
+    async def wait():
+        monkeypatch.setattr(waiting._listener().layer, call, never)
+        return await asyncio.wait_for(waiting.wait_for_execution(str(run.pk), 20), 10)
+
+    started = time.monotonic()
+    row = asyncio.run(_closing(wait()))
+    assert row is not None and row[:2] == ("succeeded", {"n": 5}), row
+    assert time.monotonic() - started < 5
