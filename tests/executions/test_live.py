@@ -349,24 +349,34 @@ def test_group_send_many_leaves_out_a_group_whose_only_member_has_expired():
 
 
 def test_the_live_sender_sends_what_was_queued_during_a_send_as_one_batch_in_order():
+    import threading
+
     from executions import live
 
-    class SlowLayer:
+    first_sending, let_it_end = threading.Event(), threading.Event()
+
+    class HeldLayer:
+        """Holds the first batch on its way until the test has queued the rest."""
+
         def __init__(self):
             self.batches = []
 
         async def group_send_many(self, sends):
             self.batches.append([(group, message["n"]) for group, message in sends])
-            await asyncio.sleep(0.2 if len(self.batches) == 1 else 0)
+            if len(self.batches) == 1:
+                first_sending.set()
+                await asyncio.get_running_loop().run_in_executor(None, let_it_end.wait, 10)
 
     sender = live._Sender()
-    sender.layer = SlowLayer()
+    sender.layer = HeldLayer()
     try:
         sender.submit("e0", "w", {"n": 0})
-        time.sleep(0.05)  # the first batch is being sent
+        assert first_sending.wait(10)
         for n in range(1, 21):
             sender.submit(f"e{n}", None, {"n": n})
+        let_it_end.set()
     finally:
-        sender.close(timeout=5)
+        let_it_end.set()
+        sender.close(timeout=10)
     assert sender.layer.batches == [[("execution.e0", 0), ("workflow.w", 0)],
                                     [(f"execution.e{n}", n) for n in range(1, 21)]]
